@@ -1,0 +1,135 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// RunTimeout bounds each command started by [Run].
+const RunTimeout = 2 * time.Minute
+
+// Binary returns the path of an s3sso binary built from ./cmd/s3sso of the
+// module the test runs in. It is built once per test process, with -race
+// when the test binary itself was built with -race, into a temporary
+// directory that [Main] removes. When S3SSO_BIN is set, that binary is used
+// instead. A failed build fails the test.
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("S3SSO_BIN"); p != "" {
+		return p
+	}
+	shared.binOnce.Do(func() {
+		shared.binPath, shared.binErr = buildBinary()
+	})
+	if shared.binErr != nil {
+		t.Fatal(shared.binErr)
+	}
+	return shared.binPath
+}
+
+// buildBinary builds ./cmd/s3sso into a new temporary directory.
+func buildBinary() (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "s3sso-bin-")
+	if err != nil {
+		return "", err
+	}
+	shared.mu.Lock()
+	shared.binDir = dir
+	shared.mu.Unlock()
+	bin := filepath.Join(dir, "s3sso")
+	args := []string{"build", "-trimpath", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	args = append(args, "./cmd/s3sso")
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	// The environment the process started with: a test's temporary HOME
+	// would hide the Go build cache and make every build a cold one.
+	cmd.Env = initialEnv
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return bin, nil
+}
+
+// ModuleRoot returns the directory holding go.mod, found by walking up from
+// the working directory.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Result is the outcome of a command started by [Run].
+type Result struct {
+	Stdout, Stderr string
+	// Code is the exit code.
+	Code int
+}
+
+// String formats the result for failure messages.
+func (r Result) String() string {
+	return fmt.Sprintf("exit code %d\n--- stdout:\n%s--- stderr:\n%s", r.Code, r.Stdout, r.Stderr)
+}
+
+// Run runs the s3sso [Binary] with args, in the test's environment
+// (os.Environ(), so after [Home] the isolated one) plus env (KEY=VALUE
+// entries, which win over the inherited ones), with stdin as its standard
+// input. A non-zero exit is reported in Result.Code, not as a failure; the
+// test fails only if the command cannot be started or runs longer than
+// [RunTimeout]. Call it from the test's goroutine.
+func Run(t testing.TB, env []string, stdin string, args ...string) Result {
+	t.Helper()
+	return RunCtx(t.Context(), t, env, stdin, args...)
+}
+
+// RunCtx is [Run] with a context: cancelling ctx kills the command.
+func RunCtx(ctx context.Context, t testing.TB, env []string, stdin string, args ...string) Result {
+	t.Helper()
+	bin := Binary(t)
+	ctx, cancel := context.WithTimeout(ctx, RunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	// Do not wait forever for output pipes held open by a child process.
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
+	if ctx.Err() != nil {
+		t.Fatalf("s3sso %s: %v\n%s", strings.Join(args, " "), ctx.Err(), res)
+	}
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("s3sso %s: %v\n%s", strings.Join(args, " "), err, res)
+	}
+	return res
+}

@@ -1,0 +1,386 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	// minioReadyTimeout bounds how long StartMinIO waits for the server.
+	minioReadyTimeout = 30 * time.Second
+	// minioStopGrace is how long Stop waits after SIGTERM before SIGKILL.
+	minioStopGrace = 5 * time.Second
+	// minioStartAttempts is how often a start is retried when the chosen
+	// ports were taken by someone else in the meantime.
+	minioStartAttempts = 3
+)
+
+// MinIO is a MinIO server for tests, started by [StartMinIO],
+// [StartMinIOWith] or [SharedMinIO]. Its fields describe how to reach it.
+type MinIO struct {
+	// Endpoint is the S3 (and STS) endpoint URL, http://127.0.0.1:PORT.
+	Endpoint string
+	// AccessKey and SecretKey are the root credentials. The secret is
+	// random for each server.
+	AccessKey, SecretKey string
+	// Region is the region to sign requests for: us-east-1.
+	Region string
+	// DataDir is the server's data directory, removed when it stops.
+	// It is empty for an external endpoint (S3SSO_TEST_ENDPOINT_URL).
+	DataDir string
+
+	cmd      *exec.Cmd
+	log      *syncBuffer
+	exited   chan struct{} // closed when the process has exited
+	waitErr  error         // set before exited is closed
+	tmp      string        // holds DataDir and the server's HOME
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// MinIOOptions configures [StartMinIOWith].
+type MinIOOptions struct {
+	// Env holds extra environment variables (KEY=VALUE) for the server,
+	// such as MINIO_IDENTITY_OPENID_CONFIG_URL. They override the defaults
+	// this package sets (MINIO_ROOT_USER, MINIO_ROOT_PASSWORD,
+	// MINIO_BROWSER=off, MINIO_UPDATE=off).
+	Env []string
+}
+
+// StartMinIO starts a private MinIO server for the test on free loopback
+// ports with an empty data directory, waits until it is ready, and stops it
+// (SIGTERM, then SIGKILL after 5 s) when the test ends. When the minio
+// binary is missing it skips the test, or fails it in CI (see
+// [RequireTool]). Starting takes under a second and stopping about three,
+// so prefer [SharedMinIO] with a bucket per test unless the test needs its
+// own server configuration.
+func StartMinIO(t testing.TB) *MinIO {
+	t.Helper()
+	return StartMinIOWith(t, MinIOOptions{})
+}
+
+// StartMinIOWith is [StartMinIO] with extra server configuration.
+func StartMinIOWith(t testing.TB, opts MinIOOptions) *MinIO {
+	t.Helper()
+	bin := RequireTool(t, "minio")
+	m, err := startMinIO(bin, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Stop(); err != nil {
+			t.Errorf("stop MinIO: %v", err)
+		}
+	})
+	return m
+}
+
+// startMinIO starts the minio binary bin and waits until it is ready,
+// retrying with other ports if they were taken between picking and binding.
+func startMinIO(bin string, opts MinIOOptions) (*MinIO, error) {
+	var err error
+	for range minioStartAttempts {
+		var m *MinIO
+		m, err = startMinIOOnce(bin, opts)
+		if err == nil {
+			return m, nil
+		}
+		if !errors.Is(err, errPortInUse) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// errPortInUse marks a start that failed because a port was taken.
+var errPortInUse = errors.New("port in use")
+
+func startMinIOOnce(bin string, opts MinIOOptions) (_ *MinIO, err error) {
+	tmp, err := os.MkdirTemp("", "s3sso-minio-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	m := &MinIO{
+		AccessKey: "s3sso-" + randomHex(4),
+		SecretKey: randomHex(20),
+		Region:    "us-east-1",
+		DataDir:   filepath.Join(tmp, "data"),
+		log:       &syncBuffer{},
+		exited:    make(chan struct{}),
+		tmp:       tmp,
+	}
+	home := filepath.Join(tmp, "home")
+	for _, d := range []string{m.DataDir, home} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	m.Endpoint = "http://" + addr
+
+	// MinIO's --quiet also hides informational lines such as "IAM Roles:",
+	// which tests need, so it runs without it and with MINIO_UPDATE=off
+	// (the update check is the only other thing --quiet turns off).
+	m.cmd = exec.Command(bin, "server", m.DataDir,
+		"--address", addr,
+		"--console-address", fmt.Sprintf("127.0.0.1:%d", ports[1]))
+	m.cmd.Env = append([]string{
+		"PATH=" + initialGetenv("PATH"),
+		"HOME=" + home,
+		"TMPDIR=" + tmp,
+		"MINIO_ROOT_USER=" + m.AccessKey,
+		"MINIO_ROOT_PASSWORD=" + m.SecretKey,
+		"MINIO_BROWSER=off",
+		"MINIO_UPDATE=off",
+	}, opts.Env...)
+	m.cmd.Stdout = m.log
+	m.cmd.Stderr = m.log
+	if err := m.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start MinIO: %w", err)
+	}
+	go func() {
+		m.waitErr = m.cmd.Wait()
+		close(m.exited)
+	}()
+	if err := m.waitReady(minioReadyTimeout); err != nil {
+		m.Stop()
+		return nil, err
+	}
+	return m, nil
+}
+
+// waitReady polls /minio/health/ready until it answers 200, the process
+// exits or timeout passes.
+func (m *MinIO) waitReady(timeout time.Duration) error {
+	client := &http.Client{Transport: &http.Transport{}, Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := client.Get(m.Endpoint + "/minio/health/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-m.exited:
+			log := m.Log()
+			err := fmt.Errorf("MinIO exited before it was ready (%v); its log:\n%s", m.waitErr, log)
+			if strings.Contains(log, "address already in use") {
+				err = fmt.Errorf("%w: %w", errPortInUse, err)
+			}
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("MinIO at %s not ready after %v; its log:\n%s", m.Endpoint, timeout, m.Log())
+		}
+	}
+}
+
+// Stop stops the server, SIGTERM first and SIGKILL if it is still running
+// 5 s later, and removes its data directory. It is safe to call more than
+// once; the test cleanup calls it too.
+func (m *MinIO) Stop() error {
+	m.stopOnce.Do(func() {
+		if m.cmd == nil { // external endpoint
+			return
+		}
+		_ = m.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-m.exited:
+		case <-time.After(minioStopGrace):
+			_ = m.cmd.Process.Kill()
+			<-m.exited
+		}
+		m.stopErr = os.RemoveAll(m.tmp)
+	})
+	return m.stopErr
+}
+
+// Log returns everything the server has written to stdout and stderr so far.
+func (m *MinIO) Log() string {
+	if m.log == nil {
+		return ""
+	}
+	return m.log.String()
+}
+
+// WaitLog waits up to timeout for a line containing substr in the server's
+// log and returns the first such line. It fails the test when none appears.
+func (m *MinIO) WaitLog(t testing.TB, substr string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for line := range strings.Lines(m.Log()) {
+			if strings.Contains(line, substr) {
+				return strings.TrimRight(line, "\r\n")
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in MinIO's log after %v; its log:\n%s", substr, timeout, m.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// IAMRoles returns the role ARNs that MinIO announces at start-up
+// ("IAM Roles: arn:minio:iam:::role/…"), which exist when an OpenID provider
+// is configured in role-policy mode (MINIO_IDENTITY_OPENID_ROLE_POLICY). It
+// waits up to 30 s for the line and fails the test when none appears.
+func (m *MinIO) IAMRoles(t testing.TB) []string {
+	t.Helper()
+	line := m.WaitLog(t, "IAM Roles:", minioReadyTimeout)
+	_, roles, _ := strings.Cut(line, "IAM Roles:")
+	return strings.Fields(roles)
+}
+
+// freePorts returns n distinct free TCP ports on 127.0.0.1. They are free
+// when it returns; someone else may take them before they are used.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("pick a free port: %w", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// randomHex returns 2n random hexadecimal digits.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// shared holds the package's shared MinIO server (see SharedMinIO).
+var shared struct {
+	mu      sync.Mutex
+	main    bool // Main is running the tests
+	minio   *MinIO
+	err     error
+	binDir  string // Binary's build directory
+	binPath string
+	binErr  error
+	binOnce sync.Once
+}
+
+// SharedMinIO returns a MinIO server shared by all tests of the package,
+// starting it on first use. Tests must not change its configuration, and
+// each should work in its own bucket ([MinIO.NewBucket]). The package must
+// run its tests through [Main], which stops the server at the end.
+//
+// When S3SSO_TEST_ENDPOINT_URL is set, SharedMinIO starts nothing and
+// describes that endpoint instead, with the keys in S3SSO_TEST_ACCESS_KEY_ID
+// and S3SSO_TEST_SECRET_ACCESS_KEY and the region in S3SSO_TEST_REGION
+// (default us-east-1).
+func SharedMinIO(t testing.TB) *MinIO {
+	t.Helper()
+	if ep := os.Getenv("S3SSO_TEST_ENDPOINT_URL"); ep != "" {
+		region := os.Getenv("S3SSO_TEST_REGION")
+		if region == "" {
+			region = "us-east-1"
+		}
+		return &MinIO{
+			Endpoint:  strings.TrimRight(ep, "/"),
+			AccessKey: os.Getenv("S3SSO_TEST_ACCESS_KEY_ID"),
+			SecretKey: os.Getenv("S3SSO_TEST_SECRET_ACCESS_KEY"),
+			Region:    region,
+		}
+	}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if !shared.main {
+		t.Fatal("testenv.SharedMinIO needs the package's TestMain to call testenv.Main(m)")
+	}
+	if shared.minio == nil && shared.err == nil {
+		bin := RequireTool(t, "minio")
+		shared.minio, shared.err = startMinIO(bin, MinIOOptions{})
+	}
+	if shared.err != nil {
+		t.Fatalf("shared MinIO: %v", shared.err)
+	}
+	return shared.minio
+}
+
+// Main runs the package's tests and then releases what they shared: it stops
+// the [SharedMinIO] server and removes the [Binary] build. Call it from
+// TestMain:
+//
+//	func TestMain(m *testing.M) { testenv.Main(m) }
+//
+// It does not return.
+func Main(m *testing.M) {
+	shared.mu.Lock()
+	shared.main = true
+	shared.mu.Unlock()
+
+	code := m.Run()
+
+	shared.mu.Lock()
+	if shared.minio != nil {
+		if err := shared.minio.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: stop shared MinIO: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	if shared.binDir != "" {
+		os.RemoveAll(shared.binDir)
+	}
+	shared.mu.Unlock()
+	os.Exit(code)
+}
+
+// ctxTimeout returns a context for cleanup work, which runs after the test's
+// own context has been cancelled.
+func ctxTimeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), time.Minute)
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# A scripted tour of s3sso against a throwaway MinIO on 127.0.0.1.
+#
+#   scripts/demo.sh        (or: make demo)
+#
+# It builds bin/s3sso and MinIO (scripts/tools.sh, cached after the first
+# run), starts MinIO with a temporary data directory, and runs s3sso under a
+# temporary HOME whose ~/.aws holds a "demo" profile pointing at it. Your real
+# ~/.aws is never read or written. Every s3sso command is echoed before it
+# runs; the demo stops at the first one that fails. MinIO and the temporary
+# files are removed on exit.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "building s3sso and MinIO"
+make --no-print-directory build
+minio="$(scripts/tools.sh minio)/minio"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/s3sso-demo.XXXXXX")
+minio_pid=
+cleanup() {
+	if [[ -n $minio_pid ]] && kill -0 "$minio_pid" 2>/dev/null; then
+		kill -TERM "$minio_pid" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$minio_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$minio_pid" 2>/dev/null || true
+		wait "$minio_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "no free port found" >&2
+	return 1
+}
+
+# http_status PORT PATH prints the HTTP status code of GET PATH on 127.0.0.1.
+http_status() {
+	local line
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$2" "$1" >&3
+	read -r -t 2 line <&3 || true
+	exec 3<&-
+	line=${line#* }
+	echo "${line%% *}"
+}
+
+port=$(free_port)
+console_port=$(free_port)
+access_key=demo-admin
+secret_key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+
+say "starting MinIO on 127.0.0.1:$port (data in $work/data)"
+mkdir -p "$work/data" "$work/minio-home"
+env -i PATH="$PATH" HOME="$work/minio-home" \
+	MINIO_ROOT_USER="$access_key" MINIO_ROOT_PASSWORD="$secret_key" \
+	MINIO_BROWSER=off MINIO_UPDATE=off \
+	"$minio" server "$work/data" --address "127.0.0.1:$port" \
+	--console-address "127.0.0.1:$console_port" --quiet >"$work/minio.log" 2>&1 &
+minio_pid=$!
+for i in $(seq 300); do
+	if [[ $(http_status "$port" /minio/health/ready 2>/dev/null) == 200 ]]; then
+		break
+	fi
+	if ! kill -0 "$minio_pid" 2>/dev/null || ((i == 300)); then
+		echo "MinIO did not become ready; its log:" >&2
+		cat "$work/minio.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+
+# A private HOME: s3sso sees only the demo profile below, whatever is in the
+# environment or in your own ~/.aws.
+export HOME="$work/home"
+export XDG_CONFIG_HOME="$HOME/.config" XDG_CACHE_HOME="$HOME/.cache"
+export AWS_CONFIG_FILE="$HOME/.aws/config" AWS_SHARED_CREDENTIALS_FILE="$HOME/.aws/credentials"
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
+	AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN
+for v in $(compgen -e); do
+	case $v in AWS_ENDPOINT_URL* | S3SSO_*) unset "$v" ;; esac
+done
+mkdir -p "$HOME/.aws"
+cat >"$AWS_CONFIG_FILE" <<EOF
+[profile demo]
+region = us-east-1
+services = demo-minio
+
+[services demo-minio]
+s3 =
+  endpoint_url = http://127.0.0.1:$port
+EOF
+cat >"$AWS_SHARED_CREDENTIALS_FILE" <<EOF
+[demo]
+aws_access_key_id = $access_key
+aws_secret_access_key = $secret_key
+EOF
+chmod 600 "$AWS_CONFIG_FILE" "$AWS_SHARED_CREDENTIALS_FILE"
+say "demo profile in $AWS_CONFIG_FILE:"
+cat "$AWS_CONFIG_FILE"
+
+# Some local files to work with.
+files="$work/files"
+mkdir -p "$files/site/css" "$files/site/img"
+echo "Hello from s3sso ($(date -u +%Y-%m-%dT%H:%M:%SZ))" >"$files/hello.txt"
+head -c $((12 * 1024 * 1024)) /dev/urandom >"$files/big.bin"
+echo "<h1>demo</h1>" >"$files/site/index.html"
+echo "h1 { color: teal }" >"$files/site/css/style.css"
+head -c 200000 /dev/urandom >"$files/site/img/logo.bin"
+
+# s3sso ARGS... echoes and runs bin/s3sso --profile demo ARGS...
+s3sso() {
+	printf '\n$ s3sso --profile demo %s\n' "$*"
+	"$root/bin/s3sso" --profile demo "$@"
+}
+
+s3sso version
+s3sso mb s3://demo-bucket
+s3sso cp "$files/hello.txt" s3://demo-bucket/hello.txt
+s3sso cp "$files/big.bin" s3://demo-bucket/big.bin
+s3sso ls s3://demo-bucket
+s3sso cp -r "$files/site" s3://demo-bucket/site/
+s3sso ls -r --human s3://demo-bucket
+
+say "changing one file and adding another locally, then syncing"
+echo "<h1>demo, updated</h1>" >"$files/site/index.html"
+echo "<p>new</p>" >"$files/site/about.html"
+s3sso sync "$files/site" s3://demo-bucket/site/
+s3sso ls -r --human s3://demo-bucket/site/
+
+s3sso stat s3://demo-bucket/hello.txt
+s3sso cat s3://demo-bucket/hello.txt
+s3sso presign s3://demo-bucket/hello.txt | tee "$work/presigned"
+url=$(tail -n 1 "$work/presigned")
+if command -v curl >/dev/null; then
+	printf '\n$ curl -fsS <the presigned URL>\n'
+	curl -fsS --noproxy '*' "$url"
+fi
+
+s3sso cp -r s3://demo-bucket/site/ "$work/download/"
+printf '\n$ diff -r <local site> <downloaded site>\n'
+diff -r "$files/site" "$work/download" && echo "identical"
+
+s3sso rm -r s3://demo-bucket/site/
+s3sso ls -r s3://demo-bucket
+s3sso rb --force s3://demo-bucket
+
+say "demo finished"
