@@ -1,0 +1,362 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
+	"github.com/s3sso/s3sso/internal/transfer"
+)
+
+// transferFlags are the engine tuning flags of cp, mv and sync.
+type transferFlags struct {
+	Concurrency     int
+	PartSize        string
+	PartConcurrency int
+}
+
+func (f *transferFlags) AddFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&f.Concurrency, "concurrency", 0, "objects transferred in parallel (default 32)")
+	fs.StringVar(&f.PartSize, "part-size", "", "multipart part size, e.g. 16MiB (default 16MiB, grown for huge objects)")
+	fs.IntVar(&f.PartConcurrency, "part-concurrency", 0, "parts of one large object transferred in parallel (default 8)")
+}
+
+func (f *transferFlags) options(a *app) (transfer.Options, error) {
+	o := transfer.Options{Concurrency: f.Concurrency, PartConcurrency: f.PartConcurrency, Logger: a.logger}
+	if f.PartSize != "" {
+		n, err := parseSize(f.PartSize)
+		if err != nil {
+			return o, usageError("--part-size: %v", err)
+		}
+		if n < 5<<20 {
+			return o, usageError("--part-size must be at least 5MiB (S3's minimum), got %s", f.PartSize)
+		}
+		o.PartSize = n
+		o.MultipartThreshold = n
+	}
+	if f.Concurrency < 0 || f.PartConcurrency < 0 {
+		return o, usageError("--concurrency and --part-concurrency must be positive")
+	}
+	return o, nil
+}
+
+// putFlags are the object settings of uploads and copies.
+type putFlags struct {
+	ContentType  string
+	StorageClass string
+	SSE          string
+	SSEKMSKeyID  string
+	Metadata     []string
+	CacheControl string
+}
+
+func (f *putFlags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.ContentType, "content-type", "", "Content-Type of uploaded objects (default: detected from name and content)")
+	fs.StringVar(&f.StorageClass, "storage-class", "", "storage class, e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR")
+	fs.StringVar(&f.SSE, "sse", "", "server-side encryption: AES256 or aws:kms")
+	fs.StringVar(&f.SSEKMSKeyID, "sse-kms-key-id", "", "KMS key ID or ARN for --sse aws:kms")
+	fs.StringArrayVar(&f.Metadata, "metadata", nil, "user metadata key=value (repeatable)")
+	fs.StringVar(&f.CacheControl, "cache-control", "", "Cache-Control of uploaded objects")
+}
+
+func (f *putFlags) options() (transfer.PutOptions, error) {
+	po := transfer.PutOptions{ContentType: f.ContentType, StorageClass: strings.ToUpper(f.StorageClass), SSE: f.SSE,
+		SSEKMSKeyID: f.SSEKMSKeyID, CacheControl: f.CacheControl}
+	for _, kv := range f.Metadata {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return po, usageError("--metadata wants key=value, got %q", kv)
+		}
+		if po.Metadata == nil {
+			po.Metadata = map[string]string{}
+		}
+		po.Metadata[strings.ToLower(k)] = v
+	}
+	return po, po.Validate()
+}
+
+type cpOptions struct {
+	Recursive bool
+	DryRun    bool
+	transferFlags
+	putFlags
+}
+
+func (a *app) newCpCommand() *cobra.Command {
+	var o cpOptions
+	cmd := &cobra.Command{
+		Use:   "cp SRC DST",
+		Short: "Copy objects and files: local to S3, S3 to local, S3 to S3 (server-side)",
+		Long: `Copy objects and files.
+
+  s3sso cp file.txt s3://bucket/dir/          upload (keeps the name)
+  s3sso cp s3://bucket/key local.txt          download
+  s3sso cp s3://a/key s3://b/key              server-side copy
+  s3sso cp -r dir s3://bucket/prefix/         upload a tree
+  s3sso cp 's3://bucket/logs/*.gz' ./logs/    wildcard (quote it from the shell)
+  s3sso cp - s3://bucket/key < data           upload standard input
+  s3sso cp s3://bucket/key -                  write to standard output
+
+Large objects are transferred as parallel parts. Downloads go to a temporary
+file that is renamed into place only when complete, so an interrupted
+download never leaves a truncated file. Keys that would escape the
+destination directory (../x, /abs, a//b) are refused and reported.`,
+		Args: argsRange(2, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runCopy(cmd.Context(), "cp", o, args[0], args[1], false)
+		},
+	}
+	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "copy every object under a prefix or directory")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be copied, change nothing")
+	o.transferFlags.AddFlags(cmd.Flags())
+	o.putFlags.AddFlags(cmd.Flags())
+	return cmd
+}
+
+func (a *app) newMvCommand() *cobra.Command {
+	var o cpOptions
+	cmd := &cobra.Command{
+		Use:   "mv SRC DST",
+		Short: "Move objects and files (copy, then delete the source once the copy succeeded)",
+		Long: `Move objects and files. Takes the same arguments as cp. The source is deleted
+only after its copy succeeded; a failed copy leaves the source in place.`,
+		Args: argsRange(2, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runCopy(cmd.Context(), "mv", o, args[0], args[1], true)
+		},
+	}
+	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "move every object under a prefix or directory")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be moved, change nothing")
+	o.transferFlags.AddFlags(cmd.Flags())
+	o.putFlags.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// transferMsg reports one finished transfer.
+type transferMsg struct {
+	Op     string `json:"operation"`
+	Src    string `json:"source"`
+	Dst    string `json:"destination,omitempty"`
+	Size   int64  `json:"size"`
+	DryRun bool   `json:"dry_run,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (m transferMsg) String() string {
+	prefix := ""
+	if m.DryRun {
+		prefix = "(dry run) "
+	}
+	if m.Dst == "" {
+		return fmt.Sprintf("%s%s: %s", prefix, m.Op, m.Src)
+	}
+	return fmt.Sprintf("%s%s: %s -> %s", prefix, m.Op, m.Src, m.Dst)
+}
+
+func (m transferMsg) JSON() any { return m }
+
+func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dstArg string, move bool) error {
+	src, err := transfer.ParseLocation(srcArg)
+	if err != nil {
+		return err
+	}
+	dst, err := transfer.ParseLocation(dstArg)
+	if err != nil {
+		return err
+	}
+	if src.S3 == nil && dst.S3 == nil && !(src.Stdio || dst.Stdio) {
+		return usageError("%s: one of SRC and DST must be an s3:// URL", verb)
+	}
+	if src.Stdio && dst.Stdio || src.Stdio && dst.S3 == nil || dst.Stdio && src.S3 == nil {
+		return usageError("%s: \"-\" (stdin/stdout) pairs with an s3:// URL", verb)
+	}
+	if move && (src.Stdio || dst.Stdio) {
+		return usageError("mv does not take \"-\"; use cp")
+	}
+	topts, err := o.transferFlags.options(a)
+	if err != nil {
+		return err
+	}
+	po, err := o.putFlags.options()
+	if err != nil {
+		return err
+	}
+	store, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	eng := transfer.New(store, topts)
+
+	switch {
+	case src.Stdio:
+		if dst.S3.IsPrefix() {
+			return usageError("cp - needs a full object key as destination, not %s", dst.S3)
+		}
+		if o.DryRun {
+			a.out.Print(transferMsg{Op: "upload", Src: "-", Dst: dst.S3.String(), DryRun: true})
+			return nil
+		}
+		if err := eng.UploadStream(ctx, a.stdio.In, *dst.S3, po); err != nil {
+			return err
+		}
+		a.out.Info(transferMsg{Op: "upload", Src: "-", Dst: dst.S3.String(), Size: eng.Stats.BytesDone.Load()})
+		return nil
+	case dst.Stdio:
+		if src.S3.IsPrefix() || src.S3.HasWildcard() || o.Recursive {
+			return usageError("cp to \"-\" takes one object")
+		}
+		return eng.Stream(ctx, *src.S3, a.stdio.Out)
+	}
+
+	multi := o.Recursive || (src.S3 != nil && src.S3.HasWildcard()) || (src.S3 == nil && objstore.HasWildcard(src.Local) && !fileExists(src.Local))
+	dstIsDir := multi || dst.IsDirLike()
+
+	op := "copy"
+	switch {
+	case src.S3 == nil:
+		op = "upload"
+	case dst.S3 == nil:
+		op = "download"
+	}
+	if move {
+		op = "move"
+	}
+
+	jobs := func(yield func(transfer.Job, error) bool) {
+		for en, err := range eng.Expand(ctx, src, o.Recursive) {
+			if err != nil {
+				yield(transfer.Job{}, err)
+				return
+			}
+			job, jerr := a.copyJob(eng, op, en, src, dst, dstIsDir, po, move)
+			if jerr != nil {
+				// A per-object problem (an unsafe key): report, go on.
+				job = transfer.Job{Op: op, Src: en.URL.String(), Run: func(context.Context) error { return jerr }}
+			}
+			if o.DryRun {
+				a.out.Print(transferMsg{Op: op, Src: job.Src, Dst: job.Dst, Size: en.Size, DryRun: true})
+				continue
+			}
+			if !yield(job, nil) {
+				return
+			}
+		}
+	}
+	stop := a.startProgress(&eng.Stats)
+	err = eng.Run(ctx, jobs, func(r transfer.Result) {
+		if r.Err != nil {
+			a.out.Failure(r.Job.Op, r.Job.Src, trimPrefixErr(r.Err, r.Job))
+			return
+		}
+		a.out.Info(transferMsg{Op: r.Job.Op, Src: r.Job.Src, Dst: r.Job.Dst, Size: r.Job.Size})
+	})
+	stop()
+	return err
+}
+
+// trimPrefixErr avoids "upload a: upload a: cause" when the job's own error
+// already names the operation.
+func trimPrefixErr(err error, _ transfer.Job) error { return err }
+
+func (a *app) copyJob(eng *transfer.Engine, op string, en transfer.Entry, src, dst transfer.Location, dstIsDir bool, po transfer.PutOptions, move bool) (transfer.Job, error) {
+	j := transfer.Job{Op: op, Size: en.Size}
+	switch {
+	case src.S3 == nil: // upload
+		d := *dst.S3
+		if dstIsDir {
+			d = d.Join(en.Rel)
+		}
+		j.Src, j.Dst = en.Path, d.String()
+		path := en.Path
+		j.Run = func(ctx context.Context) error {
+			if err := eng.UploadFile(ctx, path, d, po); err != nil {
+				return err
+			}
+			if move {
+				return removeLocal(path)
+			}
+			return nil
+		}
+	case dst.S3 == nil: // download
+		target := dst.Local
+		if dstIsDir {
+			t, err := transfer.LocalTarget(dst.Local, en.Rel, en.URL.Key)
+			if err != nil {
+				return j, err
+			}
+			target = t
+		}
+		j.Src, j.Dst = en.URL.String(), target
+		remote := en.Remote()
+		j.Run = func(ctx context.Context) error {
+			if err := eng.Download(ctx, remote, target); err != nil {
+				return err
+			}
+			if move {
+				return eng.Delete(ctx, remote.URL)
+			}
+			return nil
+		}
+	default: // S3 to S3
+		d := *dst.S3
+		if dstIsDir {
+			d = d.Join(en.Rel)
+		}
+		if d == en.URL && !move && po.IsZero() {
+			return j, fault.New(fault.Usage, fmt.Sprintf("copy %s onto itself", d), "give another destination, or change a setting such as --storage-class")
+		}
+		j.Src, j.Dst = en.URL.String(), d.String()
+		remote := en.Remote()
+		j.Run = func(ctx context.Context) error {
+			if err := eng.Copy(ctx, remote, d, po); err != nil {
+				return err
+			}
+			if move && d != remote.URL {
+				return eng.Delete(ctx, remote.URL)
+			}
+			return nil
+		}
+	}
+	return j, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// removeLocal deletes a moved file.
+func removeLocal(p string) error {
+	if err := os.Remove(p); err != nil {
+		return fault.Wrap(fault.Local, fmt.Errorf("remove %s after moving it: %w", p, err), "")
+	}
+	return nil
+}
+
+// parseSize parses "16MiB", "16MB", "16M", "1GiB", "1048576".
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size %q (examples: 16MiB, 64M, 1GiB)", s)
+	}
+	return int64(n * float64(mult)), nil
+}

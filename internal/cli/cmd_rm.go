@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+
+	"github.com/spf13/cobra"
+
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
+	"github.com/s3sso/s3sso/internal/transfer"
+)
+
+type rmOptions struct {
+	Recursive bool
+	DryRun    bool
+}
+
+func (a *app) newRmCommand() *cobra.Command {
+	var o rmOptions
+	cmd := &cobra.Command{
+		Use:   "rm s3://BUCKET/KEY...",
+		Short: "Delete objects (recursively and by wildcard in batches of 1000)",
+		Long: `Delete objects.
+
+  s3sso rm s3://bucket/key
+  s3sso rm -r s3://bucket/prefix/        every object under the prefix
+  s3sso rm 's3://bucket/logs/*.tmp'      every match of the wildcard
+  s3sso rm -r --dry-run s3://bucket/p/   list what would be deleted
+
+Many objects are deleted with DeleteObjects, 1000 keys per request, while the
+listing continues. A key the server refuses is reported and the rest go on;
+the exit code is then 3.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("rm needs at least one s3:// URL")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runRm(cmd.Context(), o, args)
+		},
+	}
+	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "delete every object under the prefix")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be deleted, delete nothing")
+	return cmd
+}
+
+func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
+	urls := make([]objstore.URL, 0, len(args))
+	for _, arg := range args {
+		u, err := objstore.ParseURL(arg)
+		if err != nil {
+			return err
+		}
+		if u.Key == "" && !o.Recursive {
+			return usageError("rm %s: that is a whole bucket; use rm -r to empty it or rb to remove it", u)
+		}
+		urls = append(urls, u)
+	}
+	store, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	eng := transfer.New(store, transfer.Options{Logger: a.logger, Concurrency: 8})
+	var total, failed atomic.Int64
+	for _, u := range urls {
+		if !o.Recursive && !u.HasWildcard() {
+			// One object: HEAD first so a missing key is an error, as users
+			// expect (S3's DeleteObject succeeds on missing keys).
+			total.Add(1)
+			if _, err := store.Head(ctx, u); err != nil {
+				if len(urls) == 1 {
+					return err
+				}
+				failed.Add(1)
+				a.out.Failure("delete", u.String(), err)
+				continue
+			}
+			if o.DryRun {
+				a.out.Print(transferMsg{Op: "delete", Src: u.String(), DryRun: true})
+				continue
+			}
+			if err := store.DeleteObject(ctx, u); err != nil {
+				if len(urls) == 1 {
+					return err
+				}
+				failed.Add(1)
+				a.out.Failure("delete", u.String(), err)
+				continue
+			}
+			a.out.Info(transferMsg{Op: "delete", Src: u.String()})
+			continue
+		}
+		objs := a.matchObjects(ctx, store, u, o.Recursive)
+		if o.DryRun {
+			for obj, err := range objs {
+				if err != nil {
+					return err
+				}
+				a.out.Print(transferMsg{Op: "delete", Src: objstore.URL{Bucket: u.Bucket, Key: obj.Key}.String(), Size: obj.Size, DryRun: true})
+			}
+			continue
+		}
+		jobs := eng.DeleteJobs(ctx, u.Bucket, objs, func(key string, size int64, err error) {
+			total.Add(1)
+			target := objstore.URL{Bucket: u.Bucket, Key: key}.String()
+			if err != nil {
+				failed.Add(1)
+				a.out.Failure("delete", target, err)
+				return
+			}
+			a.out.Info(transferMsg{Op: "delete", Src: target, Size: size})
+		})
+		if err := eng.Run(ctx, jobs, nil); err != nil {
+			return err
+		}
+	}
+	if f := failed.Load(); f > 0 {
+		if total.Load() == 1 {
+			return fault.New(fault.Partial, "delete failed", "")
+		}
+		return fault.Wrap(fault.Partial, &transfer.BatchError{Failed: int(f), Total: int(total.Load()), First: errors.New("delete failed")}, "")
+	}
+	return nil
+}
+
+// matchObjects lists the objects a recursive or wildcard URL names.
+func (a *app) matchObjects(ctx context.Context, store *objstore.S3, u objstore.URL, recursive bool) func(func(objstore.Object, error) bool) {
+	return func(yield func(objstore.Object, error) bool) {
+		prefix := u.Key
+		if u.HasWildcard() {
+			prefix = objstore.WildcardPrefix(u.Key)
+		} else if recursive && prefix != "" && !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		for obj, err := range store.List(ctx, u.Bucket, prefix, false) {
+			if err != nil {
+				yield(obj, err)
+				return
+			}
+			if u.HasWildcard() {
+				ok, err := objstore.MatchKey(u.Key, obj.Key)
+				if err != nil {
+					yield(obj, err)
+					return
+				}
+				if !ok {
+					continue
+				}
+			}
+			if !yield(obj, nil) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/s3sso/s3sso/internal/fault"
+)
+
+// Exit codes. They are part of the interface: scripts rely on them, and
+// `s3sso help exit-codes` lists them.
+const (
+	ExitOK           = 0
+	ExitError        = 1   // any error not covered below
+	ExitUsage        = 2   // bad flag, argument or s3:// URL
+	ExitPartial      = 3   // a batch finished, but some objects failed
+	ExitNotFound     = 4   // bucket, key, profile, account or local path not found
+	ExitAccessDenied = 5   // signed in, but not allowed
+	ExitAuth         = 6   // no credentials, or they expired: sign in again
+	ExitNetwork      = 7   // endpoint unreachable, connection refused, timeout
+	ExitLocal        = 8   // local file system: disk full, directory expected, permission
+	ExitIntegrity    = 9   // checksum or size mismatch
+	ExitConfig       = 10  // invalid configuration
+	ExitConflict     = 11  // target exists or is not empty
+	ExitInterrupted  = 130 // interrupted (Ctrl-C)
+)
+
+const exitCodesHelp = `Exit codes:
+  0    success
+  1    error not covered below
+  2    usage: bad flag, argument or s3:// URL
+  3    partial failure: a batch finished but some objects failed (each is reported)
+  4    not found: bucket, key, profile, account or local path
+  5    access denied: the credentials work but lack permission
+  6    sign-in required: no credentials, or the token or credentials expired
+  7    network: endpoint unreachable, connection refused, timeout
+  8    local file system: disk full, a directory where a file is expected, permission
+  9    integrity: checksum or size mismatch
+  10   configuration: invalid config file or setting
+  11   conflict: the target already exists or is not empty
+  130  interrupted (Ctrl-C)
+`
+
+var exitCodeOfKind = map[fault.Kind]int{
+	fault.Unknown:      ExitError,
+	fault.Usage:        ExitUsage,
+	fault.Partial:      ExitPartial,
+	fault.NotFound:     ExitNotFound,
+	fault.AccessDenied: ExitAccessDenied,
+	fault.Auth:         ExitAuth,
+	fault.Network:      ExitNetwork,
+	fault.Local:        ExitLocal,
+	fault.Integrity:    ExitIntegrity,
+	fault.Config:       ExitConfig,
+	fault.Conflict:     ExitConflict,
+	fault.Interrupted:  ExitInterrupted,
+}
+
+// Classify returns the kind of err: the kind it was given with package fault,
+// or one inferred from well-known SDK, network and file system errors. It is
+// the one place that turns foreign errors into kinds.
+func Classify(err error) fault.Kind {
+	if err == nil {
+		return fault.Unknown
+	}
+	if k := fault.KindOf(err); k != fault.Unknown {
+		return k
+	}
+	if errors.Is(err, context.Canceled) {
+		return fault.Interrupted
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		if k := kindOfAPICode(apiErr.ErrorCode()); k != fault.Unknown {
+			return k
+		}
+	}
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTDIR),
+		errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT), errors.Is(err, fs.ErrPermission):
+		return fault.Local
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return fault.Network
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var urlErr *url.Error
+	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
+		return fault.Network
+	}
+	if errors.As(err, &urlErr) && urlErr.Timeout() {
+		return fault.Network
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fault.NotFound
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fault.Network
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "get identity: get credentials") || strings.Contains(msg, "failed to refresh cached credentials") ||
+		strings.Contains(msg, "no EC2 IMDS role found") {
+		return fault.Auth
+	}
+	return fault.Unknown
+}
+
+func kindOfAPICode(code string) fault.Kind {
+	switch code {
+	case "NoSuchBucket", "NoSuchKey", "NotFound", "NoSuchUpload", "NoSuchVersion", "NoSuchEntity":
+		return fault.NotFound
+	case "AccessDenied", "AllAccessDisabled", "Forbidden", "AccountProblem", "UnauthorizedOperation":
+		return fault.AccessDenied
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "InvalidToken",
+		"TokenRefreshRequired", "InvalidClientTokenId", "UnrecognizedClientException", "UnauthorizedException":
+		return fault.Auth
+	case "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty", "PreconditionFailed":
+		return fault.Conflict
+	case "InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidStorageClass":
+		return fault.Usage
+	case "BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum":
+		return fault.Integrity
+	}
+	return fault.Unknown
+}
+
+// ExitCode maps an error to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	return exitCodeOfKind[Classify(err)]
+}
+
+// defaultHint returns advice for an error that carries no hint of its own.
+func defaultHint(err error, kind fault.Kind) string {
+	if h := fault.HintOf(err); h != "" {
+		return h
+	}
+	var apiErr smithy.APIError
+	code := ""
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+	}
+	switch kind {
+	case fault.NotFound:
+		switch code {
+		case "NoSuchBucket":
+			return "check the bucket name with `s3sso ls`"
+		case "NoSuchKey", "NotFound":
+			return "check the key with `s3sso ls s3://BUCKET/PREFIX`"
+		}
+	case fault.AccessDenied:
+		return "the identity in use lacks permission for this operation; check it with `s3sso whoami`"
+	case fault.Auth:
+		return "sign in with `s3sso login`, choose a profile with --profile, or check the access keys"
+	case fault.Network:
+		return "check --endpoint-url (or AWS_ENDPOINT_URL_S3 / the profile's services section) and that the server is running"
+	case fault.Interrupted:
+		return "nothing was left half-written; run the command again to continue"
+	case fault.Usage:
+		return "see `s3sso help` for the command's usage"
+	}
+	return ""
+}

@@ -1,0 +1,158 @@
+// Package creds resolves AWS configuration and credentials the way the AWS
+// CLI and SDKs do: it delegates to aws-sdk-go-v2's shared config loader
+// (environment, ~/.aws/config, ~/.aws/credentials, credential_process,
+// role_arn + source_profile, web_identity_token_file, SSO) instead of
+// re-implementing it, and adds what s3sso needs on top: an HTTP client that
+// works with AWS_CA_BUNDLE, an slog-backed SDK logger, and a way to plug in
+// s3sso's own sign-in providers.
+package creds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/s3sso/s3sso/internal/fault"
+)
+
+// DefaultRegion is used when neither flags, environment nor profile name a
+// region. S3-compatible servers ignore it; AWS redirects are handled by S3.
+const DefaultRegion = "us-east-1"
+
+// Options select the profile and overrides for Load.
+type Options struct {
+	Profile  string // --profile; empty means AWS_PROFILE or default
+	Region   string // --region; empty means environment or profile
+	Logger   *slog.Logger
+	Debug    bool // log SDK requests and retries
+	MaxConns int  // idle connections kept per host; 0 picks a default
+
+	// Credentials, when set, replaces the SDK's credential chain (s3sso's
+	// own sign-in methods plug in here).
+	Credentials aws.CredentialsProvider
+}
+
+// Load resolves the AWS configuration. Errors name the profile and carry a
+// fault kind (a missing profile is fault.NotFound).
+func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	maxConns := opts.MaxConns
+	if maxConns <= 0 {
+		maxConns = 64
+	}
+	// The SDK can only apply AWS_CA_BUNDLE to a client it can rebuild, so the
+	// client must be a BuildableClient (see infra.md).
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = maxConns * 2
+		t.MaxIdleConnsPerHost = maxConns
+		t.MaxConnsPerHost = 0
+		t.IdleConnTimeout = 90 * time.Second
+		t.ExpectContinueTimeout = 0
+	}).WithDialerOptions(func(d *net.Dialer) {
+		d.Timeout = 10 * time.Second
+		d.KeepAlive = 30 * time.Second
+	})
+
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithLogger(SlogLogger(opts.Logger)),
+	}
+	if opts.Profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(opts.Profile))
+	}
+	if opts.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(opts.Region))
+	}
+	if opts.Debug {
+		loadOpts = append(loadOpts, config.WithClientLogMode(aws.LogRetries|aws.LogRequest|aws.LogResponse))
+	}
+	if opts.Credentials != nil {
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(opts.Credentials))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return aws.Config{}, classifyLoadError(opts.Profile, err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	return cfg, nil
+}
+
+func classifyLoadError(profile string, err error) error {
+	var missing config.SharedConfigProfileNotExistError
+	if errors.As(err, &missing) {
+		name := missing.Profile
+		if name == "" {
+			name = profile
+		}
+		return &fault.Error{
+			Kind: fault.NotFound,
+			Msg:  fmt.Sprintf("profile %q not found in %s", name, configFileName()),
+			Hint: "check the name with `s3sso profiles` or `aws configure list-profiles`, or unset AWS_PROFILE",
+		}
+	}
+	return &fault.Error{Kind: fault.Config, Msg: "load AWS configuration", Err: err,
+		Hint: "check ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"}
+}
+
+func configFileName() string {
+	if f := os.Getenv("AWS_CONFIG_FILE"); f != "" {
+		return f
+	}
+	return config.DefaultSharedConfigFilename()
+}
+
+// SlogLogger adapts an slog.Logger to the SDK's logger interface. SDK
+// warnings are logged at debug level: they are diagnostics, not results.
+func SlogLogger(l *slog.Logger) logging.Logger {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		l.Debug(fmt.Sprintf(format, v...), "source", "aws-sdk", "class", string(c))
+	})
+}
+
+// Explain describes where the credentials came from, without secrets.
+func Explain(ctx context.Context, cfg aws.Config) (Description, error) {
+	if cfg.Credentials == nil {
+		return Description{}, fault.New(fault.Auth, "no credentials configured",
+			"set a profile with --profile, run `s3sso login`, or set AWS_ACCESS_KEY_ID")
+	}
+	c, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return Description{}, err
+	}
+	d := Description{Source: c.Source, AccessKeyID: RedactKey(c.AccessKeyID), CanExpire: c.CanExpire, Temporary: c.SessionToken != ""}
+	if c.CanExpire {
+		d.Expires = c.Expires
+	}
+	return d, nil
+}
+
+// Description is what Explain reports.
+type Description struct {
+	Source      string    `json:"source"`
+	AccessKeyID string    `json:"access_key_id"`
+	Temporary   bool      `json:"temporary"`
+	CanExpire   bool      `json:"can_expire"`
+	Expires     time.Time `json:"expires,omitzero"`
+}
+
+// RedactKey shows only the last four characters of an access key ID.
+func RedactKey(k string) string {
+	if len(k) <= 4 {
+		return "****"
+	}
+	return "****" + k[len(k)-4:]
+}

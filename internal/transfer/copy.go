@@ -1,0 +1,104 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3sso/s3sso/internal/objstore"
+)
+
+// maxCopyObject is the largest object CopyObject accepts; larger ones are
+// copied with UploadPartCopy.
+const maxCopyObject = 5 << 30
+
+// Copy copies src to dst on the server (no bytes pass through s3sso). With
+// empty PutOptions the object's metadata is kept; otherwise it is replaced.
+func (e *Engine) Copy(ctx context.Context, src Remote, dst objstore.URL, po PutOptions) error {
+	if src.Size < 0 {
+		info, err := e.s3.Head(ctx, src.URL)
+		if err != nil {
+			return err
+		}
+		src.Size, src.ETag = info.Size, info.ETag
+	}
+	source := copySource(src.URL)
+	if src.Size > maxCopyObject {
+		return e.copyMultipart(ctx, src, dst, po)
+	}
+	in := &s3.CopyObjectInput{Bucket: aws.String(dst.Bucket), Key: aws.String(dst.Key), CopySource: aws.String(source),
+		ChecksumAlgorithm: checksumAlgo}
+	if po.ContentType != "" || po.Metadata != nil || po.CacheControl != "" {
+		in.MetadataDirective = types.MetadataDirectiveReplace
+		in.Metadata = po.Metadata
+		if po.ContentType != "" {
+			in.ContentType = aws.String(po.ContentType)
+		}
+		if po.CacheControl != "" {
+			in.CacheControl = aws.String(po.CacheControl)
+		}
+	}
+	if po.StorageClass != "" {
+		in.StorageClass = types.StorageClass(po.StorageClass)
+	}
+	if po.SSE != "" {
+		in.ServerSideEncryption = types.ServerSideEncryption(po.SSE)
+	}
+	if po.SSEKMSKeyID != "" {
+		in.SSEKMSKeyId = aws.String(po.SSEKMSKeyID)
+	}
+	if _, err := e.s3.Client().CopyObject(ctx, in); err != nil {
+		return e.s3.Translate("copy "+src.URL.String()+" to", dst.String(), err)
+	}
+	e.Stats.BytesDone.Add(src.Size)
+	return nil
+}
+
+func copySource(u objstore.URL) string {
+	return url.PathEscape(u.Bucket) + "/" + (&url.URL{Path: u.Key}).EscapedPath()
+}
+
+func (e *Engine) copyMultipart(ctx context.Context, src Remote, dst objstore.URL, po PutOptions) error {
+	mu, err := e.startMultipart(ctx, dst, po)
+	if err != nil {
+		return err
+	}
+	ps := max(e.partSizeFor(src.Size), 512<<20)
+	for src.Size/ps >= maxParts {
+		ps *= 2
+	}
+	var lock sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.PartConcurrency)
+	for off, n := int64(0), int32(1); off < src.Size; off, n = off+ps, n+1 {
+		start, end, pn := off, min(off+ps, src.Size)-1, n
+		g.Go(func() error {
+			out, err := e.s3.Client().UploadPartCopy(gctx, &s3.UploadPartCopyInput{
+				Bucket: aws.String(dst.Bucket), Key: aws.String(dst.Key), UploadId: aws.String(mu.id), PartNumber: aws.Int32(pn),
+				CopySource: aws.String(copySource(src.URL)), CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", start, end)),
+			})
+			if err != nil {
+				return e.s3.Translate(fmt.Sprintf("copy part %d to", pn), dst.String(), err)
+			}
+			lock.Lock()
+			mu.parts = append(mu.parts, types.CompletedPart{PartNumber: aws.Int32(pn), ETag: out.CopyPartResult.ETag,
+				ChecksumCRC32C: out.CopyPartResult.ChecksumCRC32C})
+			lock.Unlock()
+			e.Stats.BytesDone.Add(end - start + 1)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		mu.abort()
+		return err
+	}
+	sort.Slice(mu.parts, func(i, j int) bool { return *mu.parts[i].PartNumber < *mu.parts[j].PartNumber })
+	return mu.complete(ctx)
+}

@@ -1,0 +1,215 @@
+// Package transfer moves objects between the local file system and S3, and
+// within S3. An Engine runs a stream of jobs (produced while a listing is
+// still running) on a bounded pool of workers; large objects are split into
+// parts that are uploaded or downloaded in parallel. Progress is kept in
+// atomic counters that the CLI's progress bar (and later the web UI) read.
+//
+// Guarantees: a download is written to a temporary file in the destination
+// directory and renamed into place only when complete and verified, so an
+// interrupted or failed download never leaves a truncated file under the
+// final name; a failed or interrupted multipart upload is aborted.
+package transfer
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultConcurrency        = 32
+	DefaultPartSize           = 16 << 20
+	DefaultPartConcurrency    = 8
+	DefaultMultipartThreshold = 32 << 20
+	minPartSize               = 5 << 20
+	maxParts                  = 10000
+)
+
+// Options tune an Engine.
+type Options struct {
+	Concurrency        int   // objects in flight
+	PartSize           int64 // multipart part size; grows automatically for huge objects
+	PartConcurrency    int   // parts in flight per large object
+	MultipartThreshold int64 // objects at least this large use multipart/ranged transfers
+	Logger             *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.PartSize <= 0 {
+		o.PartSize = DefaultPartSize
+	}
+	if o.PartSize < minPartSize {
+		o.PartSize = minPartSize
+	}
+	if o.PartConcurrency <= 0 {
+		o.PartConcurrency = DefaultPartConcurrency
+	}
+	if o.MultipartThreshold <= 0 {
+		o.MultipartThreshold = DefaultMultipartThreshold
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Engine runs transfers. It is safe for concurrent use.
+type Engine struct {
+	s3    *objstore.S3
+	opts  Options
+	Stats Stats
+}
+
+// New returns an engine using the store s3.
+func New(s3 *objstore.S3, opts Options) *Engine {
+	opts.setDefaults()
+	return &Engine{s3: s3, opts: opts}
+}
+
+// Options returns the engine's effective options.
+func (e *Engine) Options() Options { return e.opts }
+
+// Stats are live counters of a run. All fields are updated atomically.
+type Stats struct {
+	BytesDone    atomic.Int64
+	BytesTotal   atomic.Int64
+	ObjectsDone  atomic.Int64
+	ObjectsTotal atomic.Int64
+	Failed       atomic.Int64
+	ListingDone  atomic.Bool
+	Started      time.Time
+}
+
+// Job is one unit of work of a batch: one object to upload, download, copy
+// or delete.
+type Job struct {
+	Op   string // "upload", "download", "copy", "move", "delete", ...
+	Src  string // display form of the source
+	Dst  string // display form of the destination (may be empty)
+	Size int64  // bytes the job moves, for progress (0 if unknown)
+	Run  func(ctx context.Context) error
+}
+
+// Result is reported for every job when it ends.
+type Result struct {
+	Job Job
+	Err error
+}
+
+// BatchError is returned by Run when some jobs failed. Each failure was
+// reported to the callback as it happened.
+type BatchError struct {
+	Failed int
+	Total  int
+	First  error
+}
+
+func (e *BatchError) Error() string {
+	return "some operations failed: " + e.First.Error()
+}
+
+func (e *BatchError) Unwrap() error { return e.First }
+
+// Run executes jobs with at most Concurrency in flight, calling report (from
+// any goroutine, but never concurrently) as each ends. It continues after a
+// job fails and returns a *BatchError (kind fault.Partial) if any did, or the
+// producer's error (a failed listing) joined with it. Cancelling ctx stops
+// new jobs and cancels running ones.
+func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report func(Result)) error {
+	if e.Stats.Started.IsZero() {
+		e.Stats.Started = time.Now()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.Concurrency)
+	var mu sync.Mutex
+	var failed, total int
+	var first error
+	var prodErr error
+	done := func(j Job, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		total++
+		if err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+			e.Stats.Failed.Add(1)
+		}
+		e.Stats.ObjectsDone.Add(1)
+		if report != nil {
+			report(Result{Job: j, Err: err})
+		}
+	}
+	for j, err := range jobs {
+		if err != nil {
+			prodErr = err
+			break
+		}
+		if gctx.Err() != nil {
+			break
+		}
+		e.Stats.ObjectsTotal.Add(1)
+		e.Stats.BytesTotal.Add(j.Size)
+		g.Go(func() error {
+			err := j.Run(gctx)
+			if err != nil && ctx.Err() != nil {
+				// Interrupted: not a per-object failure to report.
+				return ctx.Err()
+			}
+			done(j, err)
+			return nil
+		})
+	}
+	e.Stats.ListingDone.Store(true)
+	gerr := g.Wait()
+	switch {
+	case ctx.Err() != nil:
+		return fault.Wrap(fault.Interrupted, ctx.Err(), "")
+	case gerr != nil:
+		return gerr
+	case prodErr != nil && failed > 0:
+		return errors.Join(prodErr, &BatchError{Failed: failed, Total: total, First: first})
+	case prodErr != nil:
+		return prodErr
+	case failed > 0:
+		if total == 1 {
+			return first
+		}
+		return fault.Wrap(fault.Partial, &BatchError{Failed: failed, Total: total, First: first}, "")
+	}
+	return nil
+}
+
+// progressReader counts bytes read into the engine's stats.
+type progressReader struct {
+	r     interface{ Read([]byte) (int, error) }
+	stats *Stats
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.stats.BytesDone.Add(int64(n))
+	return n, err
+}
+
+// partSizeFor returns a part size that keeps size within 10,000 parts.
+func (e *Engine) partSizeFor(size int64) int64 {
+	ps := e.opts.PartSize
+	for size/ps >= maxParts {
+		ps *= 2
+	}
+	return ps
+}

@@ -1,0 +1,256 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
+)
+
+// Location is a command-line argument: an S3 URL, a local path, or "-"
+// (standard input or output).
+type Location struct {
+	S3    *objstore.URL
+	Local string
+	Stdio bool
+	Raw   string
+}
+
+// ParseLocation parses an argument. "s3://..." is S3, "-" is stdio, anything
+// else a local path.
+func ParseLocation(s string) (Location, error) {
+	switch {
+	case s == "-":
+		return Location{Stdio: true, Raw: s}, nil
+	case objstore.IsS3(s):
+		u, err := objstore.ParseURL(s)
+		if err != nil {
+			return Location{}, err
+		}
+		return Location{S3: &u, Raw: s}, nil
+	case s == "":
+		return Location{}, fault.New(fault.Usage, "empty path", "")
+	}
+	return Location{Local: s, Raw: s}, nil
+}
+
+// String returns the location as the user wrote it (normalised for S3).
+func (l Location) String() string {
+	if l.S3 != nil {
+		return l.S3.String()
+	}
+	return l.Raw
+}
+
+// IsDirLike reports whether the location names a directory or prefix
+// (trailing slash, bucket root, or an existing local directory).
+func (l Location) IsDirLike() bool {
+	if l.S3 != nil {
+		return l.S3.IsPrefix()
+	}
+	if strings.HasSuffix(l.Local, "/") || strings.HasSuffix(l.Local, string(os.PathSeparator)) {
+		return true
+	}
+	fi, err := os.Stat(l.Local)
+	return err == nil && fi.IsDir()
+}
+
+// Entry is one source object found by Expand.
+type Entry struct {
+	Rel     string       // path relative to the source base, "/"-separated
+	URL     objstore.URL // for S3 sources
+	Path    string       // for local sources
+	Size    int64
+	ModTime time.Time
+	ETag    string
+	// Single is true when the source named exactly one object (no -r, no
+	// wildcard): the destination may then be a file name.
+	Single bool
+}
+
+// Remote returns the entry as a download or copy source.
+func (en Entry) Remote() Remote {
+	return Remote{URL: en.URL, Size: en.Size, ETag: en.ETag, LastModified: en.ModTime}
+}
+
+// Expand streams the objects a source argument names: one object, every
+// object under a prefix or directory (recursive), or the matches of a
+// wildcard. Listing errors end the sequence.
+func (e *Engine) Expand(ctx context.Context, src Location, recursive bool) iter.Seq2[Entry, error] {
+	if src.S3 != nil {
+		return e.expandS3(ctx, *src.S3, recursive)
+	}
+	return expandLocal(src.Local, recursive)
+}
+
+func (e *Engine) expandS3(ctx context.Context, u objstore.URL, recursive bool) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		switch {
+		case u.HasWildcard():
+			prefix := objstore.WildcardPrefix(u.Key)
+			base := prefix[:strings.LastIndexByte(prefix, '/')+1]
+			for o, err := range e.s3.List(ctx, u.Bucket, prefix, false) {
+				if err != nil {
+					yield(Entry{}, err)
+					return
+				}
+				ok, merr := objstore.MatchKey(u.Key, o.Key)
+				if merr != nil {
+					yield(Entry{}, merr)
+					return
+				}
+				if !ok || strings.HasSuffix(o.Key, "/") {
+					continue
+				}
+				if !yield(Entry{Rel: strings.TrimPrefix(o.Key, base), URL: objstore.URL{Bucket: u.Bucket, Key: o.Key},
+					Size: o.Size, ModTime: o.LastModified, ETag: o.ETag}, nil) {
+					return
+				}
+			}
+		case recursive:
+			prefix := u.Key
+			if prefix != "" && !strings.HasSuffix(prefix, "/") {
+				prefix += "/"
+			}
+			for o, err := range e.s3.List(ctx, u.Bucket, prefix, false) {
+				if err != nil {
+					yield(Entry{}, err)
+					return
+				}
+				if strings.HasSuffix(o.Key, "/") {
+					continue // directory marker
+				}
+				if !yield(Entry{Rel: strings.TrimPrefix(o.Key, prefix), URL: objstore.URL{Bucket: u.Bucket, Key: o.Key},
+					Size: o.Size, ModTime: o.LastModified, ETag: o.ETag}, nil) {
+					return
+				}
+			}
+		default:
+			if u.IsPrefix() {
+				yield(Entry{}, fault.New(fault.Usage, fmt.Sprintf("%s is a bucket or prefix, not an object", u),
+					"pass -r/--recursive to work on everything under it"))
+				return
+			}
+			info, err := e.s3.Head(ctx, u)
+			if err != nil {
+				yield(Entry{}, err)
+				return
+			}
+			yield(Entry{Rel: objstore.BaseName(u.Key), URL: u, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag, Single: true}, nil)
+		}
+	}
+}
+
+func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		fi, err := os.Stat(path)
+		if err != nil && objstore.HasWildcard(path) {
+			matches, gerr := filepath.Glob(path)
+			if gerr != nil {
+				yield(Entry{}, fault.Newf(fault.Usage, "bad pattern %q: %v", path, gerr))
+				return
+			}
+			for _, m := range matches {
+				mfi, err := os.Stat(m)
+				if err != nil || mfi.IsDir() {
+					continue
+				}
+				if !yield(Entry{Rel: filepath.Base(m), Path: m, Size: mfi.Size(), ModTime: mfi.ModTime()}, nil) {
+					return
+				}
+			}
+			return
+		}
+		if err != nil {
+			yield(Entry{}, fault.Wrap(fault.NotFound, fmt.Errorf("read %s: %w", path, unwrapPathErr(err)), ""))
+			return
+		}
+		if !fi.IsDir() {
+			yield(Entry{Rel: filepath.Base(path), Path: path, Size: fi.Size(), ModTime: fi.ModTime(), Single: !recursive}, nil)
+			return
+		}
+		if !recursive {
+			yield(Entry{}, fault.New(fault.Usage, fmt.Sprintf("%s is a directory", path), "pass -r/--recursive to copy a directory"))
+			return
+		}
+		werr := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", p, unwrapPathErr(err)), "")
+			}
+			if d.IsDir() {
+				return nil
+			}
+			info, err := os.Stat(p) // follows symlinks to files
+			if err != nil || info.IsDir() {
+				return nil // dangling link or link to a directory: skip
+			}
+			rel, _ := filepath.Rel(path, p)
+			if !yield(Entry{Rel: filepath.ToSlash(rel), Path: p, Size: info.Size(), ModTime: info.ModTime()}, nil) {
+				return errStop
+			}
+			return nil
+		})
+		if werr != nil && !errors.Is(werr, errStop) {
+			yield(Entry{}, werr)
+		}
+	}
+}
+
+var errStop = errors.New("stop")
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// UnsafeKeyError is returned for an object key that would be written outside
+// the destination directory. Such keys are refused, never rewritten.
+type UnsafeKeyError struct {
+	Key    string
+	Reason string
+}
+
+func (e *UnsafeKeyError) Error() string {
+	return fmt.Sprintf("refusing to download key %q: %s", e.Key, e.Reason)
+}
+
+// LocalTarget joins rel (an object key relative to the source prefix) under
+// dir, refusing keys that are absolute, contain "..", "." or empty segments
+// ("//"), or a NUL byte, so a download never writes outside dir.
+func LocalTarget(dir, rel, fullKey string) (string, error) {
+	bad := func(reason string) error {
+		return fault.Wrap(fault.Usage, &UnsafeKeyError{Key: fullKey, Reason: reason}, "")
+	}
+	if rel == "" {
+		return "", bad("it names no file below the destination")
+	}
+	if strings.HasPrefix(rel, "/") {
+		return "", bad("it is an absolute path")
+	}
+	if strings.ContainsRune(rel, 0) {
+		return "", bad("it contains a NUL byte")
+	}
+	for _, seg := range strings.Split(rel, "/") {
+		switch seg {
+		case "":
+			return "", bad("it contains an empty path segment (//)")
+		case ".", "..":
+			return "", bad("it contains a " + seg + " segment that would leave the destination directory")
+		}
+		if os.PathSeparator != '/' && strings.ContainsRune(seg, os.PathSeparator) {
+			return "", bad("it contains a path separator of this system")
+		}
+	}
+	return filepath.Join(dir, filepath.FromSlash(rel)), nil
+}

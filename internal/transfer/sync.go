@@ -1,0 +1,305 @@
+package transfer
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
+)
+
+// SyncOptions select how sync decides what to transfer.
+type SyncOptions struct {
+	Delete   bool // delete destination objects that are not in the source
+	Checksum bool // compare content (MD5/ETag) instead of modification time
+	SizeOnly bool // compare sizes only
+	Put      PutOptions
+}
+
+// SyncAction is one planned change of a sync.
+type SyncAction struct {
+	Op     string // "upload", "download", "copy" or "delete"
+	Src    string
+	Dst    string
+	Size   int64
+	Reason string // "new", "size", "newer", "content", "extra"
+	Run    func(ctx context.Context) error
+}
+
+// destEntry is what the destination has for a relative path.
+type destEntry struct {
+	size    int64
+	modTime time.Time
+	etag    string
+	url     objstore.URL
+	path    string
+}
+
+// Sync plans the changes that make dst match src. The destination is listed
+// first (held in memory, one small entry per object); the source is then
+// streamed, so transfers start while it is still being listed. Unless
+// Checksum or SizeOnly is set, a file is transferred when it is new, its
+// size differs, or the source is newer than the destination (downloads get
+// the object's modification time, so a second sync transfers nothing).
+func (e *Engine) Sync(ctx context.Context, src, dst Location, so SyncOptions) iter.Seq2[SyncAction, error] {
+	return func(yield func(SyncAction, error) bool) {
+		if src.Stdio || dst.Stdio {
+			yield(SyncAction{}, fault.New(fault.Usage, "sync does not take \"-\"", ""))
+			return
+		}
+		if src.S3 == nil && dst.S3 == nil {
+			yield(SyncAction{}, fault.New(fault.Usage, "sync: one of SRC and DST must be an s3:// URL", ""))
+			return
+		}
+		if src.S3 != nil && src.S3.HasWildcard() || dst.S3 != nil && dst.S3.HasWildcard() {
+			yield(SyncAction{}, fault.New(fault.Usage, "sync takes prefixes and directories, not wildcards", "use cp with a wildcard"))
+			return
+		}
+		if src.S3 == nil {
+			fi, err := os.Stat(src.Local)
+			if err != nil {
+				yield(SyncAction{}, fault.Wrap(fault.NotFound, fmt.Errorf("sync: read %s: %w", src.Local, unwrapPathErr(err)), ""))
+				return
+			}
+			if !fi.IsDir() {
+				yield(SyncAction{}, fault.New(fault.Usage, fmt.Sprintf("sync: %s is not a directory", src.Local), "use cp for single files"))
+				return
+			}
+		}
+		dest, err := e.listDest(ctx, dst)
+		if err != nil {
+			yield(SyncAction{}, err)
+			return
+		}
+		for en, err := range e.Expand(ctx, src, true) {
+			if err != nil {
+				yield(SyncAction{}, err)
+				return
+			}
+			d, exists := dest[en.Rel]
+			delete(dest, en.Rel)
+			reason := "new"
+			if exists {
+				var same bool
+				same, reason, err = e.same(ctx, en, d, src, so)
+				if err != nil {
+					if !yield(SyncAction{Op: "compare", Src: en.Rel, Run: func(context.Context) error { return err }}, nil) {
+						return
+					}
+					continue
+				}
+				if same {
+					continue
+				}
+			}
+			act, err := e.syncTransfer(en, src, dst, reason, so.Put)
+			if err != nil {
+				act = SyncAction{Op: "sync", Src: en.URL.String(), Run: func(context.Context) error { return err }}
+			}
+			if !yield(act, nil) {
+				return
+			}
+		}
+		if !so.Delete {
+			return
+		}
+		for rel, d := range dest {
+			act := SyncAction{Op: "delete", Reason: "extra", Size: d.size}
+			if dst.S3 != nil {
+				u := d.url
+				act.Src = u.String()
+				act.Run = func(ctx context.Context) error { return e.Delete(ctx, u) }
+			} else {
+				p := d.path
+				act.Src = p
+				act.Run = func(context.Context) error {
+					if err := os.Remove(p); err != nil {
+						return fault.Wrap(fault.Local, fmt.Errorf("delete %s: %w", p, err), "")
+					}
+					return nil
+				}
+			}
+			_ = rel
+			if !yield(act, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (e *Engine) listDest(ctx context.Context, dst Location) (map[string]destEntry, error) {
+	out := map[string]destEntry{}
+	if dst.S3 != nil {
+		prefix := dst.S3.Key
+		if prefix != "" && !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		for o, err := range e.s3.List(ctx, dst.S3.Bucket, prefix, false) {
+			if err != nil {
+				return nil, err
+			}
+			if strings.HasSuffix(o.Key, "/") {
+				continue
+			}
+			out[strings.TrimPrefix(o.Key, prefix)] = destEntry{size: o.Size, modTime: o.LastModified, etag: o.ETag,
+				url: objstore.URL{Bucket: dst.S3.Bucket, Key: o.Key}}
+		}
+		return out, nil
+	}
+	root := dst.Local
+	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", p, unwrapPathErr(err)), "")
+		}
+		if d.IsDir() || strings.HasSuffix(d.Name(), ".tmp") && strings.Contains(d.Name(), ".s3sso-") {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		out[filepath.ToSlash(rel)] = destEntry{size: info.Size(), modTime: info.ModTime(), path: p}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !dirOK(root) {
+		return nil, fault.New(fault.Usage, fmt.Sprintf("sync: %s is not a directory", root), "")
+	}
+	return out, nil
+}
+
+func dirOK(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// same reports whether the source entry and destination entry are equal
+// under the chosen comparison, and if not, why.
+func (e *Engine) same(ctx context.Context, en Entry, d destEntry, src Location, so SyncOptions) (bool, string, error) {
+	if en.Size != d.size {
+		return false, "size", nil
+	}
+	if so.SizeOnly {
+		return true, "", nil
+	}
+	if so.Checksum {
+		var eq bool
+		var err error
+		switch {
+		case src.S3 != nil && d.url.Bucket != "": // S3 to S3
+			eq = strings.Trim(en.ETag, `"`) == strings.Trim(d.etag, `"`)
+		case src.S3 == nil: // local to S3
+			eq, err = e.localMatchesETag(ctx, en.Path, d.url, d.etag, en.Size)
+		default: // S3 to local
+			eq, err = e.localMatchesETag(ctx, d.path, en.URL, en.ETag, en.Size)
+		}
+		if err != nil {
+			return false, "", err
+		}
+		return eq, "content", nil
+	}
+	// Modification times: S3 keeps whole seconds.
+	if en.ModTime.Truncate(time.Second).After(d.modTime.Truncate(time.Second)) {
+		return false, "newer", nil
+	}
+	return true, "", nil
+}
+
+// localMatchesETag compares a local file with an object's ETag: the MD5 of a
+// single-part object, or MD5 of the part MD5s for a multipart one (the part
+// size is read from the object's first part).
+func (e *Engine) localMatchesETag(ctx context.Context, path string, u objstore.URL, etag string, size int64) (bool, error) {
+	etag = strings.Trim(etag, `"`)
+	if md5hex, ok := plainMD5(etag); ok {
+		sum, err := fileMD5(path, 0, size)
+		if err != nil {
+			return false, err
+		}
+		return sum == md5hex, nil
+	}
+	base, nparts, ok := strings.Cut(etag, "-")
+	if !ok {
+		return false, nil // not an MD5-based ETag (e.g. SSE-KMS): treat as different
+	}
+	head, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), PartNumber: aws.Int32(1)})
+	if err != nil {
+		return false, e.s3.Translate("stat", u.String(), err)
+	}
+	ps := aws.ToInt64(head.ContentLength)
+	if ps <= 0 {
+		return false, nil
+	}
+	h := md5.New()
+	n := 0
+	for off := int64(0); off < size; off += ps {
+		sum, err := fileMD5Raw(path, off, min(ps, size-off))
+		if err != nil {
+			return false, err
+		}
+		h.Write(sum)
+		n++
+	}
+	return hex.EncodeToString(h.Sum(nil)) == strings.ToLower(base) && fmt.Sprint(n) == nparts, nil
+}
+
+func fileMD5(path string, off, n int64) (string, error) {
+	b, err := fileMD5Raw(path, off, n)
+	return hex.EncodeToString(b), err
+}
+
+func fileMD5Raw(path string, off, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, off, n)); err != nil {
+		return nil, fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
+	}
+	return h.Sum(nil), nil
+}
+
+func (e *Engine) syncTransfer(en Entry, src, dst Location, reason string, po PutOptions) (SyncAction, error) {
+	act := SyncAction{Reason: reason, Size: en.Size}
+	switch {
+	case src.S3 == nil:
+		d := dst.S3.Join(en.Rel)
+		act.Op, act.Src, act.Dst = "upload", en.Path, d.String()
+		path := en.Path
+		act.Run = func(ctx context.Context) error { return e.UploadFile(ctx, path, d, po) }
+	case dst.S3 == nil:
+		target, err := LocalTarget(dst.Local, en.Rel, en.URL.Key)
+		if err != nil {
+			return act, err
+		}
+		act.Op, act.Src, act.Dst = "download", en.URL.String(), target
+		r := en.Remote()
+		act.Run = func(ctx context.Context) error { return e.Download(ctx, r, target) }
+	default:
+		d := dst.S3.Join(en.Rel)
+		act.Op, act.Src, act.Dst = "copy", en.URL.String(), d.String()
+		r := en.Remote()
+		act.Run = func(ctx context.Context) error { return e.Copy(ctx, r, d, po) }
+	}
+	return act, nil
+}

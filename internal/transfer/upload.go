@@ -1,0 +1,330 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
+)
+
+// PutOptions are the object settings of uploads and copies.
+type PutOptions struct {
+	ContentType  string            // empty: detect from the extension, then the content
+	StorageClass string            // e.g. STANDARD_IA; empty: the bucket default
+	SSE          string            // AES256 or aws:kms
+	SSEKMSKeyID  string            // KMS key for aws:kms
+	Metadata     map[string]string // user metadata (x-amz-meta-*)
+	CacheControl string
+}
+
+// Validate checks values S3 would reject, so the user learns before any
+// transfer starts.
+func (o PutOptions) Validate() error {
+	if o.StorageClass != "" {
+		ok := false
+		for _, v := range types.StorageClass("").Values() {
+			if string(v) == o.StorageClass {
+				ok = true
+			}
+		}
+		if !ok {
+			return fault.Newf(fault.Usage, "unknown storage class %q (valid: STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER, GLACIER_IR, DEEP_ARCHIVE, REDUCED_REDUNDANCY, ...)", o.StorageClass)
+		}
+	}
+	switch o.SSE {
+	case "", "AES256", "aws:kms", "aws:kms:dsse":
+	default:
+		return fault.Newf(fault.Usage, "--sse must be AES256, aws:kms or aws:kms:dsse, not %q", o.SSE)
+	}
+	if o.SSEKMSKeyID != "" && !strings.HasPrefix(o.SSE, "aws:kms") {
+		return fault.Newf(fault.Usage, "--sse-kms-key-id needs --sse aws:kms")
+	}
+	return nil
+}
+
+// unsignedPayload skips SigV4's SHA-256 of the body; integrity comes from
+// the CRC32C checksum that every upload carries instead.
+var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+
+// checksumAlgo is the checksum every upload carries.
+const checksumAlgo = types.ChecksumAlgorithmCrc32c
+
+// UploadFile uploads the local file path to dst, as one PutObject or, above
+// the multipart threshold, as parallel parts.
+func (e *Engine) UploadFile(ctx context.Context, path string, dst objstore.URL, po PutOptions) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fault.Wrap(fault.Local, fmt.Errorf("upload %s: %w", path, err), "")
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		return fault.New(fault.Usage, fmt.Sprintf("upload %s: is a directory", path), "pass -r/--recursive to upload a directory")
+	}
+	size := fi.Size()
+	if po.ContentType == "" {
+		po.ContentType = detectContentType(path, f)
+	}
+	if size >= e.opts.MultipartThreshold {
+		return e.uploadMultipart(ctx, f, size, dst, po)
+	}
+	body := &countingSection{r: io.NewSectionReader(f, 0, size), stats: &e.Stats}
+	in := e.putInput(dst, po)
+	in.Body = body
+	in.ContentLength = aws.Int64(size)
+	if _, err := e.s3.Client().PutObject(ctx, in, unsignedPayload); err != nil {
+		return e.s3.Translate("upload", dst.String(), err)
+	}
+	body.finish()
+	return nil
+}
+
+// UploadStream uploads r (stdin) of unknown length to dst, buffering at most
+// PartConcurrency parts in memory.
+func (e *Engine) UploadStream(ctx context.Context, r io.Reader, dst objstore.URL, po PutOptions) error {
+	first := make([]byte, e.opts.PartSize)
+	n, err := io.ReadFull(r, first)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return fault.Wrap(fault.Local, fmt.Errorf("upload from stdin: %w", err), "")
+	}
+	first = first[:n]
+	if po.ContentType == "" {
+		po.ContentType = http.DetectContentType(first)
+	}
+	if n < len(first) || err != nil || int64(n) < e.opts.PartSize {
+		in := e.putInput(dst, po)
+		in.Body = bytes.NewReader(first)
+		in.ContentLength = aws.Int64(int64(n))
+		if _, err := e.s3.Client().PutObject(ctx, in, unsignedPayload); err != nil {
+			return e.s3.Translate("upload", dst.String(), err)
+		}
+		e.Stats.BytesDone.Add(int64(n))
+		return nil
+	}
+	mu, err := e.startMultipart(ctx, dst, po)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.PartConcurrency)
+	buf := first
+	for part := int32(1); ; part++ {
+		if part > maxParts {
+			mu.abort()
+			return fmt.Errorf("upload %s: input exceeds %d parts of %d bytes", dst, maxParts, e.opts.PartSize)
+		}
+		data := buf
+		pn := part
+		g.Go(func() error {
+			return mu.uploadPart(gctx, pn, bytes.NewReader(data), int64(len(data)))
+		})
+		if len(data) < int(e.opts.PartSize) {
+			break
+		}
+		next := make([]byte, e.opts.PartSize)
+		n, rerr := io.ReadFull(r, next)
+		if n == 0 {
+			break
+		}
+		buf = next[:n]
+		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+			_ = g.Wait()
+			mu.abort()
+			return fault.Wrap(fault.Local, fmt.Errorf("upload from stdin: %w", rerr), "")
+		}
+	}
+	if err := g.Wait(); err != nil {
+		mu.abort()
+		return err
+	}
+	return mu.complete(ctx)
+}
+
+func (e *Engine) putInput(dst objstore.URL, po PutOptions) *s3.PutObjectInput {
+	in := &s3.PutObjectInput{
+		Bucket: aws.String(dst.Bucket), Key: aws.String(dst.Key),
+		ChecksumAlgorithm: checksumAlgo,
+		Metadata:          po.Metadata,
+	}
+	if po.ContentType != "" {
+		in.ContentType = aws.String(po.ContentType)
+	}
+	if po.StorageClass != "" {
+		in.StorageClass = types.StorageClass(po.StorageClass)
+	}
+	if po.SSE != "" {
+		in.ServerSideEncryption = types.ServerSideEncryption(po.SSE)
+	}
+	if po.SSEKMSKeyID != "" {
+		in.SSEKMSKeyId = aws.String(po.SSEKMSKeyID)
+	}
+	if po.CacheControl != "" {
+		in.CacheControl = aws.String(po.CacheControl)
+	}
+	return in
+}
+
+// multipart is one multipart upload in progress.
+type multipart struct {
+	e     *Engine
+	dst   objstore.URL
+	id    string
+	mu    sync.Mutex
+	parts []types.CompletedPart
+}
+
+func (e *Engine) startMultipart(ctx context.Context, dst objstore.URL, po PutOptions) (*multipart, error) {
+	put := e.putInput(dst, po)
+	in := &s3.CreateMultipartUploadInput{
+		Bucket: put.Bucket, Key: put.Key, ChecksumAlgorithm: checksumAlgo,
+		ContentType: put.ContentType, StorageClass: put.StorageClass, Metadata: put.Metadata,
+		ServerSideEncryption: put.ServerSideEncryption, SSEKMSKeyId: put.SSEKMSKeyId, CacheControl: put.CacheControl,
+	}
+	out, err := e.s3.Client().CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return nil, e.s3.Translate("start multipart upload", dst.String(), err)
+	}
+	return &multipart{e: e, dst: dst, id: aws.ToString(out.UploadId)}, nil
+}
+
+func (m *multipart) uploadPart(ctx context.Context, n int32, r io.ReadSeeker, size int64) error {
+	body := &countingSection{r: r, stats: &m.e.Stats}
+	out, err := m.e.s3.Client().UploadPart(ctx, &s3.UploadPartInput{
+		Bucket: aws.String(m.dst.Bucket), Key: aws.String(m.dst.Key), UploadId: aws.String(m.id),
+		PartNumber: aws.Int32(n), Body: body, ContentLength: aws.Int64(size), ChecksumAlgorithm: checksumAlgo,
+	}, unsignedPayload)
+	if err != nil {
+		return m.e.s3.Translate(fmt.Sprintf("upload part %d of", n), m.dst.String(), err)
+	}
+	body.finish()
+	m.mu.Lock()
+	m.parts = append(m.parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumCRC32C: out.ChecksumCRC32C})
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *multipart) complete(ctx context.Context) error {
+	sort.Slice(m.parts, func(i, j int) bool { return *m.parts[i].PartNumber < *m.parts[j].PartNumber })
+	_, err := m.e.s3.Client().CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(m.dst.Bucket), Key: aws.String(m.dst.Key), UploadId: aws.String(m.id),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: m.parts},
+	})
+	if err != nil {
+		m.abort()
+		return m.e.s3.Translate("complete multipart upload", m.dst.String(), err)
+	}
+	return nil
+}
+
+// abort cancels the upload on the server so no parts are left behind. It runs
+// even when ctx was cancelled (Ctrl-C).
+func (m *multipart) abort() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := m.e.s3.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(m.dst.Bucket), Key: aws.String(m.dst.Key), UploadId: aws.String(m.id),
+	})
+	if err != nil {
+		m.e.opts.Logger.Warn("abort multipart upload", "url", m.dst.String(), "upload_id", m.id, "err", err)
+	}
+}
+
+func (e *Engine) uploadMultipart(ctx context.Context, f *os.File, size int64, dst objstore.URL, po PutOptions) error {
+	mu, err := e.startMultipart(ctx, dst, po)
+	if err != nil {
+		return err
+	}
+	ps := e.partSizeFor(size)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.PartConcurrency)
+	for off, n := int64(0), int32(1); off < size; off, n = off+ps, n+1 {
+		l := min(ps, size-off)
+		sec := io.NewSectionReader(f, off, l)
+		pn := n
+		g.Go(func() error { return mu.uploadPart(gctx, pn, sec, l) })
+	}
+	if err := g.Wait(); err != nil {
+		mu.abort()
+		return err
+	}
+	return mu.complete(ctx)
+}
+
+// countingSection counts bytes into Stats once, even when the SDK reads the
+// body twice (checksum, then send) or rewinds it for a retry.
+type countingSection struct {
+	r       io.ReadSeeker
+	stats   *Stats
+	pos     int64
+	counted int64
+}
+
+func (c *countingSection) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.pos += int64(n)
+	if c.pos > c.counted {
+		c.stats.BytesDone.Add(c.pos - c.counted)
+		c.counted = c.pos
+	}
+	return n, err
+}
+
+func (c *countingSection) Seek(off int64, whence int) (int64, error) {
+	p, err := c.r.Seek(off, whence)
+	if err == nil {
+		c.pos = p
+	}
+	return p, err
+}
+
+// finish counts whatever the SDK did not read through Read (it may use
+// ReadAt or send the bytes another way).
+func (c *countingSection) finish() {
+	end, err := c.r.Seek(0, io.SeekEnd)
+	if err == nil && end > c.counted {
+		c.stats.BytesDone.Add(end - c.counted)
+		c.counted = end
+	}
+}
+
+// detectContentType guesses the MIME type from the extension, then from the
+// first 512 bytes.
+func detectContentType(path string, f *os.File) string {
+	if t := mime.TypeByExtension(filepath.Ext(path)); t != "" {
+		return t
+	}
+	buf := make([]byte, 512)
+	n, _ := f.ReadAt(buf, 0)
+	if n == 0 {
+		return "application/octet-stream"
+	}
+	return http.DetectContentType(buf[:n])
+}
+
+// IsZero reports whether no option is set (a copy then keeps the source's
+// metadata and settings).
+func (o PutOptions) IsZero() bool {
+	return o.ContentType == "" && o.StorageClass == "" && o.SSE == "" && o.SSEKMSKeyID == "" &&
+		len(o.Metadata) == 0 && o.CacheControl == ""
+}
