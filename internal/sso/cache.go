@@ -1,0 +1,385 @@
+package sso
+
+import (
+	"crypto/sha1" //nolint:gosec // the AWS CLI names cache files by sha1; not a security use
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// timeFormat is the AWS CLI's cache time format (UTC, no fractions).
+const timeFormat = "2006-01-02T15:04:05Z"
+
+// CacheDir returns ~/.aws/sso/cache (the AWS CLI offers no way to move it).
+func CacheDir() string {
+	home := os.Getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	return filepath.Join(home, ".aws", "sso", "cache")
+}
+
+// CLICacheDir returns ~/.aws/cli/cache, the AWS CLI's role-credential cache.
+func CLICacheDir() string {
+	return filepath.Join(filepath.Dir(filepath.Dir(CacheDir())), "cli", "cache")
+}
+
+func sha1Hex(s string) string {
+	sum := sha1.Sum([]byte(s)) //nolint:gosec // file naming compatible with the AWS CLI
+	return hex.EncodeToString(sum[:])
+}
+
+// TokenFileName returns the token cache file name for key (the sso-session
+// name, or the start URL of a legacy profile): sha1(key) + ".json".
+func TokenFileName(key string) string { return sha1Hex(key) + ".json" }
+
+// RegistrationFileName returns the client-registration cache file name the
+// AWS CLI (>= 2.7.32) uses: sha1 of json.dumps({"region", "scopes",
+// "session_name", "startUrl", "tool": "botocore"}, sort_keys=True). scopes
+// nil is JSON null (sso_registration_scopes absent); session "" is null
+// (legacy profile).
+func RegistrationFileName(startURL, region string, scopes []string, session string) string {
+	var sc, sn any
+	if scopes != nil {
+		sc = scopes
+	}
+	if session != "" {
+		sn = session
+	}
+	b, _ := pyDumps([]pyField{
+		{"region", region}, {"scopes", sc}, {"session_name", sn}, {"startUrl", startURL}, {"tool", "botocore"},
+	})
+	return sha1Hex(string(b)) + ".json"
+}
+
+// Token is a cached IAM Identity Center access token in the AWS CLI's
+// format. Fields the CLI may omit are empty or zero when absent.
+type Token struct {
+	StartURL              string
+	Region                string
+	AccessToken           string
+	ExpiresAt             time.Time
+	ClientID              string
+	ClientSecret          string
+	RegistrationExpiresAt time.Time
+	RefreshToken          string
+
+	// unknown holds members this package does not know, in file order; they
+	// are written back after the known ones.
+	unknown []pyField
+}
+
+var tokenKeys = map[string]bool{"startUrl": true, "region": true, "accessToken": true, "expiresAt": true,
+	"clientId": true, "clientSecret": true, "registrationExpiresAt": true, "refreshToken": true}
+
+// ErrNoToken means there is no usable token cache file (missing, not JSON,
+// or without accessToken and expiresAt). A login is needed.
+var ErrNoToken = errors.New("no cached SSO token")
+
+// ParseTime reads a cache timestamp leniently: RFC 3339 with or without
+// fractional seconds or an offset, and the old "...UTC" suffix.
+func ParseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutSuffix(s, "UTC"); ok {
+		s = rest + "Z"
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid time %q", s)
+}
+
+// ParseToken parses a token cache file's content.
+func ParseToken(data []byte) (*Token, error) {
+	v, err := decodeOrdered(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: invalid JSON: %v", ErrNoToken, err)
+	}
+	fields, ok := v.([]pyField)
+	if !ok {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrNoToken)
+	}
+	t := &Token{}
+	str := func(v any) string { s, _ := v.(string); return s }
+	for _, f := range fields {
+		switch f.Key {
+		case "startUrl":
+			t.StartURL = str(f.Value)
+		case "region":
+			t.Region = str(f.Value)
+		case "accessToken":
+			t.AccessToken = str(f.Value)
+		case "expiresAt":
+			if tm, err := ParseTime(str(f.Value)); err == nil {
+				t.ExpiresAt = tm
+			}
+		case "clientId":
+			t.ClientID = str(f.Value)
+		case "clientSecret":
+			t.ClientSecret = str(f.Value)
+		case "registrationExpiresAt":
+			if tm, err := ParseTime(str(f.Value)); err == nil {
+				t.RegistrationExpiresAt = tm
+			}
+		case "refreshToken":
+			t.RefreshToken = str(f.Value)
+		default:
+			t.unknown = append(t.unknown, f)
+		}
+	}
+	if t.AccessToken == "" || t.ExpiresAt.IsZero() {
+		return nil, fmt.Errorf("%w: the file must contain accessToken and expiresAt", ErrNoToken)
+	}
+	return t, nil
+}
+
+// Marshal renders the token exactly as the AWS CLI writes it.
+func (t *Token) Marshal() ([]byte, error) {
+	f := []pyField{{"startUrl", t.StartURL}, {"region", t.Region}, {"accessToken", t.AccessToken},
+		{"expiresAt", t.ExpiresAt.UTC().Format(timeFormat)}}
+	if t.ClientID != "" {
+		f = append(f, pyField{"clientId", t.ClientID})
+	}
+	if t.ClientSecret != "" {
+		f = append(f, pyField{"clientSecret", t.ClientSecret})
+	}
+	if !t.RegistrationExpiresAt.IsZero() {
+		f = append(f, pyField{"registrationExpiresAt", t.RegistrationExpiresAt.UTC().Format(timeFormat)})
+	}
+	if t.RefreshToken != "" {
+		f = append(f, pyField{"refreshToken", t.RefreshToken})
+	}
+	for _, u := range t.unknown {
+		if !tokenKeys[u.Key] {
+			f = append(f, u)
+		}
+	}
+	return pyDumps(f)
+}
+
+// Refreshable reports whether the token carries what a refresh needs
+// (botocore's rule: refreshToken, clientId, clientSecret and an unexpired
+// registrationExpiresAt).
+func (t *Token) Refreshable(now time.Time) bool {
+	return t.RefreshToken != "" && t.ClientID != "" && t.ClientSecret != "" &&
+		!t.RegistrationExpiresAt.IsZero() && now.Before(t.RegistrationExpiresAt)
+}
+
+// Cache is the ~/.aws/sso/cache directory.
+type Cache struct {
+	Dir string
+}
+
+// DefaultCache returns the cache in the user's home directory.
+func DefaultCache() Cache { return Cache{Dir: CacheDir()} }
+
+// TokenPath returns the token file for key.
+func (c Cache) TokenPath(key string) string { return filepath.Join(c.Dir, TokenFileName(key)) }
+
+// ReadToken reads the token cached under key. A missing or unusable file
+// wraps ErrNoToken.
+func (c Cache) ReadToken(key string) (*Token, error) {
+	b, err := os.ReadFile(c.TokenPath(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read SSO token cache %s: %w", c.TokenPath(key), err)
+	}
+	t, err := ParseToken(b)
+	if err != nil {
+		return nil, fmt.Errorf("read SSO token cache %s: %w", c.TokenPath(key), err)
+	}
+	return t, nil
+}
+
+// WriteToken writes the token under key atomically.
+func (c Cache) WriteToken(key string, t *Token) error {
+	b, err := t.Marshal()
+	if err != nil {
+		return fmt.Errorf("write SSO token cache: %w", err)
+	}
+	return c.writeFile(TokenFileName(key), b)
+}
+
+// writeFile writes name in the cache directory: directory 0700, file 0600,
+// temporary file + fsync + rename.
+func (c Cache) writeFile(name string, data []byte) error {
+	path := filepath.Join(c.Dir, name)
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(c.Dir, "."+name+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	// CreateTemp makes the file 0600 already; be explicit.
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Registration is a cached OIDC client registration.
+type Registration struct {
+	ClientID     string
+	ClientSecret string
+	ExpiresAt    time.Time
+	Scopes       []string
+	GrantTypes   []string
+	unknown      []pyField
+}
+
+// registrationWindow: a registration with less time left counts as expired.
+const registrationWindow = 15 * time.Minute
+
+// usable reports whether the registration fits the flow (pkce: it must
+// have the authorization_code grant; device: it must not) and has more than
+// 15 minutes left.
+func (r *Registration) usable(now time.Time, pkce bool) bool {
+	hasCode := false
+	for _, g := range r.GrantTypes {
+		if g == "authorization_code" {
+			hasCode = true
+		}
+	}
+	return r.ClientID != "" && r.ClientSecret != "" && hasCode == pkce && r.ExpiresAt.Sub(now) > registrationWindow
+}
+
+// ReadRegistration reads a registration file (nil, nil when absent or
+// unusable).
+func (c Cache) ReadRegistration(name string) (*Registration, error) {
+	b, err := os.ReadFile(filepath.Join(c.Dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read SSO client registration: %w", err)
+	}
+	var raw struct {
+		ClientID     string   `json:"clientId"`
+		ClientSecret string   `json:"clientSecret"`
+		ExpiresAt    string   `json:"expiresAt"`
+		Scopes       []string `json:"scopes"`
+		GrantTypes   []string `json:"grantTypes"`
+	}
+	if json.Unmarshal(b, &raw) != nil {
+		return nil, nil // the CLI treats invalid JSON as a cache miss
+	}
+	r := &Registration{ClientID: raw.ClientID, ClientSecret: raw.ClientSecret, Scopes: raw.Scopes, GrantTypes: raw.GrantTypes}
+	r.ExpiresAt, _ = ParseTime(raw.ExpiresAt)
+	if v, err := decodeOrdered(b); err == nil {
+		if fields, ok := v.([]pyField); ok {
+			for _, f := range fields {
+				switch f.Key {
+				case "clientId", "clientSecret", "expiresAt", "scopes", "grantTypes":
+				default:
+					r.unknown = append(r.unknown, f)
+				}
+			}
+		}
+	}
+	return r, nil
+}
+
+// WriteRegistration writes a registration file in the AWS CLI's format.
+func (c Cache) WriteRegistration(name string, r *Registration) error {
+	f := []pyField{{"clientId", r.ClientID}, {"clientSecret", r.ClientSecret}, {"expiresAt", r.ExpiresAt.UTC().Format(timeFormat)}}
+	if len(r.Scopes) > 0 {
+		f = append(f, pyField{"scopes", r.Scopes})
+	}
+	if len(r.GrantTypes) > 0 {
+		f = append(f, pyField{"grantTypes", r.GrantTypes})
+	}
+	f = append(f, r.unknown...)
+	b, err := pyDumps(f)
+	if err != nil {
+		return err
+	}
+	return c.writeFile(name, b)
+}
+
+// RemoveTokens deletes every *.json file in the cache that holds an
+// accessToken (leaving client registrations) and returns the tokens it
+// removed, for the portal Logout calls. This is what `aws sso logout` does.
+func (c Cache) RemoveTokens() ([]*Token, error) {
+	paths, err := filepath.Glob(filepath.Join(c.Dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Token
+	var errs []error
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var probe map[string]any
+		if json.Unmarshal(b, &probe) != nil {
+			continue
+		}
+		if _, ok := probe["accessToken"]; !ok {
+			continue
+		}
+		if t, err := ParseToken(b); err == nil {
+			out = append(out, t)
+		}
+		if err := os.Remove(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// RemoveCLIRoleCredentials deletes the AWS CLI's cached role credentials of
+// ProviderType "sso" in ~/.aws/cli/cache (as `aws sso logout` does).
+func RemoveCLIRoleCredentials(dir string) (int, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var probe struct {
+			ProviderType string `json:"ProviderType"`
+		}
+		if json.Unmarshal(b, &probe) != nil || probe.ProviderType != "sso" {
+			continue
+		}
+		if err := os.Remove(p); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}

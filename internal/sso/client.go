@@ -1,0 +1,163 @@
+package sso
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/sso"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+	"github.com/aws/smithy-go"
+
+	"github.com/s3sso/s3sso/internal/config"
+)
+
+// Target is one IAM Identity Center sign-in: the validated configuration
+// plus the endpoint overrides in effect for it.
+type Target struct {
+	config.SSO
+	// OIDCEndpoint and PortalEndpoint override the AWS endpoints (from
+	// AWS_ENDPOINT_URL_SSO_OIDC / AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL or
+	// the profile's services section); empty means AWS.
+	OIDCEndpoint   string
+	PortalEndpoint string
+}
+
+// NewTarget combines a resolved sign-in with the endpoint overrides of the
+// config file f for its profile.
+func NewTarget(f *config.File, s config.SSO) Target {
+	t := Target{SSO: s}
+	profile := s.Profile
+	if profile == "" && f.Profile("default") != nil {
+		profile = "default"
+	}
+	t.OIDCEndpoint, _ = f.Endpoint(profile, config.ServiceSSOOIDC)
+	t.PortalEndpoint, _ = f.Endpoint(profile, config.ServiceSSO)
+	return t
+}
+
+// Client performs sign-ins and portal calls, and owns the token cache.
+// The zero value is not usable; use New.
+type Client struct {
+	Cache  Cache
+	Logger *slog.Logger
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+	// after waits for d (tests replace it to skip poll intervals).
+	after func(d time.Duration) <-chan time.Time
+
+	mu   sync.Mutex
+	apis map[string]*apis
+}
+
+type apis struct {
+	oidc   *ssooidc.Client
+	portal *sso.Client
+	// oidcBase is scheme://host of the resolved OIDC endpoint, the base of
+	// the /authorize URL.
+	oidcBase string
+}
+
+// New returns a client using the default cache directory.
+func New(logger *slog.Logger) *Client {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{Cache: DefaultCache(), Logger: logger, Now: time.Now, after: time.After, apis: map[string]*apis{}}
+}
+
+func (c *Client) now() time.Time { return c.Now().UTC() }
+
+// api returns (building once) the OIDC and portal clients for t. They send
+// unsigned requests with an HTTP client that honours AWS_CA_BUNDLE.
+func (c *Client) api(ctx context.Context, t Target) (*apis, error) {
+	key := t.Region + "\x00" + t.OIDCEndpoint + "\x00" + t.PortalEndpoint
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a := c.apis[key]; a != nil {
+		return a, nil
+	}
+	hc, err := httpClient()
+	if err != nil {
+		return nil, err
+	}
+	cfg := aws.Config{Region: t.Region, HTTPClient: hc, Credentials: aws.AnonymousCredentials{},
+		RetryMaxAttempts: 3, RetryMode: aws.RetryModeStandard}
+	a := &apis{
+		oidc: ssooidc.NewFromConfig(cfg, func(o *ssooidc.Options) {
+			o.BaseEndpoint = nil
+			if t.OIDCEndpoint != "" {
+				o.BaseEndpoint = aws.String(t.OIDCEndpoint)
+			}
+		}),
+		portal: sso.NewFromConfig(cfg, func(o *sso.Options) {
+			o.BaseEndpoint = nil
+			if t.PortalEndpoint != "" {
+				o.BaseEndpoint = aws.String(t.PortalEndpoint)
+			}
+		}),
+	}
+	if t.OIDCEndpoint != "" {
+		a.oidcBase = t.OIDCEndpoint
+	} else {
+		ep, err := ssooidc.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, ssooidc.EndpointParameters{Region: aws.String(t.Region)})
+		if err != nil {
+			return nil, fmt.Errorf("resolve the OIDC endpoint for region %s: %w", t.Region, err)
+		}
+		a.oidcBase = ep.URI.String()
+	}
+	if u, err := url.Parse(a.oidcBase); err == nil {
+		a.oidcBase = u.Scheme + "://" + u.Host
+	}
+	c.apis[key] = a
+	return a, nil
+}
+
+// httpClient returns an HTTP client that trusts AWS_CA_BUNDLE in addition
+// to the system roots when it is set (the SDK applies it only in
+// config.LoadDefaultConfig, which would also read profiles we do not want
+// here).
+func httpClient() (*awshttp.BuildableClient, error) {
+	hc := awshttp.NewBuildableClient()
+	bundle := os.Getenv("AWS_CA_BUNDLE")
+	if bundle == "" {
+		return hc, nil
+	}
+	pem, err := os.ReadFile(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("read AWS_CA_BUNDLE %s: %w", bundle, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificates", bundle)
+	}
+	return hc.WithTransportOptions(func(tr *http.Transport) {
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tr.TLSClientConfig.RootCAs = pool
+	}), nil
+}
+
+// apiCode returns the error code of an AWS API error ("" if none).
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return strings.TrimSuffix(ae.ErrorCode(), ":")
+	}
+	return ""
+}

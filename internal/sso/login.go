@@ -1,0 +1,324 @@
+package sso
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+
+	"github.com/s3sso/s3sso/internal/authflow"
+	"github.com/s3sso/s3sso/internal/config"
+	"github.com/s3sso/s3sso/internal/fault"
+)
+
+// Grant types and OAuth values.
+const (
+	grantDeviceCode   = "urn:ietf:params:oauth:grant-type:device_code"
+	grantAuthCode     = "authorization_code"
+	grantRefreshToken = "refresh_token"
+	redirectPath      = "/oauth/callback"
+	// registeredRedirectURI is registered without a port; the authorize
+	// request adds it (RFC 8252 section 7.3).
+	registeredRedirectURI = "http://127.0.0.1" + redirectPath
+)
+
+// LoginOptions control a sign-in.
+type LoginOptions struct {
+	// UseDeviceCode selects the device authorization grant for an
+	// sso-session (legacy profiles always use it).
+	UseDeviceCode bool
+	// NoBrowser prints the URL instead of opening a browser.
+	NoBrowser bool
+	// RedirectPort fixes the loopback port of the PKCE flow (0: any free).
+	RedirectPort int
+	// Open opens a URL; nil means authflow.OpenBrowser ($BROWSER first).
+	Open authflow.Opener
+	// Out receives the instructions for the user (URL, user code).
+	Out io.Writer
+	// CallbackTimeout bounds the wait for the browser redirect (default
+	// 10 minutes).
+	CallbackTimeout time.Duration
+}
+
+// Flow names.
+const (
+	FlowPKCE   = "authorization code with PKCE"
+	FlowDevice = "device authorization"
+)
+
+// FlowFor returns the flow a login of t uses: PKCE for an sso-session unless
+// device code was asked for; the device flow for legacy profiles.
+func FlowFor(t Target, useDeviceCode bool) string {
+	if t.Legacy() || useDeviceCode {
+		return FlowDevice
+	}
+	return FlowPKCE
+}
+
+// Login signs in (always asking the user, like `aws sso login`), writes the
+// token to the cache and returns it.
+func (c *Client) Login(ctx context.Context, t Target, o LoginOptions) (*Token, error) {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Open == nil {
+		o.Open = authflow.OpenBrowser
+	}
+	if m := RegionMismatch(t.StartURL, t.Region); m != "" {
+		fmt.Fprintf(o.Out, "warning: %s\n", m)
+	}
+	a, err := c.api(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	pkce := FlowFor(t, o.UseDeviceCode) == FlowPKCE
+	reg, err := c.registration(ctx, a, t, pkce)
+	if err != nil {
+		return nil, c.oidcError(t, "register the client", err)
+	}
+	var out *ssooidc.CreateTokenOutput
+	if pkce {
+		out, err = c.pkceFlow(ctx, a, t, reg, o)
+	} else {
+		out, err = c.deviceFlow(ctx, a, t, reg, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tok := &Token{
+		StartURL:              t.StartURL,
+		Region:                t.Region,
+		AccessToken:           aws.ToString(out.AccessToken),
+		ExpiresAt:             c.now().Add(time.Duration(out.ExpiresIn) * time.Second).Truncate(time.Second),
+		ClientID:              reg.ClientID,
+		ClientSecret:          reg.ClientSecret,
+		RegistrationExpiresAt: reg.ExpiresAt,
+		RefreshToken:          aws.ToString(out.RefreshToken),
+	}
+	if old, err := c.Cache.ReadToken(t.CacheKey()); err == nil {
+		tok.unknown = old.unknown
+	}
+	if err := c.Cache.WriteToken(t.CacheKey(), tok); err != nil {
+		return nil, fault.Wrap(fault.Local, err, "")
+	}
+	return tok, nil
+}
+
+// registration returns a cached registration fit for the flow, or registers
+// a new client and caches it under the AWS CLI's key.
+func (c *Client) registration(ctx context.Context, a *apis, t Target, pkce bool) (*Registration, error) {
+	name := RegistrationFileName(t.StartURL, t.Region, t.Scopes, t.Session)
+	if r, err := c.Cache.ReadRegistration(name); err != nil {
+		c.Logger.Debug("ignore unreadable client registration", "err", err)
+	} else if r != nil && r.usable(c.now(), pkce) {
+		c.Logger.Debug("reuse cached client registration", "file", name)
+		return r, nil
+	}
+	in := &ssooidc.RegisterClientInput{ClientType: aws.String("public")}
+	if t.Session != "" {
+		in.ClientName = aws.String("botocore-client-" + t.Session)
+	} else {
+		in.ClientName = aws.String("botocore-client-" + strconv.FormatInt(c.now().Unix(), 10))
+	}
+	if pkce {
+		in.GrantTypes = []string{grantAuthCode, grantRefreshToken}
+		in.RedirectUris = []string{registeredRedirectURI}
+		in.IssuerUrl = aws.String(t.StartURL)
+		in.Scopes = t.Scopes
+		if len(in.Scopes) == 0 {
+			in.Scopes = []string{config.DefaultScope}
+		}
+	} else if len(t.Scopes) > 0 {
+		in.Scopes = t.Scopes
+	}
+	out, err := a.oidc.RegisterClient(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	r := &Registration{
+		ClientID:     aws.ToString(out.ClientId),
+		ClientSecret: aws.ToString(out.ClientSecret),
+		ExpiresAt:    time.Unix(out.ClientSecretExpiresAt, 0).UTC(),
+		Scopes:       in.Scopes,
+		GrantTypes:   in.GrantTypes,
+	}
+	if err := c.Cache.WriteRegistration(name, r); err != nil {
+		return nil, fault.Wrap(fault.Local, err, "")
+	}
+	return r, nil
+}
+
+// deviceFlow runs the device authorization grant (RFC 8628).
+func (c *Client) deviceFlow(ctx context.Context, a *apis, t Target, reg *Registration, o LoginOptions) (*ssooidc.CreateTokenOutput, error) {
+	sda, err := a.oidc.StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{
+		ClientId: aws.String(reg.ClientID), ClientSecret: aws.String(reg.ClientSecret), StartUrl: aws.String(t.StartURL),
+	})
+	if err != nil {
+		return nil, c.oidcError(t, "start the device authorization", err)
+	}
+	interval := time.Duration(sda.Interval) * time.Second
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	in := &ssooidc.CreateTokenInput{ClientId: aws.String(reg.ClientID), ClientSecret: aws.String(reg.ClientSecret),
+		GrantType: aws.String(grantDeviceCode), DeviceCode: sda.DeviceCode}
+	prompted := false
+	for {
+		out, err := a.oidc.CreateToken(ctx, in)
+		if err == nil {
+			return out, nil
+		}
+		switch apiCode(err) {
+		case "AuthorizationPendingException":
+		case "SlowDownException":
+			interval += 5 * time.Second
+		case "ExpiredTokenException":
+			return nil, fault.New(fault.Auth, "the sign-in request expired before it was approved",
+				"run `"+t.LoginCommand()+"` again and approve the code in the browser within its lifetime")
+		case "AccessDeniedException":
+			return nil, &fault.Error{Kind: fault.AccessDenied, Msg: "the sign-in was denied in the browser", Err: err,
+				Hint: "run `" + t.LoginCommand() + "` again and allow the request"}
+		default:
+			if ctx.Err() != nil {
+				return nil, fault.Wrap(fault.Interrupted, ctx.Err(), "")
+			}
+			return nil, c.oidcError(t, "create the token", err)
+		}
+		if !prompted {
+			prompted = true
+			uri := aws.ToString(sda.VerificationUriComplete)
+			if uri == "" {
+				uri = aws.ToString(sda.VerificationUri)
+			}
+			if o.NoBrowser {
+				fmt.Fprintf(o.Out, "Open this URL on any device to sign in:\n\n  %s\n\nand confirm this code:\n\n%s\n\n", uri, aws.ToString(sda.UserCode))
+			} else {
+				fmt.Fprintf(o.Out, "Opening the sign-in page in your browser. If it does not open, visit:\n\n  %s\n\nand confirm this code:\n\n%s\n\n",
+					aws.ToString(sda.VerificationUri), aws.ToString(sda.UserCode))
+				if err := o.Open(ctx, uri); err != nil {
+					fmt.Fprintf(o.Out, "Could not open a browser (%v); open the URL above yourself.\n", err)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fault.Wrap(fault.Interrupted, ctx.Err(), "")
+		case <-c.after(interval):
+		}
+	}
+}
+
+// pkceFlow runs the authorization code flow with PKCE over a loopback
+// redirect bound before the browser opens.
+func (c *Client) pkceFlow(ctx context.Context, a *apis, t Target, reg *Registration, o LoginOptions) (*ssooidc.CreateTokenOutput, error) {
+	cb, err := authflow.Listen(o.RedirectPort, redirectPath)
+	if err != nil {
+		return nil, err
+	}
+	defer cb.Close()
+	pk := authflow.NewPKCE()
+	state := uuid4()
+	scopes := reg.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{config.DefaultScope}
+	}
+	authURL := AuthorizeURL(a.oidcBase, reg.ClientID, cb.RedirectURI(), state, pk.Challenge, scopes)
+	if o.NoBrowser {
+		fmt.Fprintf(o.Out, "Open this URL in a browser on this machine to sign in:\n\n  %s\n\n(The page redirects to 127.0.0.1 on this machine; from another device use --use-device-code.)\n", authURL)
+	} else {
+		fmt.Fprintf(o.Out, "Opening the sign-in page in your browser. If it does not open, visit:\n\n  %s\n\n(To sign in on another device, use --use-device-code.)\n", authURL)
+		if err := o.Open(ctx, authURL); err != nil {
+			fmt.Fprintf(o.Out, "Could not open a browser (%v); open the URL above yourself.\n", err)
+		}
+	}
+	code, err := cb.Wait(ctx, state, o.CallbackTimeout)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.oidc.CreateToken(ctx, &ssooidc.CreateTokenInput{
+		ClientId: aws.String(reg.ClientID), ClientSecret: aws.String(reg.ClientSecret), GrantType: aws.String(grantAuthCode),
+		RedirectUri: aws.String(cb.RedirectURI()), CodeVerifier: aws.String(pk.Verifier), Code: aws.String(code),
+	})
+	if err != nil {
+		if apiCode(err) == "ExpiredTokenException" {
+			return nil, fault.New(fault.Auth, "the sign-in request expired before it was completed", "run `"+t.LoginCommand()+"` again")
+		}
+		return nil, c.oidcError(t, "exchange the authorization code", err)
+	}
+	return out, nil
+}
+
+// AuthorizeURL builds the /authorize URL with the AWS CLI's parameter order
+// and percent-encoding (only -._~ unescaped).
+func AuthorizeURL(base, clientID, redirectURI, state, challenge string, scopes []string) string {
+	q := [][2]string{
+		{"response_type", "code"}, {"client_id", clientID}, {"redirect_uri", redirectURI}, {"state", state},
+		{"code_challenge_method", "S256"}, {"scopes", strings.Join(scopes, " ")}, {"code_challenge", challenge},
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(base, "/"))
+	b.WriteString("/authorize?")
+	for i, kv := range q {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv[0])
+		b.WriteByte('=')
+		b.WriteString(percentEncode(kv[1]))
+	}
+	return b.String()
+}
+
+func percentEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '.' || ch == '_' || ch == '~' {
+			b.WriteByte(ch)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", ch)
+		}
+	}
+	return b.String()
+}
+
+func uuid4() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
+}
+
+// oidcError classifies an OIDC API error for the user.
+func (c *Client) oidcError(t Target, op string, err error) error {
+	code := apiCode(err)
+	switch code {
+	case "InvalidRequestRegionException":
+		hint := "sso_region must be the region of your IAM Identity Center instance"
+		if m := RegionMismatch(t.StartURL, t.Region); m != "" {
+			hint = m
+		}
+		return &fault.Error{Kind: fault.Config, Msg: fmt.Sprintf("%s: the start URL belongs to another region than sso_region %s", op, t.Region), Err: err, Hint: hint}
+	case "InvalidGrantException", "InvalidClientException", "UnauthorizedClientException":
+		hint := "run `" + t.LoginCommand() + "`"
+		if m := RegionMismatch(t.StartURL, t.Region); m != "" {
+			hint = m + "; then " + hint
+		} else {
+			hint += "; if this persists, check that sso_region (" + t.Region + ") is the region of your IAM Identity Center instance"
+		}
+		return &fault.Error{Kind: fault.Auth, Msg: op, Err: err, Hint: hint}
+	}
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	return fmt.Errorf("%s at %s: %w", op, t.StartURL, err)
+}

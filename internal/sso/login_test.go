@@ -1,0 +1,398 @@
+package sso
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3sso/s3sso/internal/authflow"
+	"github.com/s3sso/s3sso/internal/config"
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/sso/ssotest"
+)
+
+const startURL = "https://d-1234567890.awsapps.com/start"
+
+type fixture struct {
+	emu    *ssotest.Server
+	c      *Client
+	waits  []time.Duration
+	mu     sync.Mutex
+	now    time.Time
+	target Target
+}
+
+func newFixture(t *testing.T, opts ssotest.Options) *fixture {
+	t.Helper()
+	f := &fixture{now: time.Now().UTC()}
+	if opts.Now == nil {
+		opts.Now = f.clock
+	}
+	f.emu = ssotest.Start(t, opts)
+	f.c = New(nil)
+	f.c.Cache = Cache{Dir: t.TempDir()}
+	f.c.Now = f.clock
+	f.c.after = func(d time.Duration) <-chan time.Time {
+		f.mu.Lock()
+		f.waits = append(f.waits, d)
+		f.mu.Unlock()
+		ch := make(chan time.Time, 1)
+		ch <- time.Now()
+		return ch
+	}
+	f.target = Target{SSO: config.SSO{Profile: "dev", Session: "my-sso", StartURL: startURL, Region: "us-east-1",
+		Scopes: []string{"sso:account:access"}, AccountID: "111122223333", RoleName: "ReadOnly"},
+		OIDCEndpoint: f.emu.URL, PortalEndpoint: f.emu.URL}
+	return f
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+// browser follows a URL like a browser whose user approves everything.
+func browser(hook func()) authflow.Opener {
+	return func(ctx context.Context, u string) error {
+		if hook != nil {
+			hook()
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	}
+}
+
+func legacy(f *fixture) Target {
+	t := f.target
+	t.Session, t.Scopes = "", nil
+	return t
+}
+
+func TestDeviceFlowSlowDown(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	f.emu.SetSlowDown(1)
+	var out strings.Builder
+	tgt := legacy(f)
+	tok, err := f.c.Login(t.Context(), tgt, LoginOptions{Open: browser(nil), Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.waits) != 1 || f.waits[0] != 6*time.Second {
+		t.Errorf("waits %v, want one of 6s (interval 1s + 5s after slow_down)", f.waits)
+	}
+	if tok.RefreshToken != "" {
+		t.Error("a legacy (scope-less) login gets no refresh token")
+	}
+	if !strings.Contains(out.String(), "\n"+userCodeIn(out.String())+"\n") {
+		t.Errorf("the user code must be on its own line:\n%s", out.String())
+	}
+	got, err := f.c.Cache.ReadToken(startURL)
+	if err != nil || got.AccessToken != tok.AccessToken || got.StartURL != startURL {
+		t.Fatalf("cache: %+v %v", got, err)
+	}
+	if f.emu.Count("CreateToken:device_code") != 2 {
+		t.Errorf("CreateToken calls %d, want 2 (first attempt, then one poll)", f.emu.Count("CreateToken:device_code"))
+	}
+}
+
+func userCodeIn(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if len(l) == 9 && l[4] == '-' {
+			return l
+		}
+	}
+	return "<no code line>"
+}
+
+func TestDeviceFlowErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(*fixture, context.CancelFunc) authflow.Opener
+		kind  fault.Kind
+		want  string
+	}{
+		{"expired", func(f *fixture, _ context.CancelFunc) authflow.Opener {
+			return func(context.Context, string) error { f.emu.ExpireDeviceCodes(); return nil }
+		}, fault.Auth, "expired before it was approved"},
+		{"denied", func(f *fixture, _ context.CancelFunc) authflow.Opener {
+			f.emu.SetDenyDevice(true)
+			return browser(nil)
+		}, fault.AccessDenied, "denied"},
+		{"cancelled", func(_ *fixture, cancel context.CancelFunc) authflow.Opener {
+			return func(context.Context, string) error { cancel(); return nil }
+		}, fault.Interrupted, "canceled"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, ssotest.Options{})
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			_, err := f.c.Login(ctx, f.target, LoginOptions{UseDeviceCode: true, Open: c.setup(f, cancel)})
+			if err == nil || fault.KindOf(err) != c.kind || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v (kind %v), want kind %v containing %q", err, fault.KindOf(err), c.kind, c.want)
+			}
+			if _, err := f.c.Cache.ReadToken("my-sso"); !errors.Is(err, ErrNoToken) {
+				t.Error("no token may be cached after a failed login")
+			}
+		})
+	}
+}
+
+func TestPKCEFlow(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	var opened string
+	open := func(ctx context.Context, u string) error { opened = u; return browser(nil)(ctx, u) }
+	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RefreshToken == "" || tok.ClientID == "" || tok.RegistrationExpiresAt.IsZero() {
+		t.Errorf("token %+v lacks refresh data", tok)
+	}
+	if !strings.HasPrefix(opened, f.emu.URL+"/authorize?response_type=code&client_id=") || !strings.Contains(opened, "&scopes=sso%3Aaccount%3Aaccess&code_challenge=") {
+		t.Errorf("authorize URL %s", opened)
+	}
+	reg, _ := f.c.Cache.ReadRegistration(RegistrationFileName(startURL, "us-east-1", []string{"sso:account:access"}, "my-sso"))
+	if reg == nil || len(reg.GrantTypes) != 2 {
+		t.Fatalf("registration %+v", reg)
+	}
+	// A second login reuses the registration.
+	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.emu.Count("RegisterClient"); n != 1 {
+		t.Errorf("RegisterClient called %d times, want 1", n)
+	}
+	// Switching to the device flow re-registers (the flows share one key).
+	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{UseDeviceCode: true, Open: browser(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.emu.Count("RegisterClient"); n != 2 {
+		t.Errorf("RegisterClient called %d times, want 2", n)
+	}
+}
+
+func TestPKCEErrors(t *testing.T) {
+	t.Run("state mismatch", func(t *testing.T) {
+		f := newFixture(t, ssotest.Options{})
+		f.emu.SetTamperState(true)
+		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)})
+		if !errors.Is(err, authflow.ErrStateMismatch) || fault.KindOf(err) != fault.Auth {
+			t.Fatalf("error %v", err)
+		}
+		if f.emu.Count("CreateToken") != 0 {
+			t.Error("the code of a mismatched state must not be exchanged")
+		}
+	})
+	t.Run("error callback", func(t *testing.T) {
+		f := newFixture(t, ssotest.Options{})
+		f.emu.SetAuthorizeError("access_denied")
+		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)})
+		var ae *authflow.AuthError
+		if !errors.As(err, &ae) || ae.Code != "access_denied" || fault.KindOf(err) != fault.AccessDenied {
+			t.Fatalf("error %v", err)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		f := newFixture(t, ssotest.Options{})
+		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: func(context.Context, string) error { return nil }, CallbackTimeout: 50 * time.Millisecond})
+		if fault.KindOf(err) != fault.Auth || !strings.Contains(err.Error(), "no sign-in response") {
+			t.Fatalf("error %v", err)
+		}
+	})
+}
+
+func TestRegionMismatchFromService(t *testing.T) {
+	url := "https://ssoins-1.portal.eu-west-1.app.aws"
+	f := newFixture(t, ssotest.Options{StartURLRegions: map[string]string{url: "eu-west-1"}})
+	f.target.StartURL = url
+	var out strings.Builder
+	_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil), Out: &out})
+	if fault.KindOf(err) != fault.Config || !strings.Contains(fault.HintOf(err), "set sso_region = eu-west-1") {
+		t.Fatalf("error %v hint %q", err, fault.HintOf(err))
+	}
+	if !strings.Contains(out.String(), "start URL region eu-west-1 does not match sso_region us-east-1") {
+		t.Errorf("no early warning: %s", out.String())
+	}
+}
+
+func login(t *testing.T, f *fixture) *Token {
+	t.Helper()
+	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestRefreshRules(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	first := login(t, f)
+	tp := f.c.TokenProvider(f.target)
+	got, err := tp.Token(t.Context())
+	if err != nil || got.AccessToken != first.AccessToken {
+		t.Fatalf("fresh token must be used as is: %v", err)
+	}
+	// 14 minutes left: advisory refresh.
+	f.advance(46 * time.Minute)
+	got, err = tp.Token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AccessToken == first.AccessToken || f.emu.Count("CreateToken:refresh_token") != 1 {
+		t.Fatalf("want one refresh, got %d", f.emu.Count("CreateToken:refresh_token"))
+	}
+	cached, _ := f.c.Cache.ReadToken("my-sso")
+	if cached.AccessToken != got.AccessToken || cached.RefreshToken == first.RefreshToken || cached.ClientID != first.ClientID {
+		t.Error("refreshed token not written back with the registration")
+	}
+	// Refresh fails (session ended): the still-valid token is kept, and
+	// there is at most one attempt a minute.
+	f.emu.RevokeAll()
+	f.advance(50 * time.Minute)
+	kept, err := tp.Token(t.Context())
+	if err != nil || kept.AccessToken != got.AccessToken {
+		t.Fatalf("the valid token must be kept when refresh fails: %v", err)
+	}
+	_, _ = tp.Token(t.Context())
+	if n := f.emu.Count("CreateToken:refresh_token"); n != 2 {
+		t.Errorf("refresh attempts %d, want 2 (one a minute)", n)
+	}
+	// Expired and not refreshable: login required, naming the command.
+	f.advance(11 * time.Minute)
+	_, err = tp.Token(t.Context())
+	if !errors.Is(err, ErrLoginRequired) || !strings.HasPrefix(fault.HintOf(err), "run `s3sso login --profile dev`") {
+		t.Fatalf("error %v, hint %q", err, fault.HintOf(err))
+	}
+	if !strings.Contains(err.Error(), "refresh failed") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestLegacyNeverRefreshes(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	f.target = legacy(f)
+	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(61 * time.Minute)
+	_, err := f.c.TokenProvider(f.target).Token(t.Context())
+	if !errors.Is(err, ErrLoginRequired) || f.emu.Count("CreateToken:refresh_token") != 0 {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestParallelRefresh: several providers (as separate processes would, each
+// with its own lock file handle) need a refresh at once; one refreshes.
+func TestParallelRefresh(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	login(t, f)
+	f.advance(55 * time.Minute) // 5 minutes left: mandatory refresh
+	var wg sync.WaitGroup
+	tokens := make([]string, 8)
+	errs := make([]error, 8)
+	for i := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := f.c.TokenProvider(f.target).Token(t.Context())
+			errs[i] = err
+			if tok != nil {
+				tokens[i] = tok.AccessToken
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range tokens {
+		if errs[i] != nil || tokens[i] != tokens[0] {
+			t.Fatalf("provider %d: %v %q vs %q", i, errs[i], tokens[i], tokens[0])
+		}
+	}
+	if n := f.emu.Count("CreateToken:refresh_token"); n != 1 {
+		t.Errorf("refresh calls %d, want exactly 1", n)
+	}
+}
+
+func TestRoleCredentials(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	login(t, f)
+	creds, _ := f.c.NewCredentials(f.target)
+	c, err := creds.Retrieve(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.AccessKeyID, "ASIA") || !c.CanExpire || c.AccountID != "111122223333" {
+		t.Errorf("credentials %+v", c)
+	}
+	// Another role that is not assigned: access denied.
+	bad := f.target
+	bad.RoleName = "Nope"
+	badCreds, _ := f.c.NewCredentials(bad)
+	if _, err := badCreds.Retrieve(t.Context()); fault.KindOf(err) != fault.AccessDenied {
+		t.Errorf("unassigned role: %v", err)
+	}
+	// 401: the token was revoked on the server.
+	f.emu.RevokeAll()
+	fresh, _ := f.c.NewCredentials(f.target)
+	_, err = fresh.Retrieve(t.Context())
+	if !errors.Is(err, ErrLoginRequired) || !strings.Contains(err.Error(), "rejected") || fault.KindOf(err) != fault.Auth {
+		t.Fatalf("401: %v", err)
+	}
+}
+
+func TestListAccountsPaginated(t *testing.T) {
+	var accounts []ssotest.Account
+	for i := range 150 {
+		accounts = append(accounts, ssotest.Account{ID: fmt.Sprintf("%012d", i), Name: fmt.Sprintf("acct-%d", i), Roles: []string{"A", "B"}})
+	}
+	f := newFixture(t, ssotest.Options{Accounts: accounts})
+	tok := login(t, f)
+	got, err := f.c.ListAccounts(t.Context(), f.target, tok)
+	if err != nil || len(got) != 150 || got[149].Name != "acct-149" {
+		t.Fatalf("accounts %d %v", len(got), err)
+	}
+	if n := f.emu.Count("ListAccounts"); n != 2 {
+		t.Errorf("ListAccounts pages %d, want 2 of at most 100", n)
+	}
+	roles, err := f.c.ListRoles(t.Context(), f.target, tok, got[3].ID)
+	if err != nil || strings.Join(roles, ",") != "A,B" {
+		t.Errorf("roles %v %v", roles, err)
+	}
+	if err := f.c.Logout(t.Context(), f.target, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.ListAccounts(t.Context(), f.target, tok); !errors.Is(err, ErrLoginRequired) {
+		t.Errorf("after logout: %v", err)
+	}
+}
+
+func TestCacheFileNotJSONIsLoginRequired(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	if err := os.MkdirAll(f.c.Cache.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.c.Cache.TokenPath("my-sso"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.c.TokenProvider(f.target).Token(t.Context())
+	if !errors.Is(err, ErrLoginRequired) {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -1,0 +1,266 @@
+package sso
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sso"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+
+	"github.com/s3sso/s3sso/internal/fault"
+)
+
+// Refresh windows, as botocore's SSOTokenProvider: refresh when less than
+// 15 minutes remain (without waiting for another process that is already
+// refreshing), wait for the refresh when less than 10 minutes remain, and
+// try at most once a minute.
+const (
+	AdvisoryRefresh  = 15 * time.Minute
+	MandatoryRefresh = 10 * time.Minute
+	RefreshSpacing   = time.Minute
+	lockWait         = 30 * time.Second
+)
+
+// TokenProvider returns a valid access token for a target, reading the
+// shared cache and refreshing the token there (with a lock file, so that of
+// several processes only one refreshes). It is safe for concurrent use.
+type TokenProvider struct {
+	c *Client
+	t Target
+
+	mu          sync.Mutex
+	cur         *Token
+	lastAttempt time.Time
+	refreshes   int
+}
+
+// TokenProvider returns a provider for t.
+func (c *Client) TokenProvider(t Target) *TokenProvider { return &TokenProvider{c: c, t: t} }
+
+// Target returns the provider's target.
+func (p *TokenProvider) Target() Target { return p.t }
+
+// Token returns the current token, refreshing it per botocore's rules. A
+// missing, expired or unrefreshable token is a LoginRequiredError (fault
+// kind Auth, hinting the login command).
+func (p *TokenProvider) Token(ctx context.Context) (*Token, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.c.now()
+	if p.cur != nil && p.cur.ExpiresAt.Sub(now) > AdvisoryRefresh {
+		return p.cur, nil
+	}
+	tok, err := p.c.Cache.ReadToken(p.t.CacheKey())
+	if errors.Is(err, ErrNoToken) {
+		p.cur = nil
+		if err == ErrNoToken { //nolint:errorlint // the bare sentinel means: no file
+			return nil, loginRequired(p.t, "not signed in", nil)
+		}
+		return nil, loginRequired(p.t, "the token cache file is unusable", err)
+	}
+	if err != nil {
+		return nil, fault.Wrap(fault.Local, err, "")
+	}
+	p.cur = tok
+	remaining := tok.ExpiresAt.Sub(now)
+	if remaining > AdvisoryRefresh {
+		return tok, nil
+	}
+	if p.t.Legacy() || !tok.Refreshable(now) || now.Sub(p.lastAttempt) < RefreshSpacing {
+		return p.valid(tok, now, "the cached token has expired")
+	}
+	mandatory := remaining < MandatoryRefresh
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	unlock, ok, err := lockFile(lctx, p.lockPath(), mandatory)
+	if err != nil {
+		p.c.Logger.Warn("cannot lock the SSO token cache; refreshing without the lock", "err", err)
+		unlock, ok = func() {}, true
+	}
+	if !ok {
+		// Another process is refreshing; the token is still good for
+		// more than 10 minutes.
+		return tok, nil
+	}
+	defer unlock()
+	// Another process may have refreshed while we waited for the lock.
+	if fresh, err := p.c.Cache.ReadToken(p.t.CacheKey()); err == nil {
+		tok = fresh
+		p.cur = fresh
+		if fresh.ExpiresAt.Sub(now) > AdvisoryRefresh {
+			return fresh, nil
+		}
+	}
+	p.lastAttempt = now
+	newTok, err := p.refresh(ctx, tok)
+	if err != nil {
+		p.c.Logger.Warn("SSO token refresh failed", "session", p.t.Session, "err", err)
+		if tok.ExpiresAt.After(now) {
+			return tok, nil
+		}
+		return nil, p.refreshFailed(err)
+	}
+	p.cur = newTok
+	return newTok, nil
+}
+
+func (p *TokenProvider) valid(tok *Token, now time.Time, reason string) (*Token, error) {
+	if tok.ExpiresAt.After(now) {
+		return tok, nil
+	}
+	return nil, loginRequired(p.t, reason, nil)
+}
+
+func (p *TokenProvider) refreshFailed(err error) error {
+	e := loginRequired(p.t, "the token has expired and refresh failed", err)
+	if RegionMismatch(p.t.StartURL, p.t.Region) == "" && apiCode(err) == "InvalidGrantException" {
+		var fe *fault.Error
+		if errors.As(e, &fe) {
+			fe.Hint += " (the IAM Identity Center session may have ended; if this repeats right after a login, check that sso_region " + p.t.Region + " is your instance's region)"
+		}
+	}
+	return e
+}
+
+func (p *TokenProvider) lockPath() string {
+	return filepath.Join(p.c.Cache.Dir, strings.TrimSuffix(TokenFileName(p.t.CacheKey()), ".json")+".lock")
+}
+
+// refresh calls CreateToken with the refresh_token grant and writes the
+// result back to the cache.
+func (p *TokenProvider) refresh(ctx context.Context, tok *Token) (*Token, error) {
+	a, err := p.c.api(ctx, p.t)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.oidc.CreateToken(ctx, &ssooidc.CreateTokenInput{
+		ClientId: aws.String(tok.ClientID), ClientSecret: aws.String(tok.ClientSecret),
+		GrantType: aws.String(grantRefreshToken), RefreshToken: aws.String(tok.RefreshToken),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refresh the SSO token: %w", err)
+	}
+	p.refreshes++
+	n := &Token{
+		StartURL: p.t.StartURL, Region: p.t.Region,
+		AccessToken: aws.ToString(out.AccessToken),
+		ExpiresAt:   p.c.now().Add(time.Duration(out.ExpiresIn) * time.Second).Truncate(time.Second),
+		ClientID:    tok.ClientID, ClientSecret: tok.ClientSecret, RegistrationExpiresAt: tok.RegistrationExpiresAt,
+		RefreshToken: aws.ToString(out.RefreshToken),
+		unknown:      tok.unknown,
+	}
+	if err := p.c.Cache.WriteToken(p.t.CacheKey(), n); err != nil {
+		return nil, err
+	}
+	p.c.Logger.Debug("SSO token refreshed", "session", p.t.Session, "expires", n.ExpiresAt)
+	return n, nil
+}
+
+// Invalidate forgets the in-memory token (after the service rejected it).
+func (p *TokenProvider) Invalidate() {
+	p.mu.Lock()
+	p.cur = nil
+	p.mu.Unlock()
+}
+
+// RoleProvider is an aws.CredentialsProvider that exchanges the SSO token
+// for role credentials with GetRoleCredentials. Wrap it in
+// aws.CredentialsCache (NewCredentials does).
+type RoleProvider struct {
+	Tokens    *TokenProvider
+	AccountID string
+	RoleName  string
+}
+
+var _ aws.CredentialsProvider = (*RoleProvider)(nil)
+
+// CredentialsSource is the Source of credentials from RoleProvider.
+const CredentialsSource = "s3sso:SSO"
+
+// Retrieve implements aws.CredentialsProvider.
+func (r *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	tok, err := r.Tokens.Token(ctx)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	t := r.Tokens.t
+	a, err := r.Tokens.c.api(ctx, t)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	out, err := a.portal.GetRoleCredentials(ctx, &sso.GetRoleCredentialsInput{
+		AccessToken: aws.String(tok.AccessToken), AccountId: aws.String(r.AccountID), RoleName: aws.String(r.RoleName),
+	})
+	if err != nil {
+		switch apiCode(err) {
+		case "UnauthorizedException":
+			r.Tokens.Invalidate()
+			return aws.Credentials{}, loginRequired(t, "the IAM Identity Center portal rejected the cached token", nil)
+		case "ForbiddenException", "ResourceNotFoundException":
+			return aws.Credentials{}, &fault.Error{Kind: fault.AccessDenied,
+				Msg: fmt.Sprintf("get credentials for role %s in account %s", r.RoleName, r.AccountID), Err: err,
+				Hint: "check sso_account_id and sso_role_name; `s3sso configure sso` lists the roles you can use"}
+		}
+		return aws.Credentials{}, fmt.Errorf("get role credentials for %s/%s: %w", r.AccountID, r.RoleName, err)
+	}
+	rc := out.RoleCredentials
+	if rc == nil {
+		return aws.Credentials{}, fmt.Errorf("get role credentials for %s/%s: empty response", r.AccountID, r.RoleName)
+	}
+	return aws.Credentials{
+		AccessKeyID: aws.ToString(rc.AccessKeyId), SecretAccessKey: aws.ToString(rc.SecretAccessKey),
+		SessionToken: aws.ToString(rc.SessionToken), Source: CredentialsSource,
+		CanExpire: true, Expires: time.UnixMilli(rc.Expiration), AccountID: r.AccountID,
+	}, nil
+}
+
+// CredentialsExpiryWindow: cached role credentials are replaced this long
+// before they expire.
+const CredentialsExpiryWindow = 5 * time.Minute
+
+// NewCredentials returns role credentials for t (which must name an account
+// and a role), cached in memory until CredentialsExpiryWindow before they
+// expire.
+func (c *Client) NewCredentials(t Target) (*aws.CredentialsCache, *TokenProvider) {
+	tp := c.TokenProvider(t)
+	rp := &RoleProvider{Tokens: tp, AccountID: t.AccountID, RoleName: t.RoleName}
+	return aws.NewCredentialsCache(rp, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = CredentialsExpiryWindow
+	}), tp
+}
+
+// KeepFresh refreshes the token and the cached credentials in the
+// background until ctx ends, checking every interval, so that long-running
+// commands never meet expired credentials mid-transfer. Errors are logged;
+// the next foreground use reports them.
+func KeepFresh(ctx context.Context, creds *aws.CredentialsCache, tp *TokenProvider, interval time.Duration) {
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if _, err := tp.Token(ctx); err != nil && ctx.Err() == nil {
+				tp.c.Logger.Debug("background SSO token refresh", "err", err)
+				continue
+			}
+			if creds != nil {
+				if _, err := creds.Retrieve(ctx); err != nil && ctx.Err() == nil {
+					tp.c.Logger.Debug("background credential refresh", "err", err)
+				}
+			}
+		}
+	}()
+}
