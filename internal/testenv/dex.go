@@ -3,7 +3,6 @@ package testenv
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -52,10 +50,8 @@ type Dex struct {
 	Username string
 	Password string
 
-	cmd    *exec.Cmd
-	log    *syncBuffer
-	exited chan struct{}
-	tmp    string
+	proc *process
+	tmp  string
 }
 
 // StartDex starts Dex (the binary built by `scripts/tools.sh dex`, found
@@ -72,14 +68,7 @@ func StartDex(t testing.TB, opts DexOptions) *Dex {
 	if opts.Username == "" {
 		opts.Username = "alice"
 	}
-	var d *Dex
-	var err error
-	for range 3 {
-		d, err = startDex(bin, opts)
-		if err == nil || !errors.Is(err, errPortInUse) {
-			break
-		}
-	}
+	d, err := retryPortInUse(func() (*Dex, error) { return startDex(bin, opts) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +92,7 @@ func startDex(bin string, opts DexOptions) (_ *Dex, err error) {
 	}()
 	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	d := &Dex{Issuer: "http://" + addr + "/dex", Email: opts.Email, Username: opts.Username, Password: DexPassword,
-		log: &syncBuffer{}, exited: make(chan struct{}), tmp: tmp}
+		tmp: tmp}
 
 	type client struct {
 		ID           string   `json:"id"`
@@ -146,65 +135,22 @@ func startDex(bin string, opts DexOptions) (_ *Dex, err error) {
 	if err := os.WriteFile(conf, b, 0o600); err != nil {
 		return nil, err
 	}
-	d.cmd = exec.Command(bin, "serve", conf)
-	d.cmd.Env = []string{"PATH=" + initialGetenv("PATH"), "HOME=" + tmp, "TMPDIR=" + tmp}
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start Dex: %w", err)
-	}
-	go func() {
-		_ = d.cmd.Wait()
-		close(d.exited)
-	}()
-	if err := d.waitReady(30 * time.Second); err != nil {
-		d.stop()
+	cmd := exec.Command(bin, "serve", conf)
+	cmd.Env = []string{"PATH=" + initialGetenv("PATH"), "HOME=" + tmp, "TMPDIR=" + tmp}
+	d.proc, err = startProcess("Dex", cmd, d.Issuer+"/.well-known/openid-configuration")
+	if err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-func (d *Dex) waitReady(timeout time.Duration) error {
-	client := &http.Client{Transport: &http.Transport{}, Timeout: time.Second}
-	defer client.CloseIdleConnections()
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := client.Get(d.Issuer + "/.well-known/openid-configuration")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-d.exited:
-			err := fmt.Errorf("dex exited before it was ready; its log:\n%s", d.Log())
-			if strings.Contains(d.Log(), "address already in use") {
-				err = fmt.Errorf("%w: %w", errPortInUse, err)
-			}
-			return err
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("dex at %s not ready after %v; its log:\n%s", d.Issuer, timeout, d.Log())
-		}
-	}
-}
-
 func (d *Dex) stop() {
-	if d.cmd != nil && d.cmd.Process != nil {
-		_ = d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.exited:
-		case <-time.After(5 * time.Second):
-			_ = d.cmd.Process.Kill()
-			<-d.exited
-		}
-	}
+	d.proc.stop()
 	os.RemoveAll(d.tmp)
 }
 
 // Log returns what Dex has logged so far.
-func (d *Dex) Log() string { return d.log.String() }
+func (d *Dex) Log() string { return d.proc.log.String() }
 
 var (
 	formActionRE = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"`)

@@ -1,32 +1,17 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-)
-
-const (
-	// minioReadyTimeout bounds how long StartMinIO waits for the server.
-	minioReadyTimeout = 30 * time.Second
-	// minioStopGrace is how long Stop waits after SIGTERM before SIGKILL.
-	minioStopGrace = 5 * time.Second
-	// minioStartAttempts is how often a start is retried when the chosen
-	// ports were taken by someone else in the meantime.
-	minioStartAttempts = 3
 )
 
 // MinIO is a MinIO server for tests, started by [StartMinIO],
@@ -43,11 +28,8 @@ type MinIO struct {
 	// It is empty for an external endpoint (S3SSO_TEST_ENDPOINT_URL).
 	DataDir string
 
-	cmd      *exec.Cmd
-	log      *syncBuffer
-	exited   chan struct{} // closed when the process has exited
-	waitErr  error         // set before exited is closed
-	tmp      string        // holds DataDir and the server's HOME
+	proc     *process // nil for an external endpoint
+	tmp      string   // holds DataDir and the server's HOME
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -65,9 +47,9 @@ type MinIOOptions struct {
 // ports with an empty data directory, waits until it is ready, and stops it
 // (SIGTERM, then SIGKILL after 5 s) when the test ends. When the minio
 // binary is missing it skips the test, or fails it in CI (see
-// [RequireTool]). Starting takes under a second and stopping about three,
-// so prefer [SharedMinIO] with a bucket per test unless the test needs its
-// own server configuration.
+// [RequireTool]). Starting and stopping together take about a third of a
+// second here; still, prefer [SharedMinIO] with a bucket per test unless the
+// test needs a server of its own (its own configuration, or a restart).
 func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
 	return StartMinIOWith(t, MinIOOptions{})
@@ -92,22 +74,8 @@ func StartMinIOWith(t testing.TB, opts MinIOOptions) *MinIO {
 // startMinIO starts the minio binary bin and waits until it is ready,
 // retrying with other ports if they were taken between picking and binding.
 func startMinIO(bin string, opts MinIOOptions) (*MinIO, error) {
-	var err error
-	for range minioStartAttempts {
-		var m *MinIO
-		m, err = startMinIOOnce(bin, opts)
-		if err == nil {
-			return m, nil
-		}
-		if !errors.Is(err, errPortInUse) {
-			return nil, err
-		}
-	}
-	return nil, err
+	return retryPortInUse(func() (*MinIO, error) { return startMinIOOnce(bin, opts) })
 }
-
-// errPortInUse marks a start that failed because a port was taken.
-var errPortInUse = errors.New("port in use")
 
 func startMinIOOnce(bin string, opts MinIOOptions) (_ *MinIO, err error) {
 	tmp, err := os.MkdirTemp("", "s3sso-minio-")
@@ -124,8 +92,6 @@ func startMinIOOnce(bin string, opts MinIOOptions) (_ *MinIO, err error) {
 		SecretKey: randomHex(20),
 		Region:    "us-east-1",
 		DataDir:   filepath.Join(tmp, "data"),
-		log:       &syncBuffer{},
-		exited:    make(chan struct{}),
 		tmp:       tmp,
 	}
 	home := filepath.Join(tmp, "home")
@@ -144,10 +110,10 @@ func startMinIOOnce(bin string, opts MinIOOptions) (_ *MinIO, err error) {
 	// MinIO's --quiet also hides informational lines such as "IAM Roles:",
 	// which tests need, so it runs without it and with MINIO_UPDATE=off
 	// (the update check is the only other thing --quiet turns off).
-	m.cmd = exec.Command(bin, "server", m.DataDir,
+	cmd := exec.Command(bin, "server", m.DataDir,
 		"--address", addr,
 		"--console-address", fmt.Sprintf("127.0.0.1:%d", ports[1]))
-	m.cmd.Env = append([]string{
+	cmd.Env = append([]string{
 		"PATH=" + initialGetenv("PATH"),
 		"HOME=" + home,
 		"TMPDIR=" + tmp,
@@ -156,50 +122,11 @@ func startMinIOOnce(bin string, opts MinIOOptions) (_ *MinIO, err error) {
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
 	}, opts.Env...)
-	m.cmd.Stdout = m.log
-	m.cmd.Stderr = m.log
-	if err := m.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start MinIO: %w", err)
-	}
-	go func() {
-		m.waitErr = m.cmd.Wait()
-		close(m.exited)
-	}()
-	if err := m.waitReady(minioReadyTimeout); err != nil {
-		m.Stop()
+	m.proc, err = startProcess("MinIO", cmd, m.Endpoint+"/minio/health/ready")
+	if err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// waitReady polls /minio/health/ready until it answers 200, the process
-// exits or timeout passes.
-func (m *MinIO) waitReady(timeout time.Duration) error {
-	client := &http.Client{Transport: &http.Transport{}, Timeout: time.Second}
-	defer client.CloseIdleConnections()
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := client.Get(m.Endpoint + "/minio/health/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-m.exited:
-			log := m.Log()
-			err := fmt.Errorf("MinIO exited before it was ready (%v); its log:\n%s", m.waitErr, log)
-			if strings.Contains(log, "address already in use") {
-				err = fmt.Errorf("%w: %w", errPortInUse, err)
-			}
-			return err
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("MinIO at %s not ready after %v; its log:\n%s", m.Endpoint, timeout, m.Log())
-		}
-	}
 }
 
 // Stop stops the server, SIGTERM first and SIGKILL if it is still running
@@ -207,16 +134,10 @@ func (m *MinIO) waitReady(timeout time.Duration) error {
 // once; the test cleanup calls it too.
 func (m *MinIO) Stop() error {
 	m.stopOnce.Do(func() {
-		if m.cmd == nil { // external endpoint
+		if m.proc == nil { // external endpoint
 			return
 		}
-		_ = m.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-m.exited:
-		case <-time.After(minioStopGrace):
-			_ = m.cmd.Process.Kill()
-			<-m.exited
-		}
+		m.proc.stop()
 		m.stopErr = os.RemoveAll(m.tmp)
 	})
 	return m.stopErr
@@ -224,10 +145,10 @@ func (m *MinIO) Stop() error {
 
 // Log returns everything the server has written to stdout and stderr so far.
 func (m *MinIO) Log() string {
-	if m.log == nil {
+	if m.proc == nil {
 		return ""
 	}
-	return m.log.String()
+	return m.proc.log.String()
 }
 
 // WaitLog waits up to timeout for a line containing substr in the server's
@@ -254,24 +175,9 @@ func (m *MinIO) WaitLog(t testing.TB, substr string, timeout time.Duration) stri
 // waits up to 30 s for the line and fails the test when none appears.
 func (m *MinIO) IAMRoles(t testing.TB) []string {
 	t.Helper()
-	line := m.WaitLog(t, "IAM Roles:", minioReadyTimeout)
+	line := m.WaitLog(t, "IAM Roles:", readyTimeout)
 	_, roles, _ := strings.Cut(line, "IAM Roles:")
 	return strings.Fields(roles)
-}
-
-// freePorts returns n distinct free TCP ports on 127.0.0.1. They are free
-// when it returns; someone else may take them before they are used.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("pick a free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // randomHex returns 2n random hexadecimal digits.
@@ -279,24 +185,6 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // shared holds the package's shared MinIO server (see SharedMinIO).

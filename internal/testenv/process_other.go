@@ -1,0 +1,9 @@
+//go:build !linux
+
+package testenv
+
+import "os/exec"
+
+// setParentDeathSignal does nothing where there is no parent-death signal;
+// a server then outlives a test binary that dies without cleaning up.
+func setParentDeathSignal(*exec.Cmd) {}
