@@ -112,13 +112,29 @@ func (s *summary) testEvent(e event) {
 		delete(s.testOutput, key)
 	case "skip":
 		s.skipped++
-		fmt.Fprintf(s.w, "%s: %s", e.Package, strings.Join(s.testOutput[key], ""))
-		delete(s.testOutput, key)
+		s.printTest(e, "SKIP")
 	case "fail":
 		s.failed++
-		fmt.Fprintf(s.w, "%s:\n%s", e.Package, strings.Join(s.testOutput[key], ""))
-		delete(s.testOutput, key)
+		s.printTest(e, "FAIL")
 	}
+}
+
+// printTest prints the finished test's output with its result line
+// ("--- FAIL: TestX (0.01s)", which go test prints after a failed test's
+// log) first, followed by the package's import path.
+func (s *summary) printTest(e event, result string) {
+	key := e.Package + "\x00" + e.Test
+	lines := s.testOutput[key]
+	delete(s.testOutput, key)
+	head := fmt.Sprintf("--- %s: %s", result, e.Test)
+	for i, l := range slices.Backward(lines) {
+		if l := strings.TrimSpace(l); strings.HasPrefix(l, head+" ") {
+			head = l
+			lines = slices.Delete(slices.Clone(lines), i, i+1)
+			break
+		}
+	}
+	fmt.Fprintf(s.w, "%s in %s\n%s", head, e.Package, strings.Join(lines, ""))
 }
 
 // isFraming reports whether out is one of go test's progress lines, which

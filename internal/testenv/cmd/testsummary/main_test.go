@@ -21,6 +21,10 @@ func TestSummary(t *testing.T) {
 {"Action":"output","Package":"p/a","Test":"TestSkip","Output":"--- SKIP: TestSkip (0.00s)\n"}
 {"Action":"output","Package":"p/a","Test":"TestSkip","Output":"    a_test.go:3: no minio\n"}
 {"Action":"skip","Package":"p/a","Test":"TestSkip"}
+{"Action":"output","Package":"p/a","Test":"TestSub/x","Output":"        a_test.go:4: sub boom\n"}
+{"Action":"output","Package":"p/a","Test":"TestSub/x","Output":"    --- FAIL: TestSub/x (0.00s)\n"}
+{"Action":"fail","Package":"p/a","Test":"TestSub/x"}
+{"Action":"fail","Package":"p/a","Test":"TestSub"}
 {"Action":"output","Package":"p/a","Output":"FAIL\n"}
 {"Action":"output","Package":"p/a","Output":"FAIL\tp/a\t0.1s\n"}
 {"Action":"fail","Package":"p/a"}
@@ -35,11 +39,13 @@ func TestSummary(t *testing.T) {
 {"Action":"skip","Package":"p/d"}
 `
 	want := `go: downloading example.com/m v1.0.0
-p/a:
+--- FAIL: TestBad (0.00s) in p/a
     a_test.go:2: boom
---- FAIL: TestBad (0.00s)
-p/a: --- SKIP: TestSkip (0.00s)
+--- SKIP: TestSkip (0.00s) in p/a
     a_test.go:3: no minio
+--- FAIL: TestSub/x (0.00s) in p/a
+        a_test.go:4: sub boom
+--- FAIL: TestSub in p/a
 FAIL	p/a	0.1s
 # p/b
 b.go:1:1: syntax error
@@ -48,7 +54,7 @@ ok  	p/c	0.2s
 ?   	p/d	[no test files]
 
 FAIL: p/a p/b
-1 passed, 1 failed, 1 skipped
+1 passed, 3 failed, 1 skipped
 `
 	var out bytes.Buffer
 	s := newSummary(&out)
