@@ -9,12 +9,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // RunTimeout bounds each command started by [Run].
 const RunTimeout = 2 * time.Minute
+
+// built is the s3sso binary that Binary builds once per test process.
+var built struct {
+	once sync.Once
+	dir  string // temporary directory holding path; Main removes it
+	path string
+	err  error
+}
 
 // Binary returns the path of an s3sso binary built from ./cmd/s3sso of the
 // module the test runs in. It is built once per test process, with -race
@@ -26,29 +35,26 @@ func Binary(t testing.TB) string {
 	if p := os.Getenv("S3SSO_BIN"); p != "" {
 		return p
 	}
-	shared.binOnce.Do(func() {
-		shared.binPath, shared.binErr = buildBinary()
+	built.once.Do(func() {
+		built.dir, built.path, built.err = buildBinary()
 	})
-	if shared.binErr != nil {
-		t.Fatal(shared.binErr)
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return shared.binPath
+	return built.path
 }
 
-// buildBinary builds ./cmd/s3sso into a new temporary directory.
-func buildBinary() (string, error) {
+// buildBinary builds ./cmd/s3sso into a new temporary directory dir.
+func buildBinary() (dir, bin string, err error) {
 	root, err := ModuleRoot()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	dir, err := os.MkdirTemp("", "s3sso-bin-")
+	dir, err = os.MkdirTemp("", "s3sso-bin-")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	shared.mu.Lock()
-	shared.binDir = dir
-	shared.mu.Unlock()
-	bin := filepath.Join(dir, "s3sso")
+	bin = filepath.Join(dir, "s3sso")
 	args := []string{"build", "-trimpath", "-o", bin}
 	if raceEnabled {
 		args = append(args, "-race")
@@ -61,9 +67,17 @@ func buildBinary() (string, error) {
 	cmd.Env = initialEnv
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		return dir, "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return bin, nil
+	return dir, bin, nil
+}
+
+// removeBinary removes what Binary built. Only Main calls it, after the
+// tests have finished.
+func removeBinary() {
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
 }
 
 // ModuleRoot returns the directory holding go.mod, found by walking up from

@@ -1,10 +1,12 @@
 package testenv
 
 import (
+	"context"
 	"errors"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -117,4 +119,10 @@ func deleteBucket(client *s3.Client, bucket string) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// ctxTimeout returns a context for cleanup work, which runs after the test's
+// own context has been cancelled.
+func ctxTimeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), time.Minute)
 }

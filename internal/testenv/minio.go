@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -189,14 +188,10 @@ func randomHex(n int) string {
 
 // shared holds the package's shared MinIO server (see SharedMinIO).
 var shared struct {
-	mu      sync.Mutex
-	main    bool // Main is running the tests
-	minio   *MinIO
-	err     error
-	binDir  string // Binary's build directory
-	binPath string
-	binErr  error
-	binOnce sync.Once
+	mu    sync.Mutex
+	main  bool // Main is running the tests
+	minio *MinIO
+	err   error
 }
 
 // SharedMinIO returns a MinIO server shared by all tests of the package,
@@ -260,15 +255,7 @@ func Main(m *testing.M) {
 			}
 		}
 	}
-	if shared.binDir != "" {
-		os.RemoveAll(shared.binDir)
-	}
 	shared.mu.Unlock()
+	removeBinary()
 	os.Exit(code)
-}
-
-// ctxTimeout returns a context for cleanup work, which runs after the test's
-// own context has been cancelled.
-func ctxTimeout() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), time.Minute)
 }
