@@ -157,7 +157,8 @@ fi
 
 s3sso cp -r s3://demo-bucket/site/ "$work/download/"
 printf '\n$ diff -r <local site> <downloaded site>\n'
-diff -r "$files/site" "$work/download" && echo "identical"
+diff -r "$files/site" "$work/download"
+echo "identical"
 
 s3sso rm -r s3://demo-bucket/site/
 s3sso ls -r s3://demo-bucket
