@@ -163,6 +163,11 @@ web identity, credential_process, assume-role chains or static keys.
 		a.newMbCommand(),
 		a.newRbCommand(),
 		a.newVersionCommand(),
+		a.newLoginCommand(),
+		a.newLogoutCommand(),
+		a.newWhoamiCommand(),
+		a.newConfigureCommand(),
+		a.newCredentialsCommand(),
 		newCompletionCommand(),
 		&cobra.Command{Use: "exit-codes", Short: "The exit codes s3sso returns", Long: exitCodesHelp},
 	)
@@ -220,6 +225,8 @@ func (a *app) awsConfig(ctx context.Context) (aws.Config, error) {
 			if opts.Region == "" {
 				opts.Region = acct.Region
 			}
+		} else if opts.Credentials, a.cfgErr = a.ssoCredentials(ctx); a.cfgErr != nil {
+			return
 		}
 		a.cfg, a.cfgErr = creds.Load(ctx, opts)
 	})

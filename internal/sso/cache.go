@@ -1,6 +1,7 @@
 package sso
 
 import (
+	"bytes"
 	"crypto/sha1" //nolint:gosec // the AWS CLI names cache files by sha1; not a security use
 	"encoding/hex"
 	"encoding/json"
@@ -382,4 +383,25 @@ func RemoveCLIRoleCredentials(dir string) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// CLIRoleCacheFileName returns the AWS CLI's role-credential cache file name
+// (in ~/.aws/cli/cache) for an SSO role: sha1 of json.dumps(args,
+// sort_keys=True, separators=(',', ':')) with args accountId, roleName and
+// sessionName (or startUrl for a legacy profile).
+func CLIRoleCacheFileName(accountID, roleName, session, startURL string) string {
+	var b bytes.Buffer
+	b.WriteString(`{"accountId":`)
+	pyWriteString(&b, accountID)
+	b.WriteString(`,"roleName":`)
+	pyWriteString(&b, roleName)
+	if session != "" {
+		b.WriteString(`,"sessionName":`)
+		pyWriteString(&b, session)
+	} else {
+		b.WriteString(`,"startUrl":`)
+		pyWriteString(&b, startURL)
+	}
+	b.WriteString("}")
+	return sha1Hex(b.String()) + ".json"
 }

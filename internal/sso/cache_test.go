@@ -167,3 +167,9 @@ func TestAuthorizeURL(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestCLIRoleCacheFileName(t *testing.T) {
+	if got := CLIRoleCacheFileName("111122223333", "ReadOnly", "my-sso", ""); got != "0521d1f6a6c4e68f9e18540309367cc3cccb6305.json" {
+		t.Errorf("got %s", got)
+	}
+}

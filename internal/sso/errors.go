@@ -30,6 +30,11 @@ func (e *LoginRequiredError) Error() string {
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
+	if e.Command != "" {
+		// In the message too, so it survives wrapping by callers that
+		// replace the hint.
+		msg += "; run `" + e.Command + "`"
+	}
 	return msg
 }
 

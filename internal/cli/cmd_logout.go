@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/s3sso/s3sso/internal/config"
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/sso"
+)
+
+type logoutOptions struct {
+	All bool
+}
+
+func (a *app) newLogoutCommand() *cobra.Command {
+	var o logoutOptions
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Sign out of IAM Identity Center and remove cached tokens",
+		Long: `Sign out of IAM Identity Center: end the portal session (Logout) and delete
+the cached token of the profile in effect, and its cached role credentials
+in ~/.aws/cli/cache. With --all, do what "aws sso logout" does: sign out of
+every cached token in ~/.aws/sso/cache and delete every SSO entry in
+~/.aws/cli/cache. Client registrations are kept.
+
+With --account NAME, forgets a saved s3sso account's sign-in instead.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runLogout(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.All, "all", false, "sign out of every cached IAM Identity Center token")
+	return cmd
+}
+
+func (a *app) runLogout(ctx context.Context, o logoutOptions) error {
+	if a.opts.Account != "" {
+		return a.logoutAccount(ctx, a.opts.Account)
+	}
+	c := sso.New(a.logger)
+	if o.All {
+		toks, err := c.Cache.RemoveTokens()
+		if err != nil {
+			return fault.Wrap(fault.Local, fmt.Errorf("remove cached SSO tokens: %w", err), "")
+		}
+		for _, tok := range toks {
+			a.portalLogout(ctx, c, sso.Target{SSO: config.SSO{Region: tok.Region, StartURL: tok.StartURL}, PortalEndpoint: portalEndpointFor(tok)}, tok)
+		}
+		n, err := sso.RemoveCLIRoleCredentials(sso.CLICacheDir())
+		if err != nil {
+			return fault.Wrap(fault.Local, fmt.Errorf("remove cached role credentials: %w", err), "")
+		}
+		a.printer().Print(textMsg{text: fmt.Sprintf("Signed out: removed %d cached token(s) and %d cached role credential(s)", len(toks), n),
+			fields: map[string]any{"op": "logout", "tokens": len(toks), "role_credentials": n}})
+		return nil
+	}
+	f, err := loadAWSConfig()
+	if err != nil {
+		return err
+	}
+	s, err := a.ssoProfile(f, false)
+	if err != nil {
+		return err
+	}
+	t := sso.NewTarget(f, s)
+	tok, err := c.Cache.ReadToken(s.CacheKey())
+	removed := 0
+	if err == nil {
+		a.portalLogout(ctx, c, t, tok)
+	}
+	if rerr := os.Remove(c.Cache.TokenPath(s.CacheKey())); rerr == nil {
+		removed++
+	} else if !errors.Is(rerr, fs.ErrNotExist) {
+		return fault.Wrap(fault.Local, fmt.Errorf("remove cached SSO token: %w", rerr), "")
+	}
+	roles := 0
+	if s.AccountID != "" && s.RoleName != "" {
+		p := filepath.Join(sso.CLICacheDir(), sso.CLIRoleCacheFileName(s.AccountID, s.RoleName, s.Session, s.StartURL))
+		if os.Remove(p) == nil {
+			roles++
+		}
+	}
+	a.printer().Print(textMsg{text: fmt.Sprintf("Signed out of %s: removed %d cached token(s) and %d cached role credential(s)", s.CacheKey(), removed, roles),
+		fields: map[string]any{"op": "logout", "profile": s.Profile, "tokens": removed, "role_credentials": roles}})
+	return nil
+}
+
+// portalEndpointFor: a token cached by any tool carries no endpoint; the
+// environment override is the only one that applies to all of them.
+func portalEndpointFor(*sso.Token) string {
+	f, err := config.Load(config.DefaultPath())
+	if err != nil {
+		return os.Getenv("AWS_ENDPOINT_URL_SSO")
+	}
+	ep, _ := f.Endpoint(config.ProfileName(""), config.ServiceSSO)
+	return ep
+}
+
+// portalLogout ends the portal session; failures are only logged (the AWS
+// CLI ignores them too), the local files are removed either way.
+func (a *app) portalLogout(ctx context.Context, c *sso.Client, t sso.Target, tok *sso.Token) {
+	if tok.ExpiresAt.Before(c.Now()) {
+		return
+	}
+	if err := c.Logout(ctx, t, tok); err != nil {
+		a.logger.Debug("portal logout failed", "err", err)
+	}
+}
