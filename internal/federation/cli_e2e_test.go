@@ -183,10 +183,12 @@ func TestE2EBinaryAccount(t *testing.T) {
 		if res.Code != 0 || !strings.Contains(res.Stdout, r.dex.Email) || !strings.Contains(res.Stdout, r.dex.Issuer) {
 			t.Errorf("whoami --account: %s", res)
 		}
+		t.Logf("whoami --account dex:\n%s", res.Stdout)
 		res = run(nil, "logout", "--account", "dex")
 		if res.Code != 0 {
 			t.Fatalf("logout: %s", res)
 		}
+		t.Logf("logout --account dex: %s", res)
 		if _, err := os.Stat(cacheFile); !os.IsNotExist(err) {
 			t.Errorf("token cache survived logout: %v", err)
 		}
