@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/fault"
@@ -182,9 +183,34 @@ func (a *app) ssoCredentials(ctx context.Context) (aws.CredentialsProvider, erro
 		return nil, err
 	}
 	t := sso.NewTarget(f, s)
-	creds, tp := sso.New(a.logger).NewCredentials(t)
+	c := sso.New(a.logger)
+	creds, tp := c.NewCredentials(t, func(r *sso.RoleProvider) {
+		if a.interactive() {
+			r.OfferLogin = func(ctx context.Context, t sso.Target, cause error) error {
+				return a.offerLogin(ctx, c, f, t, cause)
+			}
+		}
+	})
 	sso.KeepFresh(ctx, creds, tp, ssoBackgroundRefresh)
 	return creds, nil
+}
+
+// interactive reports whether a person can answer on this terminal.
+func (a *app) interactive() bool {
+	in, ok := a.stdio.In.(*os.File)
+	return ok && term.IsTerminal(int(in.Fd())) && a.isTerminal(a.stdio.Err)
+}
+
+// offerLogin asks on the terminal whether to sign in now, and does.
+func (a *app) offerLogin(ctx context.Context, c *sso.Client, f *config.File, t sso.Target, cause error) error {
+	fmt.Fprintf(a.stdio.Err, "%v\nSign in now? [Y/n] ", cause)
+	var answer string
+	_, _ = fmt.Fscanln(a.stdio.In, &answer)
+	if ans := strings.ToLower(strings.TrimSpace(answer)); ans != "" && ans != "y" && ans != "yes" {
+		return cause
+	}
+	_, err := c.Login(ctx, t, sso.LoginOptions{UseDeviceCode: useDeviceCodeOptIn(f, t.SSO), Out: a.stdio.Err})
+	return err
 }
 
 // quoteArg quotes s for a shell command line when it needs it.

@@ -396,3 +396,52 @@ func TestCacheFileNotJSONIsLoginRequired(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestKeepFreshRefreshesInBackground: with no foreground call, the token is
+// refreshed and credentials close to expiry are replaced, so a long
+// transfer never meets expired credentials.
+func TestKeepFreshRefreshesInBackground(t *testing.T) {
+	short := func(_ context.Context, a, r string) (ssotest.RoleCredentials, error) {
+		c, err := ssotest.FakeCredentials(t.Context(), a, r)
+		c.Expiration = time.Now().Add(CredentialsExpiryWindow - time.Minute)
+		return c, err
+	}
+	f := newFixture(t, ssotest.Options{Credentials: short})
+	login(t, f)
+	creds, tp := f.c.NewCredentials(f.target)
+	if _, err := creds.Retrieve(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(50 * time.Minute) // the token is due for refresh
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	KeepFresh(ctx, creds, tp, 10*time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for f.emu.Count("GetRoleCredentials") < 2 || f.emu.Count("CreateToken:refresh_token") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no background refresh: GetRoleCredentials %d, refresh %d", f.emu.Count("GetRoleCredentials"), f.emu.Count("CreateToken:refresh_token"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOfferLogin(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	offers := 0
+	creds, _ := f.c.NewCredentials(f.target, func(r *RoleProvider) {
+		r.OfferLogin = func(ctx context.Context, tgt Target, cause error) error {
+			offers++
+			if !errors.Is(cause, ErrLoginRequired) {
+				t.Errorf("cause %v", cause)
+			}
+			_, err := f.c.Login(ctx, tgt, LoginOptions{Open: browser(nil)})
+			return err
+		}
+	})
+	if _, err := creds.Retrieve(t.Context()); err != nil {
+		t.Fatalf("after the offered login: %v", err)
+	}
+	if offers != 1 {
+		t.Errorf("offers %d", offers)
+	}
+}

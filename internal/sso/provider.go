@@ -176,6 +176,13 @@ type RoleProvider struct {
 	Tokens    *TokenProvider
 	AccountID string
 	RoleName  string
+	// OfferLogin, when set, is called once when a sign-in is required (e.g.
+	// to offer it on a terminal); when it returns nil the token is read
+	// again.
+	OfferLogin func(ctx context.Context, t Target, cause error) error
+
+	offerMu sync.Mutex
+	offered bool
 }
 
 var _ aws.CredentialsProvider = (*RoleProvider)(nil)
@@ -186,6 +193,13 @@ const CredentialsSource = "s3sso:SSO"
 // Retrieve implements aws.CredentialsProvider.
 func (r *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	tok, err := r.Tokens.Token(ctx)
+	if err != nil && errors.Is(err, ErrLoginRequired) && r.offer() {
+		if lerr := r.OfferLogin(ctx, r.Tokens.t, err); lerr != nil {
+			return aws.Credentials{}, lerr
+		}
+		r.Tokens.Invalidate()
+		tok, err = r.Tokens.Token(ctx)
+	}
 	if err != nil {
 		return aws.Credentials{}, err
 	}
@@ -220,6 +234,17 @@ func (r *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}, nil
 }
 
+// offer reports whether OfferLogin should be called (once per provider).
+func (r *RoleProvider) offer() bool {
+	r.offerMu.Lock()
+	defer r.offerMu.Unlock()
+	if r.OfferLogin == nil || r.offered {
+		return false
+	}
+	r.offered = true
+	return true
+}
+
 // CredentialsExpiryWindow: cached role credentials are replaced this long
 // before they expire.
 const CredentialsExpiryWindow = 5 * time.Minute
@@ -227,9 +252,12 @@ const CredentialsExpiryWindow = 5 * time.Minute
 // NewCredentials returns role credentials for t (which must name an account
 // and a role), cached in memory until CredentialsExpiryWindow before they
 // expire.
-func (c *Client) NewCredentials(t Target) (*aws.CredentialsCache, *TokenProvider) {
+func (c *Client) NewCredentials(t Target, opts ...func(*RoleProvider)) (*aws.CredentialsCache, *TokenProvider) {
 	tp := c.TokenProvider(t)
 	rp := &RoleProvider{Tokens: tp, AccountID: t.AccountID, RoleName: t.RoleName}
+	for _, o := range opts {
+		o(rp)
+	}
 	return aws.NewCredentialsCache(rp, func(o *aws.CredentialsCacheOptions) {
 		o.ExpiryWindow = CredentialsExpiryWindow
 	}), tp

@@ -108,7 +108,6 @@ type device struct {
 	approved   bool
 	denied     bool
 	used       bool
-	lastPoll   time.Time
 }
 
 type authCode struct {
