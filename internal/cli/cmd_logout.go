@@ -50,8 +50,15 @@ func (a *app) runLogout(ctx context.Context, o logoutOptions) error {
 		if err != nil {
 			return fault.Wrap(fault.Local, fmt.Errorf("remove cached SSO tokens: %w", err), "")
 		}
-		for _, tok := range toks {
-			a.portalLogout(ctx, c, sso.Target{SSO: config.SSO{Region: tok.Region, StartURL: tok.StartURL}, PortalEndpoint: portalEndpointFor(tok)}, tok)
+		targets := ssoTargetsByFile()
+		for _, rt := range toks {
+			t, ok := targets[rt.File]
+			if !ok {
+				// A token of no configured profile: only an environment
+				// override can say where its portal is.
+				t = sso.Target{SSO: config.SSO{Region: rt.Token.Region, StartURL: rt.Token.StartURL}, PortalEndpoint: os.Getenv("AWS_ENDPOINT_URL_SSO")}
+			}
+			a.portalLogout(ctx, c, t, rt.Token)
 		}
 		n, err := sso.RemoveCLIRoleCredentials(sso.CLICacheDir())
 		if err != nil {
@@ -92,15 +99,26 @@ func (a *app) runLogout(ctx context.Context, o logoutOptions) error {
 	return nil
 }
 
-// portalEndpointFor: a token cached by any tool carries no endpoint; the
-// environment override is the only one that applies to all of them.
-func portalEndpointFor(*sso.Token) string {
+// ssoTargetsByFile maps token cache file names to the sign-ins of the
+// config file's profiles, so that a logout reaches each token's portal
+// through that profile's endpoint settings.
+func ssoTargetsByFile() map[string]sso.Target {
+	out := map[string]sso.Target{}
 	f, err := config.Load(config.DefaultPath())
 	if err != nil {
-		return os.Getenv("AWS_ENDPOINT_URL_SSO")
+		return out
 	}
-	ep, _ := f.Endpoint(config.ProfileName(""), config.ServiceSSO)
-	return ep
+	for _, name := range f.Names(config.KindProfile) {
+		if !f.HasSSOLogin(name) {
+			continue
+		}
+		if s, err := f.SSOForProfile(name, false); err == nil {
+			if _, dup := out[sso.TokenFileName(s.CacheKey())]; !dup {
+				out[sso.TokenFileName(s.CacheKey())] = sso.NewTarget(f, s)
+			}
+		}
+	}
+	return out
 }
 
 // portalLogout ends the portal session; failures are only logged (the AWS

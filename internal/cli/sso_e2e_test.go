@@ -247,6 +247,15 @@ func TestSSOLoginPKCEThenS3AndAWSCLI(t *testing.T) {
 		t.Errorf("the browser was needed %d times, want 1", n)
 	}
 
+	// credential_process: any SDK can use the login through s3sso.
+	cfgPath := filepath.Join(e.home, ".aws", "config")
+	cfg, _ := os.ReadFile(cfgPath)
+	testenv.WriteFile(t, cfgPath, string(cfg)+"\n[profile viaproc]\nregion = us-east-1\nservices = local\ncredential_process = "+
+		testenv.Binary(t)+" credentials --profile dev --format process\n")
+	if out, err := e.aws("s3", "ls", "s3://"+e.bucket+"/", "--profile", "viaproc"); err != nil || !strings.Contains(out, "hello.txt") {
+		t.Errorf("aws with credential_process = s3sso credentials: %v\n%s", err, out)
+	}
+
 	// whoami and credentials.
 	who := e.mustS3sso("whoami", "--profile", "dev", "--json")
 	var w map[string]any
@@ -302,12 +311,37 @@ func TestSSODeviceFlowLegacyProfile(t *testing.T) {
 	if out, err := e.aws("s3", "ls", "s3://"+e.bucket+"/", "--profile", "old"); err != nil {
 		t.Errorf("aws with a legacy login by s3sso: %v %s", err, out)
 	}
-	// --use-device-code on a session profile, and --no-browser prints only.
+	// --use-device-code on a session profile.
 	e.mustS3sso("login", "--profile", "dev", "--use-device-code")
 	if e.readToken("corp")["refreshToken"] == nil {
 		t.Error("a device login of a session with scopes gets a refresh token")
 	}
 	e.noSecrets(login.Stdout + login.Stderr)
+
+	// logout --all: like `aws sso logout`, every token and every SSO entry
+	// of the AWS CLI's role-credential cache go; registrations stay.
+	cliCache := filepath.Join(e.home, ".aws", "cli", "cache")
+	testenv.WriteFile(t, filepath.Join(cliCache, "x.json"), `{"ProviderType": "sso", "Credentials": {}}`)
+	testenv.WriteFile(t, filepath.Join(cliCache, "y.json"), `{"Credentials": {}}`)
+	out := e.mustS3sso("logout", "--all")
+	if !strings.Contains(out.Stdout, "removed 2 cached token(s) and 1 cached role credential(s)") {
+		t.Errorf("logout --all: %s", out)
+	}
+	if n := e.emu.Count("Logout"); n != 2 {
+		t.Errorf("portal Logout calls %d, want 2", n)
+	}
+	left, _ := filepath.Glob(filepath.Join(e.home, ".aws", "sso", "cache", "*.json"))
+	for _, p := range left {
+		if b, _ := os.ReadFile(p); strings.Contains(string(b), "accessToken") {
+			t.Errorf("token left: %s", p)
+		}
+	}
+	if len(left) == 0 {
+		t.Error("registrations must be kept")
+	}
+	if _, err := os.Stat(filepath.Join(cliCache, "y.json")); err != nil {
+		t.Error("non-SSO role credentials must be kept")
+	}
 }
 
 // TestSSOLoginByAWSCLIUsedByS3sso: a device-flow login scripted with the AWS

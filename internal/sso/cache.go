@@ -324,15 +324,21 @@ func (c Cache) WriteRegistration(name string, r *Registration) error {
 	return c.writeFile(name, b)
 }
 
+// RemovedToken is a token file deleted by RemoveTokens.
+type RemovedToken struct {
+	File  string // base name, sha1(key).json
+	Token *Token
+}
+
 // RemoveTokens deletes every *.json file in the cache that holds an
 // accessToken (leaving client registrations) and returns the tokens it
 // removed, for the portal Logout calls. This is what `aws sso logout` does.
-func (c Cache) RemoveTokens() ([]*Token, error) {
+func (c Cache) RemoveTokens() ([]RemovedToken, error) {
 	paths, err := filepath.Glob(filepath.Join(c.Dir, "*.json"))
 	if err != nil {
 		return nil, err
 	}
-	var out []*Token
+	var out []RemovedToken
 	var errs []error
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -347,7 +353,7 @@ func (c Cache) RemoveTokens() ([]*Token, error) {
 			continue
 		}
 		if t, err := ParseToken(b); err == nil {
-			out = append(out, t)
+			out = append(out, RemovedToken{File: filepath.Base(p), Token: t})
 		}
 		if err := os.Remove(p); err != nil {
 			errs = append(errs, err)
