@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/s3sso/s3sso/internal/creds"
 )
 
 // Message is a result line. Every message renders as text and as JSON so
@@ -79,6 +81,7 @@ func (p *Printer) Failure(op, target string, err error) {
 }
 
 func (p *Printer) diag(level, msg, hint string) {
+	msg = creds.Scrub(msg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clearStatus()

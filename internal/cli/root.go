@@ -163,6 +163,7 @@ web identity, credential_process, assume-role chains or static keys.
 		a.newMbCommand(),
 		a.newRbCommand(),
 		a.newVersionCommand(),
+		a.newAccountCommand(),
 		a.newLoginCommand(),
 		a.newLogoutCommand(),
 		a.newWhoamiCommand(),
@@ -192,13 +193,18 @@ func (a *app) setup() error {
 	return nil
 }
 
-// redactAttr keeps secrets out of logs whatever a caller passes.
+// redactAttr keeps secrets out of logs whatever a caller passes: attributes
+// named like secrets are replaced, and every string (the message included)
+// is scrubbed of tokens and keys.
 func redactAttr(_ []string, attr slog.Attr) slog.Attr {
 	k := strings.ToLower(attr.Key)
 	for _, s := range []string{"secret", "token", "password", "authorization", "credential", "verifier"} {
 		if strings.Contains(k, s) {
 			return slog.String(attr.Key, "REDACTED")
 		}
+	}
+	if attr.Value.Kind() == slog.KindString {
+		attr.Value = slog.StringValue(creds.Scrub(attr.Value.String()))
 	}
 	return attr
 }

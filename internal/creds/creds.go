@@ -119,7 +119,7 @@ func SlogLogger(l *slog.Logger) logging.Logger {
 		l = slog.New(slog.DiscardHandler)
 	}
 	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
-		l.Debug(fmt.Sprintf(format, v...), "source", "aws-sdk", "class", string(c))
+		l.Debug(Scrub(fmt.Sprintf(format, v...)), "source", "aws-sdk", "class", string(c))
 	})
 }
 

@@ -361,6 +361,11 @@ func (s *S3) Translate(op, target string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return fault.Wrap(fault.Interrupted, fmt.Errorf("%s: %w", prefix, context.Canceled), "")
 	}
+	// A credential provider's own error (SSO login required, OIDC refresh
+	// failed) already says what to do: keep its kind and hint.
+	if fault.KindOf(err) != fault.Unknown {
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		status := 0
@@ -370,6 +375,9 @@ func (s *S3) Translate(op, target string, err error) error {
 		}
 		code := apiErr.ErrorCode()
 		e := &APIError{Code: code, Message: apiErr.ErrorMessage(), Status: status, Err: err}
+		if kindOfCode(code) == fault.Usage {
+			return &fault.Error{Kind: fault.Usage, Msg: prefix, Err: e}
+		}
 		if code == "NotFound" && status == 404 {
 			e.Message = "does not exist"
 		}
@@ -452,4 +460,14 @@ func (s *S3) AbortUploads(ctx context.Context, bucket string) error {
 		}
 	}
 	return nil
+}
+
+// kindOfCode classifies S3 error codes that exitcode.go does not know
+// (server-specific ones).
+func kindOfCode(code string) fault.Kind {
+	switch code {
+	case "XMinioInvalidObjectName", "XMinioInvalidResourceName", "InvalidObjectName", "KeyTooLongError":
+		return fault.Usage
+	}
+	return fault.Unknown
 }

@@ -101,25 +101,37 @@ func (e *Engine) UploadFile(ctx context.Context, path string, dst objstore.URL, 
 }
 
 // UploadStream uploads r (stdin) of unknown length to dst, buffering at most
-// PartConcurrency parts in memory.
+// PartConcurrency+2 parts in memory. Reading happens on its own goroutine so
+// that cancelling ctx (Ctrl-C) ends the upload, and aborts it on the server,
+// even while r blocks.
 func (e *Engine) UploadStream(ctx context.Context, r io.Reader, dst objstore.URL, po PutOptions) error {
-	first := make([]byte, e.opts.PartSize)
-	n, err := io.ReadFull(r, first)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return fault.Wrap(fault.Local, fmt.Errorf("upload from stdin: %w", err), "")
+	chunks := readChunks(ctx, r, int(e.opts.PartSize))
+	next := func() (chunk, error) {
+		select {
+		case <-ctx.Done():
+			return chunk{}, fault.Wrap(fault.Interrupted, ctx.Err(), "")
+		case c := <-chunks:
+			if c.err != nil {
+				return c, fault.Wrap(fault.Local, fmt.Errorf("upload from stdin: %w", c.err), "")
+			}
+			return c, nil
+		}
 	}
-	first = first[:n]
+	first, err := next()
+	if err != nil {
+		return err
+	}
 	if po.ContentType == "" {
-		po.ContentType = http.DetectContentType(first)
+		po.ContentType = http.DetectContentType(first.data)
 	}
-	if n < len(first) || err != nil || int64(n) < e.opts.PartSize {
+	if first.last {
 		in := e.putInput(dst, po)
-		in.Body = bytes.NewReader(first)
-		in.ContentLength = aws.Int64(int64(n))
+		in.Body = bytes.NewReader(first.data)
+		in.ContentLength = aws.Int64(int64(len(first.data)))
 		if _, err := e.s3.Client().PutObject(ctx, in, unsignedPayload); err != nil {
 			return e.s3.Translate("upload", dst.String(), err)
 		}
-		e.Stats.BytesDone.Add(int64(n))
+		e.Stats.BytesDone.Add(int64(len(first.data)))
 		return nil
 	}
 	mu, err := e.startMultipart(ctx, dst, po)
@@ -128,37 +140,72 @@ func (e *Engine) UploadStream(ctx context.Context, r io.Reader, dst objstore.URL
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.PartConcurrency)
-	buf := first
+	c := first
 	for part := int32(1); ; part++ {
 		if part > maxParts {
+			_ = g.Wait()
 			mu.abort()
 			return fmt.Errorf("upload %s: input exceeds %d parts of %d bytes", dst, maxParts, e.opts.PartSize)
 		}
-		data := buf
-		pn := part
-		g.Go(func() error {
-			return mu.uploadPart(gctx, pn, bytes.NewReader(data), int64(len(data)))
-		})
-		if len(data) < int(e.opts.PartSize) {
+		data, pn := c.data, part
+		if len(data) > 0 || part == 1 {
+			g.Go(func() error {
+				return mu.uploadPart(gctx, pn, bytes.NewReader(data), int64(len(data)))
+			})
+		}
+		if c.last {
 			break
 		}
-		next := make([]byte, e.opts.PartSize)
-		n, rerr := io.ReadFull(r, next)
-		if n == 0 {
-			break
-		}
-		buf = next[:n]
-		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+		if c, err = next(); err != nil {
 			_ = g.Wait()
 			mu.abort()
-			return fault.Wrap(fault.Local, fmt.Errorf("upload from stdin: %w", rerr), "")
+			return err
 		}
 	}
 	if err := g.Wait(); err != nil {
 		mu.abort()
+		if ctx.Err() != nil {
+			return fault.Wrap(fault.Interrupted, ctx.Err(), "")
+		}
 		return err
 	}
 	return mu.complete(ctx)
+}
+
+// chunk is one part-sized piece of a stream; last marks the final one
+// (possibly empty).
+type chunk struct {
+	data []byte
+	last bool
+	err  error
+}
+
+// readChunks reads r into size-byte chunks on its own goroutine until EOF,
+// an error or ctx's end.
+func readChunks(ctx context.Context, r io.Reader, size int) <-chan chunk {
+	ch := make(chan chunk, 1)
+	go func() {
+		for {
+			buf := make([]byte, size)
+			n, err := io.ReadFull(r, buf)
+			c := chunk{data: buf[:n]}
+			switch {
+			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+				c.last = true
+			case err != nil:
+				c.err = err
+			}
+			select {
+			case ch <- c:
+			case <-ctx.Done():
+				return
+			}
+			if c.last || c.err != nil {
+				return
+			}
+		}
+	}()
+	return ch
 }
 
 func (e *Engine) putInput(dst objstore.URL, po PutOptions) *s3.PutObjectInput {

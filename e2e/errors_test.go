@@ -1,0 +1,350 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/s3sso/s3sso/internal/testenv"
+)
+
+func TestErrorMissingProfile(t *testing.T) {
+	e := setup(t)
+	r := e.fails(4, `profile "nope" not found`, "--profile", "nope", "ls")
+	if !strings.Contains(r.Stderr, "hint:") {
+		t.Fatalf("no hint:\n%s", r)
+	}
+}
+
+func TestErrorMalformedURL(t *testing.T) {
+	e := setup(t)
+	for _, arg := range []string{"s3:/bucket/key", "s3://", "s3://ab/key", "s3://bad*name/x"} {
+		e.fails(2, "malformed S3 URL", "cat", arg)
+	}
+}
+
+func TestErrorConnectionRefused(t *testing.T) {
+	e := setup(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	r := e.fails(7, "connection refused", "--endpoint-url", "http://"+addr, "ls")
+	if lines := strings.Count(strings.TrimSpace(r.Stderr), "\n"); lines > 1 {
+		t.Fatalf("want one error line and a hint, got:\n%s", r.Stderr)
+	}
+}
+
+func TestErrorWrongSecretIsAuth(t *testing.T) {
+	e := setup(t)
+	e.vars = append(e.vars, "AWS_ACCESS_KEY_ID="+e.minio.AccessKey, "AWS_SECRET_ACCESS_KEY=wrong-secret-value")
+	e.fails(6, "SignatureDoesNotMatch", "ls", e.url(""))
+}
+
+func TestErrorNoCredentials(t *testing.T) {
+	e := setup(t)
+	if err := os.Remove(filepath.Join(e.home, ".aws", "credentials")); err != nil {
+		t.Fatal(err)
+	}
+	e.fails(6, "no usable credentials", "ls", e.url(""))
+}
+
+// restrictedCreds returns temporary credentials from MinIO's STS AssumeRole
+// limited by a session policy to listing the test's bucket.
+func restrictedCreds(t *testing.T, e *env, seconds int32) aws.Credentials {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(e.minio.AccessKey, e.minio.SecretKey, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(e.minio.Endpoint) })
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:GetObject"],"Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"]}]}`, e.bucket, e.bucket)
+	out, err := client.AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String("arn:xxx:xxx:xxx:xxxx"),
+		RoleSessionName: aws.String("e2e"), Policy: aws.String(policy), DurationSeconds: aws.Int32(seconds)})
+	if err != nil {
+		t.Fatalf("MinIO AssumeRole: %v", err)
+	}
+	c := out.Credentials
+	return aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey),
+		SessionToken: aws.ToString(c.SessionToken), Expires: aws.ToTime(c.Expiration), CanExpire: true}
+}
+
+func (e *env) useCreds(c aws.Credentials) {
+	e.vars = append(e.vars, "AWS_ACCESS_KEY_ID="+c.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+c.SecretAccessKey, "AWS_SESSION_TOKEN="+c.SessionToken)
+}
+
+func TestErrorAccessDenied(t *testing.T) {
+	e := setup(t)
+	e.put("readable", []byte("r"))
+	e.useCreds(restrictedCreds(t, e, 900))
+	e.ok("ls", e.url(""))
+	e.fails(5, "Access Denied", "cp", e.file("f", []byte("x")), e.url("f"))
+	e.fails(5, "Access Denied", "rm", e.url("readable"))
+}
+
+func TestPresignWarnsWhenCredentialsExpireFirst(t *testing.T) {
+	e := setup(t)
+	e.put("p", []byte("p"))
+	e.useCreds(restrictedCreds(t, e, 900))
+	// Credentials from the environment carry no expiry for the SDK; use a
+	// credential_process that reports it, as SSO and web identity do.
+	c := restrictedCreds(t, e, 900)
+	script := filepath.Join(e.home, "creds.sh")
+	testenv.WriteFile(t, script, fmt.Sprintf("#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"%s\",\"SecretAccessKey\":\"%s\",\"SessionToken\":\"%s\",\"Expiration\":\"%s\"}'\n",
+		c.AccessKeyID, c.SecretAccessKey, c.SessionToken, c.Expires.UTC().Format(time.RFC3339)))
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(e.home, ".aws", "config")
+	old := readFile(t, cfgPath)
+	testenv.WriteFile(t, cfgPath, string(old)+fmt.Sprintf("\n[profile proc]\ncredential_process = %s\nservices = local-minio\n", script))
+	e.vars = []string{"AWS_PROFILE=proc"}
+	r := e.ok("presign", e.url("p"), "--expires", "2h")
+	if !strings.Contains(r.Stderr, "stops working at") || !strings.Contains(r.Stderr, "temporary credentials") {
+		t.Fatalf("no expiry warning:\n%s", r)
+	}
+	resp, err := http.Get(strings.TrimSpace(r.Stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("presigned URL from credential_process credentials: HTTP %d", resp.StatusCode)
+	}
+	if r := e.ok("presign", e.url("p"), "--expires", "5m"); strings.Contains(r.Stderr, "stops working") {
+		t.Fatalf("warned although the credentials outlive the URL:\n%s", r)
+	}
+}
+
+func TestErrorDownloadOntoDirectory(t *testing.T) {
+	e := setup(t)
+	e.put("f", []byte("f"))
+	dir := filepath.Join(e.home, "adir")
+	if err := os.MkdirAll(filepath.Join(dir, "f"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// dir/ exists, so the object lands at dir/f, which is a directory.
+	e.fails(8, "is a directory", "cp", e.url("f"), dir)
+	noTempFiles(t, dir)
+	// Upload of a directory without -r.
+	e.fails(2, "is a directory", "cp", dir, e.url("x"))
+}
+
+func TestBatchContinuesAfterFailureExit3(t *testing.T) {
+	e := setup(t)
+	e.put("b/1", []byte("1"))
+	e.put("b/2", []byte("2"))
+	e.put("b/3", []byte("3"))
+	out := filepath.Join(e.home, "batch")
+	if err := os.MkdirAll(filepath.Join(out, "2"), 0o755); err != nil { // blocks b/2
+		t.Fatal(err)
+	}
+	r := e.fails(3, "1 of 3 operations failed", "cp", "-r", e.url("b/"), out)
+	if !strings.Contains(r.Stderr, "is a directory") {
+		t.Fatalf("the failed object is not reported:\n%s", r)
+	}
+	for _, f := range []string{"1", "3"} {
+		if string(readFile(t, filepath.Join(out, f))) != f {
+			t.Fatalf("%s not downloaded after another object failed", f)
+		}
+	}
+}
+
+func TestUnsafeKeysAreRefused(t *testing.T) {
+	testenv.Home(t)
+	backend := s3mem.New()
+	if err := backend.CreateBucket("evil-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"ok.txt", "../escape.txt", "a//b.txt", "x/../../up.txt", "sub/./dot.txt"} {
+		if _, err := backend.PutObject("evil-bucket", k, map[string]string{}, bytes.NewReader([]byte("data")), 4, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	defer srv.Close()
+	root := t.TempDir()
+	dest := filepath.Join(root, "dest")
+	r := testenv.Run(t, []string{"AWS_ACCESS_KEY_ID=k", "AWS_SECRET_ACCESS_KEY=s", "AWS_REGION=us-east-1"}, "",
+		"--endpoint-url", srv.URL, "cp", "-r", "s3://evil-bucket/", dest)
+	if r.Code != 3 {
+		t.Fatalf("exit %d, want 3 (some objects refused)\n%s", r.Code, r)
+	}
+	for _, k := range []string{"../escape.txt", "a//b.txt", "x/../../up.txt", "sub/./dot.txt"} {
+		if !strings.Contains(r.Stderr, fmt.Sprintf("refusing to download key %q", k)) {
+			t.Errorf("key %q not reported as refused:\n%s", k, r.Stderr)
+		}
+	}
+	if string(readFile(t, filepath.Join(dest, "ok.txt"))) != "data" {
+		t.Fatal("the safe key was not downloaded")
+	}
+	// Nothing was written outside dest.
+	entries, _ := os.ReadDir(root)
+	if len(entries) != 1 {
+		t.Fatalf("files outside the destination: %v", entries)
+	}
+}
+
+func TestFullDiskLeavesNoPartialFile(t *testing.T) {
+	e := setup(t)
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		testenv.Skipf(t, "cannot mount a small tmpfs (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	e.put("big", randomBytes(t, 3<<20))
+	r := e.fails(8, "no space left on device", "cp", e.url("big"), filepath.Join(mnt, "big"))
+	if !strings.Contains(r.Stderr, "hint:") {
+		t.Fatalf("no hint:\n%s", r)
+	}
+	if entries, _ := os.ReadDir(mnt); len(entries) != 0 {
+		t.Fatalf("left behind on the full disk: %v", entries)
+	}
+}
+
+// slowProxy forwards to MinIO and trickles response bodies, so a transfer is
+// still running when the test interrupts it.
+func slowProxy(t *testing.T, target string) string {
+	t.Helper()
+	u, _ := url.Parse(target)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		resp.Body = &slowBody{r: resp.Body}
+		return nil
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+type slowBody struct{ r io.ReadCloser }
+
+func (s *slowBody) Read(p []byte) (int, error) {
+	time.Sleep(20 * time.Millisecond)
+	return s.r.Read(p[:min(len(p), 16<<10)])
+}
+func (s *slowBody) Close() error { return s.r.Close() }
+
+func TestCtrlCDuringDownloadLeavesNoFile(t *testing.T) {
+	e := setup(t)
+	e.put("slow", randomBytes(t, 8<<20))
+	proxy := slowProxy(t, e.minio.Endpoint)
+	dest := filepath.Join(e.home, "dl")
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testenv.Binary(t), "--endpoint-url", proxy, "cp", e.url("slow"), filepath.Join(dest, "slow"))
+	cmd.Env = append(os.Environ(), e.vars...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "interrupted") {
+		t.Fatalf("stderr: %s", stderr.String())
+	}
+	if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+		t.Fatalf("interrupted download left %v", entries)
+	}
+}
+
+func TestCtrlCDuringUploadAbortsMultipart(t *testing.T) {
+	e := setup(t)
+	cmd := exec.Command(testenv.Binary(t), "cp", "--part-size", "5MiB", "-", e.url("interrupted"))
+	cmd.Env = append(os.Environ(), e.vars...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = stdin.Write(randomBytes(t, 12<<20)) // two parts go out, the third waits for more input
+	time.Sleep(500 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Wait()
+	stdin.Close()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit %d after Ctrl-C, want 130", code)
+	}
+	if e.exists("interrupted") {
+		t.Fatal("an interrupted upload created the object")
+	}
+	ups, err := e.client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(e.bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups.Uploads) != 0 {
+		t.Fatalf("%d multipart uploads left open after Ctrl-C", len(ups.Uploads))
+	}
+}
+
+func TestDebugLogNeverShowsSecrets(t *testing.T) {
+	e := setup(t)
+	c := restrictedCreds(t, e, 900)
+	e.useCreds(c)
+	e.put("d", []byte("d"))
+	r := e.ok("--debug", "cat", e.url("d"))
+	if !strings.Contains(r.Stderr, "level=DEBUG") {
+		t.Fatalf("--debug logged nothing:\n%s", r.Stderr)
+	}
+	for _, secret := range []string{c.SecretAccessKey, c.SessionToken, e.minio.SecretKey} {
+		if strings.Contains(r.Stdout+r.Stderr, secret) {
+			t.Fatalf("a secret appears in the output:\n%s", r)
+		}
+	}
+	r = e.run("--debug", "--log-format", "json", "cp", e.file("z", []byte("z")), e.url("z"))
+	for _, secret := range []string{c.SecretAccessKey, c.SessionToken} {
+		if strings.Contains(r.Stdout+r.Stderr, secret) {
+			t.Fatalf("a secret appears in the JSON log:\n%s", r)
+		}
+	}
+}
+
+func TestWorksWithCABundleSet(t *testing.T) {
+	e := setup(t)
+	bundle := os.Getenv("AWS_CA_BUNDLE")
+	if bundle == "" {
+		bundle = "/etc/ssl/certs/ca-certificates.crt"
+	}
+	if _, err := os.Stat(bundle); err != nil {
+		testenv.Skipf(t, "no CA bundle at %s", bundle)
+	}
+	e.vars = append(e.vars, "AWS_CA_BUNDLE="+bundle)
+	e.ok("ls", e.url(""))
+	e.vars = append(e.vars, "AWS_CA_BUNDLE="+filepath.Join(e.home, "missing.pem"))
+	r := e.run("ls", e.url(""))
+	if r.Code == 0 || strings.Contains(r.Stderr, "goroutine") {
+		t.Fatalf("a missing CA bundle should fail cleanly:\n%s", r)
+	}
+}
