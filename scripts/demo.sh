@@ -3,6 +3,11 @@
 #
 #   scripts/demo.sh        (or: make demo)
 #
+# First it signs in through IAM Identity Center (the project's local emulator
+# of its OIDC and portal APIs, scripts/demo-sso.sh) with a fake browser, works
+# with S3 on MinIO using the temporary role credentials, and shows the AWS CLI
+# using the same login. Then it tours every command with a profile of keys.
+#
 # It builds bin/s3sso and MinIO (scripts/tools.sh, cached after the first
 # run), starts MinIO with a temporary data directory, and runs s3sso under a
 # temporary HOME whose ~/.aws holds a "demo" profile pointing at it. Your real
@@ -116,6 +121,13 @@ EOF
 chmod 600 "$AWS_CONFIG_FILE" "$AWS_SHARED_CREDENTIALS_FILE"
 say "demo profile in $AWS_CONFIG_FILE:"
 cat "$AWS_CONFIG_FILE"
+
+say "signing in without keys: IAM Identity Center (emulated locally), then S3 work and the AWS CLI on the same login"
+S3SSO="$root/bin/s3sso" S3SSO_DEMO_MINIO_ENDPOINT="http://127.0.0.1:$port" \
+	S3SSO_DEMO_MINIO_ACCESS_KEY="$access_key" S3SSO_DEMO_MINIO_SECRET_KEY="$secret_key" \
+	"$root/scripts/demo-sso.sh"
+
+say "the full command tour, with the demo profile (static keys, as S3-compatible storage often uses)"
 
 # Some local files to work with.
 files="$work/files"
