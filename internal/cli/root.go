@@ -138,7 +138,7 @@ web identity, credential_process, assume-role chains or static keys.
 	}
 	f := root.PersistentFlags()
 	f.StringVar(&a.opts.Profile, "profile", "", "AWS config profile to use (default: $AWS_PROFILE or default)")
-	f.StringVar(&a.opts.Account, "account", "", "saved s3sso account to use (see `s3sso account`)")
+	f.StringVar(&a.opts.Account, "account", "", "saved s3sso account to use (see: s3sso account --help)")
 	f.StringVar(&a.opts.Region, "region", "", "AWS region (default: $AWS_REGION or the profile's region)")
 	f.StringVar(&a.opts.EndpointURL, "endpoint-url", "", "S3 endpoint URL for S3-compatible storage (default: $AWS_ENDPOINT_URL_S3 or the profile's services section)")
 	f.BoolVar(&a.opts.PathStyle, "path-style", false, "use path-style addressing (always on with a custom endpoint)")

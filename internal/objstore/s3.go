@@ -363,8 +363,10 @@ func (s *S3) Translate(op, target string, err error) error {
 	}
 	// A credential provider's own error (SSO login required, OIDC refresh
 	// failed) already says what to do: keep its kind and hint.
-	if fault.KindOf(err) != fault.Unknown {
-		return fmt.Errorf("%s: %w", prefix, err)
+	var fe *fault.Error
+	if errors.As(err, &fe) && fault.KindOf(err) != fault.Unknown {
+		// Drop the SDK's "operation error ... get identity" wrapping.
+		return fmt.Errorf("%s: %w", prefix, fe)
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
