@@ -67,7 +67,13 @@ type app struct {
 
 // Run executes s3sso with args and returns the process exit code.
 func Run(ctx context.Context, args []string, stdio Stdio) int {
-	a := &app{stdio: stdio, isTerminal: isTerminal}
+	return run(ctx, args, stdio, isTerminal)
+}
+
+// run is Run with the terminal check injected (tests drive the progress bar
+// without a terminal).
+func run(ctx context.Context, args []string, stdio Stdio, isTerm func(io.Writer) bool) int {
+	a := &app{stdio: stdio, isTerminal: isTerm}
 	root := a.newRootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdio.In)
