@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/s3sso/s3sso/internal/atomicfile"
 )
 
 // KV is a key and value to write.
@@ -69,36 +69,8 @@ func (f *File) Bytes() []byte {
 // fsync, rename), keeping the existing file's mode, or 0600 for a new file
 // in a directory created 0700.
 func (f *File) Save() error {
-	dir := filepath.Dir(f.Path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save AWS config %s: %w", f.Path, err)
-	}
-	mode := os.FileMode(0o600)
-	if fi, err := os.Stat(f.Path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.Path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save AWS config %s: %w", f.Path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(f.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save AWS config %s: %w", f.Path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save AWS config %s: %w", f.Path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save AWS config %s: %w", f.Path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save AWS config %s: %w", f.Path, err)
-	}
-	if err := os.Rename(tmp.Name(), f.Path); err != nil {
-		return fmt.Errorf("save AWS config %s: %w", f.Path, err)
+	if err := atomicfile.WriteFile(f.Path, f.Bytes(), atomicfile.ExistingMode(f.Path, 0o600)); err != nil {
+		return fmt.Errorf("save AWS config: %w", err)
 	}
 	f.Exists = true
 	return nil

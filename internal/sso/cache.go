@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/s3sso/s3sso/internal/atomicfile"
 )
 
 // timeFormat is the AWS CLI's cache time format (UTC, no fractions).
@@ -214,35 +216,7 @@ func (c Cache) WriteToken(key string, t *Token) error {
 // writeFile writes name in the cache directory: directory 0700, file 0600,
 // temporary file + fsync + rename.
 func (c Cache) writeFile(name string, data []byte) error {
-	path := filepath.Join(c.Dir, name)
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(c.Dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file 0600 already; be explicit.
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(c.Dir, name), data, 0o600)
 }
 
 // Registration is a cached OIDC client registration.
