@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -67,6 +70,19 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 		// The SDK warns on stderr when it cannot validate a multipart
 		// checksum; s3sso verifies downloads itself.
 		so.DisableLogOutputChecksumValidationSkipped = true
+		// Unless the profile sets max_attempts or retry_mode: retry
+		// throttling (503 SlowDown), 5xx and connection resets more
+		// patiently, with exponential backoff and full jitter, and without
+		// the client-side retry quota (a transfer of many parts must not fail
+		// fast after a burst of 503s).
+		if cfg.RetryMaxAttempts == 0 && cfg.RetryMode == "" {
+			so.Retryer = retry.NewStandard(func(ro *retry.StandardOptions) {
+				ro.MaxAttempts = 10
+				ro.MaxBackoff = 20 * time.Second
+				ro.Backoff = jitterBackoff{base: 100 * time.Millisecond, max: ro.MaxBackoff}
+				ro.RateLimiter = ratelimit.None
+			})
+		}
 	})
 	if endpoint != "" && !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
 		return nil, fault.New(fault.Usage, fmt.Sprintf("endpoint URL %q must start with http:// or https://", endpoint), "")
@@ -76,6 +92,18 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 		l = slog.New(slog.DiscardHandler)
 	}
 	return &S3{client: client, presign: s3.NewPresignClient(client), cfg: cfg, endpoint: endpoint, logger: l}, nil
+}
+
+// jitterBackoff is exponential backoff with full jitter: a random delay up
+// to base·2^attempt, at most max.
+type jitterBackoff struct{ base, max time.Duration }
+
+func (b jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	d := b.max
+	if attempt < 30 {
+		d = min(b.max, b.base<<attempt)
+	}
+	return time.Duration(rand.Int64N(int64(d) + 1)), nil
 }
 
 // Client returns the underlying SDK client.
@@ -386,9 +414,12 @@ func (s *S3) Translate(op, target string, err error) error {
 		if code == "Forbidden" || status == 403 && e.Message == "" {
 			e.Message = "access denied"
 		}
-		if status == 301 || code == "PermanentRedirect" {
-			return &fault.Error{Kind: fault.Usage, Msg: prefix, Err: e,
-				Hint: "the bucket is in another region: pass --region (the bucket's region) or set it in the profile"}
+		if status == 301 || code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed" && bucketRegion(err) != "" {
+			hint := "the bucket is in another region: pass --region (the bucket's region) or set it in the profile"
+			if r := bucketRegion(err); r != "" {
+				hint = fmt.Sprintf("the bucket is in %s: pass --region %s or set region = %s in the profile", r, r, r)
+			}
+			return &fault.Error{Kind: fault.Usage, Msg: prefix, Err: e, Hint: hint}
 		}
 		return fmt.Errorf("%s: %w", prefix, e)
 	}
@@ -472,4 +503,14 @@ func kindOfCode(code string) fault.Kind {
 		return fault.Usage
 	}
 	return fault.Unknown
+}
+
+// bucketRegion returns the region S3 reported for the bucket in a redirect
+// (the x-amz-bucket-region header), or "".
+func bucketRegion(err error) string {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		return re.Response.Header.Get("X-Amz-Bucket-Region")
+	}
+	return ""
 }

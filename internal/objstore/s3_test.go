@@ -3,14 +3,18 @@ package objstore
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/s3sso/s3sso/internal/fault"
 )
 
 // recorder is an HTTP client that records request URLs and never sends them.
@@ -88,4 +92,44 @@ func TestEndpointResolution(t *testing.T) {
 			t.Errorf("request went to %s", got)
 		}
 	})
+}
+
+// redirector answers every request like S3 does for a bucket in another
+// region.
+type redirector struct{}
+
+func (redirector) Do(req *http.Request) (*http.Response, error) {
+	h := http.Header{}
+	h.Set("X-Amz-Bucket-Region", "eu-central-1")
+	h.Set("Content-Type", "application/xml")
+	body := `<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>`
+	return &http.Response{StatusCode: 301, Status: "301 Moved Permanently", Header: h, Body: io.NopCloser(strings.NewReader(body)), Request: req}, nil
+}
+
+func TestWrongRegionNamesTheBucketRegion(t *testing.T) {
+	t.Setenv("AWS_CA_BUNDLE", "")
+	os.Unsetenv("AWS_CA_BUNDLE")
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"),
+		config.WithSharedConfigFiles(nil), config.WithSharedCredentialsFiles(nil), config.WithHTTPClient(redirector{}),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewS3(cfg, S3Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, err := range s.List(context.Background(), "eu-bucket", "", true) {
+		n++
+		if err == nil {
+			t.Fatal("no error from a redirecting server")
+		}
+		if fault.KindOf(err) != fault.Usage || !strings.Contains(fault.HintOf(err), "--region eu-central-1") {
+			t.Fatalf("err = %v, hint %q", err, fault.HintOf(err))
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d results", n)
+	}
 }
