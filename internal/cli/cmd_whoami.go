@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 
 	"github.com/s3sso/s3sso/internal/config"
@@ -142,6 +143,11 @@ func (a *app) runWhoami(ctx context.Context) error {
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		m.ARNError = firstLine(err.Error())
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) {
+			// S3-compatible servers (MinIO) answer without STS's identity API.
+			m.ARNError = fmt.Sprintf("STS GetCallerIdentity: %s (%s)", apiErr.ErrorMessage(), apiErr.ErrorCode())
+		}
 	} else {
 		m.ARN = aws.ToString(out.Arn)
 		if m.AccountID == "" {
