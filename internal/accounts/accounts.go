@@ -51,8 +51,7 @@ const Version = 1
 // Type is an account's sign-in kind.
 type Type string
 
-// The account types. Only TypeOIDC is implemented so far; the others are
-// reserved names for the saved-accounts issue.
+// The account types.
 const (
 	TypeOIDC    Type = "oidc"
 	TypeSSO     Type = "sso"
@@ -73,8 +72,17 @@ type Account struct {
 	Region      string `json:"region,omitempty"`
 	PathStyle   bool   `json:"path_style,omitempty"`
 
+	// Advanced settings (see Settings methods for defaults).
+	DualStack       bool     `json:"dual_stack,omitempty"`
+	ListAllBuckets  *bool    `json:"list_all_buckets,omitempty"` // nil: on
+	CheckCloudFront bool     `json:"check_cloudfront,omitempty"`
+	ExternalBuckets []string `json:"external_buckets,omitempty"`
+
 	// Per-type settings; exactly the one matching Type is set.
-	OIDC *OIDC `json:"oidc,omitempty"`
+	OIDC    *OIDC    `json:"oidc,omitempty"`
+	SSO     *SSO     `json:"sso,omitempty"`
+	Profile *Profile `json:"profile,omitempty"`
+	Keys    *Keys    `json:"keys,omitempty"`
 
 	Created time.Time `json:"created,omitzero"`
 
@@ -139,16 +147,34 @@ func (a *Account) Validate() error {
 	if !ValidName(a.Name) {
 		return fault.Newf(fault.Usage, "invalid account name %q: use 1-64 letters, digits, '.', '_' or '-'", a.Name)
 	}
+	if err := a.validateCommon(); err != nil {
+		return err
+	}
 	switch a.Type {
 	case TypeOIDC:
 		if a.OIDC == nil {
 			return fault.Newf(fault.Config, "account %q of type oidc has no oidc settings", a.Name)
 		}
 		return a.OIDC.validate(a.Name)
+	case TypeSSO:
+		if a.SSO == nil {
+			return fault.Newf(fault.Config, "account %q of type sso has no sso settings", a.Name)
+		}
+		return a.SSO.validate(a.Name)
+	case TypeProfile:
+		if a.Profile == nil || a.Profile.Name == "" {
+			return fault.Newf(fault.Usage, "account %q: --aws-profile is required for --type profile", a.Name)
+		}
+		return nil
+	case TypeKeys:
+		if a.Keys == nil || a.Keys.AccessKeyID == "" {
+			return fault.Newf(fault.Usage, "account %q: --access-key-id is required for --type keys", a.Name)
+		}
+		return nil
 	case "":
 		return fault.Newf(fault.Usage, "account %q: --type is required", a.Name)
 	default:
-		return fault.Newf(fault.Usage, "account %q: unsupported --type %q (supported: oidc)", a.Name, a.Type)
+		return fault.Newf(fault.Usage, "account %q: unsupported --type %q (supported: sso, profile, oidc, keys)", a.Name, a.Type)
 	}
 }
 
@@ -173,7 +199,8 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var err error
-	a.extra, err = unknownFields(b, []string{"type", "endpoint_url", "region", "path_style", "oidc", "created"})
+	a.extra, err = unknownFields(b, []string{"type", "endpoint_url", "region", "path_style", "oidc", "created",
+		"dual_stack", "list_all_buckets", "check_cloudfront", "external_buckets", "sso", "profile", "keys"})
 	return err
 }
 

@@ -58,24 +58,32 @@ func (s *Store) Load() (*File, error) {
 	}
 	var f File
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, &fault.Error{Kind: fault.Config, Err: &CorruptError{Path: s.Path, Err: err},
-			Hint: "fix the file by hand or move it away; s3sso will not overwrite it"}
+		return nil, s.corrupt(err)
 	}
 	if f.Version == 0 {
-		return nil, &fault.Error{Kind: fault.Config, Err: &CorruptError{Path: s.Path, Err: errors.New(`no "version" field`)},
-			Hint: "fix the file by hand or move it away; s3sso will not overwrite it"}
+		return nil, s.corrupt(errors.New(`no "version" field`))
 	}
 	if f.Accounts == nil {
 		f.Accounts = map[string]*Account{}
 	}
 	for name, a := range f.Accounts {
 		if a == nil {
-			return nil, &fault.Error{Kind: fault.Config, Err: &CorruptError{Path: s.Path, Err: fmt.Errorf("account %q is null", name)},
-				Hint: "fix the file by hand or move it away; s3sso will not overwrite it"}
+			return nil, s.corrupt(fmt.Errorf("account %q is null", name))
 		}
 		a.Name = name
 	}
 	return &f, nil
+}
+
+// BackupPath is where Update keeps the previous version of the file.
+func (s *Store) BackupPath() string { return s.Path + ".bak" }
+
+func (s *Store) corrupt(err error) error {
+	hint := "fix the file by hand or move it away; s3sso will not overwrite it"
+	if _, serr := os.Stat(s.BackupPath()); serr == nil {
+		hint += "; the previous version is in " + s.BackupPath()
+	}
+	return &fault.Error{Kind: fault.Config, Err: &CorruptError{Path: s.Path, Err: err}, Hint: hint}
 }
 
 // Update runs fn on the current contents under an exclusive inter-process
@@ -116,6 +124,12 @@ func (s *Store) Update(ctx context.Context, fn func(*File) error) error {
 		return fmt.Errorf("encode accounts: %w", err)
 	}
 	b = append(b, '\n')
+	// Keep the previous version: a hand edit gone wrong can be undone.
+	if old, err := os.ReadFile(s.Path); err == nil && !bytes.Equal(old, b) {
+		if err := WriteFileAtomic(s.BackupPath(), old); err != nil {
+			return fault.Wrap(fault.Local, fmt.Errorf("back up accounts file: %w", err), "")
+		}
+	}
 	if err := WriteFileAtomic(s.Path, b); err != nil {
 		return fault.Wrap(fault.Local, fmt.Errorf("write accounts file: %w", err), "")
 	}

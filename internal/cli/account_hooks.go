@@ -28,6 +28,13 @@ type accountSettings struct {
 	Region      string
 	PathStyle   bool
 	DualStack   bool
+
+	// Name is the account's name (for hints); the rest are its advanced
+	// settings for `s3sso ls`.
+	Name            string
+	ListAllBuckets  bool
+	CheckCloudFront bool
+	ExternalBuckets []string
 }
 
 // loginOptions are the flags of `s3sso login` shared by every sign-in kind.
@@ -56,8 +63,19 @@ func (a *app) accountConfig(ctx context.Context, name string) (accountSettings, 
 	if err != nil {
 		return accountSettings{}, err
 	}
-	s := accountSettings{EndpointURL: acct.EndpointURL, Region: acct.Region, PathStyle: acct.PathStyle}
+	s := accountSettings{EndpointURL: acct.EndpointURL, Region: acct.Region, PathStyle: acct.PathStyle,
+		DualStack: acct.DualStack && a.opts.EndpointURL == "", Name: acct.Name, ListAllBuckets: acct.ListsAllBuckets(),
+		CheckCloudFront: acct.CheckCloudFront, ExternalBuckets: acct.ExternalBuckets}
 	switch acct.Type {
+	case accounts.TypeSSO:
+		s.Credentials, err = a.ssoAccountCredentials(ctx, acct)
+		return s, err
+	case accounts.TypeKeys:
+		s.Credentials, err = a.keysAccountCredentials(acct)
+		return s, err
+	case accounts.TypeProfile:
+		s.Profile, s.Credentials, err = a.profileAccountCredentials(ctx, acct)
+		return s, err
 	case accounts.TypeOIDC:
 		p, err := a.oidcProvider(acct, loginOptions{})
 		if err != nil {
@@ -131,7 +149,19 @@ func (a *app) loginAccount(ctx context.Context, name string, lo loginOptions) er
 	if err != nil {
 		return err
 	}
-	if acct.Type != accounts.TypeOIDC {
+	switch acct.Type {
+	case accounts.TypeSSO:
+		return a.loginSSOAccount(ctx, acct, lo)
+	case accounts.TypeProfile:
+		return a.withProfile(acct, func() error {
+			return a.runLogin(ctx, loginCmdOptions{UseDeviceCode: lo.UseDeviceCode, NoBrowser: lo.NoBrowser, RedirectPort: lo.RedirectPort})
+		})
+	case accounts.TypeKeys:
+		a.printer().Info(textMsg{text: "account " + name + " uses an access key: there is nothing to sign in to",
+			fields: map[string]any{"op": "login", "account": name, "type": "keys"}})
+		return nil
+	case accounts.TypeOIDC:
+	default:
 		return fault.Newf(fault.Config, "account %q has type %q, which this s3sso cannot sign in to", name, acct.Type)
 	}
 	if err := a.askRoleARN(ctx, acct); err != nil {
@@ -222,10 +252,19 @@ func (a *app) logoutAccount(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if acct.Type != accounts.TypeOIDC {
-		return fault.Newf(fault.Config, "account %q has type %q, which this s3sso cannot sign out of", name, acct.Type)
+	switch acct.Type {
+	case accounts.TypeOIDC:
+		return a.logoutOIDC(ctx, acct, false)
+	case accounts.TypeSSO:
+		return a.logoutSSOAccount(ctx, acct)
+	case accounts.TypeProfile:
+		return a.withProfile(acct, func() error { return a.runLogout(ctx, logoutOptions{}) })
+	case accounts.TypeKeys:
+		a.printer().Info(textMsg{text: "account " + name + " uses an access key: there is nothing to sign out of (remove it with `s3sso account rm " + name + "`)",
+			fields: map[string]any{"op": "logout", "account": name, "type": "keys"}})
+		return nil
 	}
-	return a.logoutOIDC(ctx, acct, false)
+	return fault.Newf(fault.Config, "account %q has type %q, which this s3sso cannot sign out of", name, acct.Type)
 }
 
 func (a *app) logoutOIDC(ctx context.Context, acct *accounts.Account, quiet bool) error {
@@ -252,12 +291,23 @@ func (a *app) logoutOIDC(ctx context.Context, acct *accounts.Account, quiet bool
 }
 
 // whoamiAccount describes a saved account's identity and token state.
-func (a *app) whoamiAccount(_ context.Context, name string) error {
+func (a *app) whoamiAccount(ctx context.Context, name string) error {
 	acct, err := a.lookupAccount(name)
 	if err != nil {
 		return err
 	}
-	if acct.Type != accounts.TypeOIDC {
+	switch acct.Type {
+	case accounts.TypeOIDC:
+	case accounts.TypeProfile:
+		return a.withProfile(acct, func() error { return a.runWhoami(ctx) })
+	case accounts.TypeSSO, accounts.TypeKeys:
+		store, f, err := a.loadAccounts()
+		if err != nil {
+			return err
+		}
+		a.printer().Print(a.describeAccount(store, f, acct, true))
+		return nil
+	default:
 		return fault.Newf(fault.Config, "account %q has type %q, which this s3sso cannot describe", name, acct.Type)
 	}
 	p, err := a.oidcProvider(acct, loginOptions{})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/s3sso/s3sso/internal/accounts"
 	"github.com/s3sso/s3sso/internal/fault"
@@ -21,12 +22,26 @@ func (a *app) newAccountCommand() *cobra.Command {
 		Short: "Manage saved accounts (sign-in settings selected with --account NAME)",
 		Long: `Saved accounts keep sign-in settings under a name, so that
 "s3sso login --account NAME" and "s3sso ls --account NAME" need nothing else.
-They live in $XDG_CONFIG_HOME/s3sso/accounts.json (mode 0600).
+"s3sso account use NAME" makes one the default for commands given neither
+--account, --profile nor AWS_PROFILE. They live in
+$XDG_CONFIG_HOME/s3sso/accounts.json (mode 0600; the previous version is kept
+in accounts.json.bak).
 
-Account types: oidc (any OpenID Connect provider, exchanged at STS with
-AssumeRoleWithWebIdentity: AWS or MinIO).`,
+Account types:
+  sso      IAM Identity Center: --start-url, --sso-region [--account-id] [--role-name];
+           no ~/.aws/config needed (the token is cached in the AWS CLI's
+           start-URL cache file)
+  profile  an AWS config profile of any kind: --profile P
+  oidc     any OpenID Connect provider, exchanged at STS with
+           AssumeRoleWithWebIdentity (AWS or MinIO)
+  keys     an access key: --access-key-id, secret from stdin; the secret goes
+           to the OS keyring, or a 0600 file when there is none
+
+Every type takes --endpoint-url, --region and --path-style, and the advanced
+settings --dual-stack, --list-all-buckets, --check-cloudfront and
+--external-bucket.`,
 	}
-	cmd.AddCommand(a.newAccountAddCommand(), a.newAccountListCommand(), a.newAccountShowCommand(),
+	cmd.AddCommand(a.newAccountAddCommand(), a.newAccountEditCommand(), a.newAccountListCommand(), a.newAccountShowCommand(),
 		a.newAccountRmCommand(), a.newAccountUseCommand())
 	return cmd
 }
@@ -46,60 +61,104 @@ type accountAddOptions struct {
 	Duration        time.Duration
 	RoleSessionName string
 	Force           bool
+
+	// sso
+	StartURL  string
+	SSORegion string
+	AccountID string
+	RoleName  string
+	// keys
+	AccessKeyID     string
+	SecretAccessKey string
+	// advanced
+	DualStack            bool
+	ListAllBuckets       bool
+	CheckCloudFront      bool
+	ExternalBuckets      []string
+	ClearExternalBuckets bool
+
+	flags *pflag.FlagSet
 }
+
+func (o *accountAddOptions) addFlags(f *pflag.FlagSet, edit bool) {
+	o.flags = f
+	if !edit {
+		f.StringVar(&o.Type, "type", "", "account type: sso, profile, oidc or keys")
+		f.BoolVar(&o.Force, "force", false, "replace an existing account of the same name")
+	}
+	// oidc
+	f.StringVar(&o.Issuer, "issuer", "", "oidc: OpenID issuer URL (discovery at /.well-known/openid-configuration)")
+	f.StringVar(&o.AuthURL, "auth-url", "", "oidc: authorization endpoint (instead of or overriding discovery)")
+	f.StringVar(&o.TokenURL, "token-url", "", "oidc: token endpoint (instead of or overriding discovery)")
+	f.StringVar(&o.ClientID, "client-id", "", "oidc: OAuth client ID registered at the provider")
+	f.StringVar(&o.ClientSecret, "client-secret", "", "oidc: client secret of a confidential client (- reads it from stdin)")
+	f.StringSliceVar(&o.Scopes, "scopes", nil, "oidc: scopes to request (default openid,offline_access)")
+	f.BoolVar(&o.NoPKCE, "no-pkce", false, "oidc: do not send a PKCE challenge (for providers that reject it)")
+	f.StringVar(&o.RedirectURL, "redirect-url", "", "oidc: loopback redirect URL registered at the provider (default http://127.0.0.1:<free port>/callback)")
+	f.StringVar(&o.STSEndpoint, "sts-endpoint", "", "oidc: STS endpoint: https://sts.amazonaws.com/ (default) or the MinIO server's URL")
+	f.StringVar(&o.RoleARN, "role-arn", "", "oidc: role to assume (empty: none sent, for MinIO claim-based policies)")
+	f.DurationVar(&o.Duration, "duration", 0, "oidc: credential lifetime (15m to 12h on AWS; default: the STS default)")
+	f.StringVar(&o.RoleSessionName, "role-session-name", "", "oidc: role session name (default: the token's email or subject)")
+	// sso
+	f.StringVar(&o.StartURL, "start-url", "", "sso: IAM Identity Center start URL (https://d-1234567890.awsapps.com/start)")
+	f.StringVar(&o.SSORegion, "sso-region", "", "sso: region of the IAM Identity Center instance")
+	f.StringVar(&o.AccountID, "account-id", "", "sso: 12-digit AWS account ID (empty: chosen from the portal at sign-in)")
+	f.StringVar(&o.RoleName, "role-name", "", "sso: role (permission set) name (empty: chosen from the portal at sign-in)")
+	// keys
+	f.StringVar(&o.AccessKeyID, "access-key-id", "", "keys: access key ID")
+	f.StringVar(&o.SecretAccessKey, "secret-access-key", "", "keys: - reads the secret access key from stdin (the only form accepted)")
+	// advanced
+	f.BoolVar(&o.DualStack, "dual-stack", false, "use the dual-stack (IPv4/IPv6) S3 and IAM Identity Center endpoints")
+	f.BoolVar(&o.ListAllBuckets, "list-all-buckets", true, "list all buckets (ListBuckets) in `s3sso ls`; false: show only the external buckets")
+	f.BoolVar(&o.CheckCloudFront, "check-cloudfront", false, "mark the buckets that are CloudFront origins (cloudfront:ListDistributions)")
+	f.StringArrayVar(&o.ExternalBuckets, "external-bucket", nil, "BUCKET or BUCKET/PATH to show in `s3sso ls` and browse without ListBuckets (repeatable)")
+	f.BoolVar(&o.ClearExternalBuckets, "clear-external-buckets", false, "remove the saved external buckets (before adding those given)")
+}
+
+func (o *accountAddOptions) changed(name string) bool { return o.flags.Changed(name) }
 
 func (a *app) newAccountAddCommand() *cobra.Command {
 	var o accountAddOptions
 	cmd := &cobra.Command{
-		Use:   "add NAME --type oidc --issuer URL --client-id ID [flags]",
+		Use:   "add NAME --type sso|profile|oidc|keys [flags]",
 		Short: "Save an account",
-		Long: `Save an account. For --type oidc:
+		Long: `Save an account. Examples, one per type:
 
+  s3sso account add work --type sso --start-url https://d-1234567890.awsapps.com/start \
+      --sso-region eu-west-1 [--account-id 111122223333 --role-name ReadOnly] [--region eu-west-1]
+  s3sso account add dev --type profile --profile dev
   s3sso account add minio --type oidc --issuer https://idp.example.com \
       --client-id s3sso --sts-endpoint http://127.0.0.1:9000 \
       --role-arn arn:minio:iam:::role/abc --endpoint-url http://127.0.0.1:9000
+  echo "$SECRET" | s3sso account add ceph --type keys --access-key-id AKIA... \
+      --secret-access-key - --endpoint-url https://s3.example.com --region us-east-1
 
 The global --endpoint-url, --region and --path-style flags are saved with the
-account. --client-secret - reads the secret from standard input.`,
+account. --client-secret - and --secret-access-key - read the secret from
+standard input. The first account saved becomes the default.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runAccountAdd(cmd.Context(), o, args[0])
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Type, "type", "", "account type: oidc")
-	f.StringVar(&o.Issuer, "issuer", "", "OpenID issuer URL (discovery at /.well-known/openid-configuration)")
-	f.StringVar(&o.AuthURL, "auth-url", "", "authorization endpoint (instead of or overriding discovery)")
-	f.StringVar(&o.TokenURL, "token-url", "", "token endpoint (instead of or overriding discovery)")
-	f.StringVar(&o.ClientID, "client-id", "", "OAuth client ID registered at the provider")
-	f.StringVar(&o.ClientSecret, "client-secret", "", "client secret of a confidential client (- reads it from stdin)")
-	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes to request (default openid,offline_access)")
-	f.BoolVar(&o.NoPKCE, "no-pkce", false, "do not send a PKCE challenge (for providers that reject it)")
-	f.StringVar(&o.RedirectURL, "redirect-url", "", "loopback redirect URL registered at the provider (default http://127.0.0.1:<free port>/callback)")
-	f.StringVar(&o.STSEndpoint, "sts-endpoint", "", "STS endpoint: https://sts.amazonaws.com/ (default) or the MinIO server's URL")
-	f.StringVar(&o.RoleARN, "role-arn", "", "role to assume (empty: none sent, for MinIO claim-based policies)")
-	f.DurationVar(&o.Duration, "duration", 0, "credential lifetime (15m to 12h on AWS; default: the STS default)")
-	f.StringVar(&o.RoleSessionName, "role-session-name", "", "role session name (default: the token's email or subject)")
-	f.BoolVar(&o.Force, "force", false, "replace an existing account of the same name")
+	o.addFlags(cmd.Flags(), false)
 	return cmd
 }
 
-func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name string) error {
-	if o.Type == "" {
-		return usageError("account add: --type is required (supported: oidc)")
+// readSecretArg returns v, or a line of stdin when v is "-".
+func (a *app) readSecretArg(v, what string) (string, error) {
+	if v != "-" {
+		return v, nil
 	}
-	if o.Type != string(accounts.TypeOIDC) {
-		return usageError("account add: unsupported --type %q (supported: oidc)", o.Type)
+	line, err := bufio.NewReader(a.stdio.In).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fault.Wrap(fault.Usage, fmt.Errorf("read the %s from stdin: %w", what, err), "")
 	}
-	if o.ClientSecret == "-" {
-		line, err := bufio.NewReader(a.stdio.In).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return fault.Wrap(fault.Usage, fmt.Errorf("read the client secret from stdin: %w", err), "")
-		}
-		o.ClientSecret = strings.TrimSpace(line)
-	}
-	for flag, v := range map[string]string{"--issuer": o.Issuer, "--auth-url": o.AuthURL, "--token-url": o.TokenURL,
-		"--sts-endpoint": o.STSEndpoint, "--redirect-url": o.RedirectURL, "--endpoint-url": a.opts.EndpointURL} {
+	return strings.TrimSpace(line), nil
+}
+
+func checkURLFlags(m map[string]string) error {
+	for flag, v := range m {
 		if v == "" {
 			continue
 		}
@@ -107,21 +166,179 @@ func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name strin
 			return usageError("%s %q is not an http(s) URL", flag, v)
 		}
 	}
+	return nil
+}
+
+// typeFlags lists the flags that only make sense for one account type.
+var typeFlags = map[accounts.Type][]string{
+	accounts.TypeOIDC: {"issuer", "auth-url", "token-url", "client-id", "client-secret", "scopes", "no-pkce", "redirect-url",
+		"sts-endpoint", "role-arn", "duration", "role-session-name"},
+	accounts.TypeSSO:  {"start-url", "sso-region", "account-id", "role-name"},
+	accounts.TypeKeys: {"access-key-id", "secret-access-key"},
+}
+
+// applyAccountFlags sets acct's settings from the flags given (all of
+// them for add, the changed ones for edit) and returns the new secret
+// access key of a keys account ("" when unchanged).
+func (a *app) applyAccountFlags(o *accountAddOptions, acct *accounts.Account, add bool) (secret string, err error) {
+	for t, names := range typeFlags {
+		if t == acct.Type {
+			continue
+		}
+		for _, n := range names {
+			if o.changed(n) {
+				return "", usageError("--%s does not apply to an account of type %s", n, acct.Type)
+			}
+		}
+	}
+	set := func(name string) bool { return add || o.changed(name) }
+	if set("endpoint-url") {
+		acct.EndpointURL = a.opts.EndpointURL
+	}
+	if set("region") {
+		acct.Region = a.opts.Region
+	}
+	if set("path-style") {
+		acct.PathStyle = a.opts.PathStyle
+	}
+	if set("dual-stack") {
+		acct.DualStack = o.DualStack
+	}
+	if o.changed("list-all-buckets") {
+		v := o.ListAllBuckets
+		acct.ListAllBuckets = &v
+		if v {
+			acct.ListAllBuckets = nil // the default
+		}
+	}
+	if set("check-cloudfront") {
+		acct.CheckCloudFront = o.CheckCloudFront
+	}
+	if o.ClearExternalBuckets {
+		acct.ExternalBuckets = nil
+	}
+	for _, e := range o.ExternalBuckets {
+		n, err := accounts.NormalizeExternalBucket(e)
+		if err != nil {
+			return "", usageError("--external-bucket: %v", err)
+		}
+		if !containsString(acct.ExternalBuckets, n) {
+			acct.ExternalBuckets = append(acct.ExternalBuckets, n)
+		}
+	}
+	if err := checkURLFlags(map[string]string{"--endpoint-url": a.opts.EndpointURL}); err != nil {
+		return "", err
+	}
+	switch acct.Type {
+	case accounts.TypeOIDC:
+		if err := a.applyOIDCFlags(o, acct, set); err != nil {
+			return "", err
+		}
+	case accounts.TypeSSO:
+		if acct.SSO == nil {
+			acct.SSO = &accounts.SSO{}
+		}
+		s := acct.SSO
+		if set("start-url") {
+			s.StartURL = o.StartURL
+		}
+		if set("sso-region") {
+			s.Region = o.SSORegion
+		}
+		if set("account-id") {
+			s.AccountID = o.AccountID
+		}
+		if set("role-name") {
+			s.RoleName = o.RoleName
+		}
+	case accounts.TypeProfile:
+		if acct.Profile == nil {
+			acct.Profile = &accounts.Profile{}
+		}
+		if set("profile") {
+			acct.Profile.Name = a.opts.Profile
+		}
+	case accounts.TypeKeys:
+		if acct.Keys == nil {
+			acct.Keys = &accounts.Keys{}
+		}
+		if set("access-key-id") {
+			acct.Keys.AccessKeyID = o.AccessKeyID
+		}
+		if o.changed("secret-access-key") {
+			if o.SecretAccessKey != "-" {
+				return "", usageError("--secret-access-key takes only - (read the secret from stdin), so that it never shows in the process list or shell history")
+			}
+			if secret, err = a.readSecretArg("-", "secret access key"); err != nil {
+				return "", err
+			}
+			if secret == "" {
+				return "", usageError("the secret access key read from stdin is empty")
+			}
+		} else if add {
+			return "", usageError("account %q: --secret-access-key - is required for --type keys (pipe the secret to stdin)", acct.Name)
+		}
+	}
+	return secret, acct.Validate()
+}
+
+func (a *app) applyOIDCFlags(o *accountAddOptions, acct *accounts.Account, set func(string) bool) error {
+	secret, err := a.readSecretArg(o.ClientSecret, "client secret")
+	if err != nil {
+		return err
+	}
+	if err := checkURLFlags(map[string]string{"--issuer": o.Issuer, "--auth-url": o.AuthURL, "--token-url": o.TokenURL,
+		"--sts-endpoint": o.STSEndpoint, "--redirect-url": o.RedirectURL}); err != nil {
+		return err
+	}
 	if o.RoleARN != "" && (!strings.HasPrefix(o.RoleARN, "arn:") || len(o.RoleARN) < 20) {
 		return usageError("--role-arn %q is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME or arn:minio:iam:::role/ID)", o.RoleARN)
 	}
-	acct := &accounts.Account{
-		Name: name, Type: accounts.TypeOIDC,
-		EndpointURL: a.opts.EndpointURL, Region: a.opts.Region, PathStyle: a.opts.PathStyle,
-		Created: time.Now().UTC().Truncate(time.Second),
-		OIDC: &accounts.OIDC{
-			Issuer: o.Issuer, AuthURL: o.AuthURL, TokenURL: o.TokenURL,
-			ClientID: o.ClientID, ClientSecret: o.ClientSecret, Scopes: o.Scopes, NoPKCE: o.NoPKCE,
-			RedirectURL: o.RedirectURL, STSEndpoint: o.STSEndpoint, RoleARN: o.RoleARN,
-			DurationSeconds: int(o.Duration / time.Second), RoleSessionName: o.RoleSessionName,
-		},
+	if acct.OIDC == nil {
+		acct.OIDC = &accounts.OIDC{}
 	}
-	if err := acct.Validate(); err != nil {
+	x := acct.OIDC
+	for flag, apply := range map[string]func(){
+		"issuer": func() { x.Issuer = o.Issuer }, "auth-url": func() { x.AuthURL = o.AuthURL },
+		"token-url": func() { x.TokenURL = o.TokenURL }, "client-id": func() { x.ClientID = o.ClientID },
+		"client-secret": func() { x.ClientSecret = secret }, "scopes": func() { x.Scopes = o.Scopes },
+		"no-pkce": func() { x.NoPKCE = o.NoPKCE }, "redirect-url": func() { x.RedirectURL = o.RedirectURL },
+		"sts-endpoint": func() { x.STSEndpoint = o.STSEndpoint }, "role-arn": func() { x.RoleARN = o.RoleARN },
+		"duration":          func() { x.DurationSeconds = int(o.Duration / time.Second) },
+		"role-session-name": func() { x.RoleSessionName = o.RoleSessionName },
+	} {
+		if set(flag) {
+			apply()
+		}
+	}
+	return nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name string) error {
+	if o.Type == "" {
+		return usageError("account add: --type is required (supported: sso, profile, oidc, keys)")
+	}
+	t := accounts.Type(o.Type)
+	switch t {
+	case accounts.TypeSSO, accounts.TypeProfile, accounts.TypeOIDC, accounts.TypeKeys:
+	default:
+		return usageError("account add: unsupported --type %q (supported: sso, profile, oidc, keys)", o.Type)
+	}
+	if !accounts.ValidName(name) {
+		return usageError("invalid account name %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	acct := &accounts.Account{Name: name, Type: t, Created: time.Now().UTC().Truncate(time.Second)}
+	secret, err := a.applyAccountFlags(&o, acct, true)
+	if err != nil {
 		return err
 	}
 	store, err := accounts.Open()
@@ -131,7 +348,17 @@ func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name strin
 	err = store.Update(ctx, func(f *accounts.File) error {
 		if _, exists := f.Accounts[name]; exists && !o.Force {
 			return fault.New(fault.Conflict, fmt.Sprintf("account %q already exists", name),
-				"choose another name, remove it with `s3sso account rm "+name+"`, or pass --force")
+				"choose another name, change it with `s3sso account edit "+name+"`, remove it with `s3sso account rm "+name+"`, or pass --force")
+		}
+		if old, exists := f.Accounts[name]; exists && old.Type == accounts.TypeKeys && t != accounts.TypeKeys {
+			_ = store.Secrets().Delete(name)
+		}
+		if secret != "" {
+			where, err := store.Secrets().Put(name, secret)
+			if err != nil {
+				return err
+			}
+			acct.Keys.SecretStore = where
 		}
 		f.Accounts[name] = acct
 		if f.Default == "" {
@@ -142,9 +369,72 @@ func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name strin
 	if err != nil {
 		return err
 	}
+	next := "sign in with: s3sso login --account " + name
+	if t == accounts.TypeKeys {
+		next = "use it with: s3sso ls --account " + name
+		if acct.Keys.SecretStore == accounts.SecretInFile {
+			next += " (no OS keyring: the secret key is in a 0600 file beside the accounts file)"
+		}
+	}
 	a.printer().Info(textMsg{
-		text:   fmt.Sprintf("saved account %s (%s); sign in with: s3sso login --account %s", name, acct.Type, name),
+		text:   fmt.Sprintf("saved account %s (%s); %s", name, acct.Type, next),
 		fields: map[string]string{"op": "account_add", "account": name, "type": string(acct.Type), "file": store.Path},
+	})
+	return nil
+}
+
+func (a *app) newAccountEditCommand() *cobra.Command {
+	var o accountAddOptions
+	cmd := &cobra.Command{
+		Use:   "edit NAME [flags]",
+		Short: "Change settings of a saved account",
+		Long: `Change settings of a saved account; only the flags given change. The type
+cannot change (add the account again with --force). Examples:
+
+  s3sso account edit work --list-all-buckets=false --external-bucket reports/2024
+  s3sso account edit work --check-cloudfront --dual-stack
+  s3sso account edit work --clear-external-buckets
+  echo "$NEW_SECRET" | s3sso account edit ceph --secret-access-key -`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runAccountEdit(cmd.Context(), o, args[0])
+		},
+	}
+	o.addFlags(cmd.Flags(), true)
+	return cmd
+}
+
+func (a *app) runAccountEdit(ctx context.Context, o accountAddOptions, name string) error {
+	store, err := accounts.Open()
+	if err != nil {
+		return err
+	}
+	var changed *accounts.Account
+	err = store.Update(ctx, func(f *accounts.File) error {
+		acct, err := f.Get(name)
+		if err != nil {
+			return err
+		}
+		secret, err := a.applyAccountFlags(&o, acct, false)
+		if err != nil {
+			return err
+		}
+		if secret != "" {
+			where, err := store.Secrets().Put(name, secret)
+			if err != nil {
+				return err
+			}
+			acct.Keys.SecretStore = where
+		}
+		changed = acct
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.printer().Info(textMsg{
+		text:   fmt.Sprintf("updated account %s (%s)", name, changed.Type),
+		fields: map[string]string{"op": "account_edit", "account": name, "type": string(changed.Type), "file": store.Path},
 	})
 	return nil
 }
@@ -161,16 +451,26 @@ func (a *app) loadAccounts() (*accounts.Store, *accounts.File, error) {
 // accountEntry is one account in `account list` and `account show`. It
 // holds no secrets.
 type accountEntry struct {
-	Name        string            `json:"name"`
-	Type        string            `json:"type"`
-	Default     bool              `json:"default"`
-	State       string            `json:"state,omitempty"`
-	EndpointURL string            `json:"endpoint_url,omitempty"`
-	Region      string            `json:"region,omitempty"`
-	PathStyle   bool              `json:"path_style,omitempty"`
-	Settings    map[string]string `json:"settings,omitempty"`
-	detail      bool
+	Name            string            `json:"name"`
+	Type            string            `json:"type"`
+	Default         bool              `json:"default"`
+	State           string            `json:"state,omitempty"`
+	SignedIn        bool              `json:"signed_in"`
+	EndpointURL     string            `json:"endpoint_url,omitempty"`
+	Region          string            `json:"region,omitempty"`
+	PathStyle       bool              `json:"path_style,omitempty"`
+	DualStack       bool              `json:"dual_stack,omitempty"`
+	ListAllBuckets  bool              `json:"list_all_buckets"`
+	CheckCloudFront bool              `json:"check_cloudfront,omitempty"`
+	ExternalBuckets []string          `json:"external_buckets,omitempty"`
+	Settings        map[string]string `json:"settings,omitempty"`
+	detail          bool
 }
+
+// settingOrder is the order of per-type settings in `account show`.
+var settingOrder = []string{"start-url", "sso-region", "account-id", "role-name", "cache-file", "profile", "access-key-id", "secret-key",
+	"issuer", "auth-url", "token-url", "client-id", "client-secret", "scopes", "pkce", "redirect-url", "sts-endpoint", "role-arn",
+	"duration", "role-session-name"}
 
 func (e accountEntry) String() string {
 	mark := " "
@@ -178,55 +478,79 @@ func (e accountEntry) String() string {
 		mark = "*"
 	}
 	if !e.detail {
-		return fmt.Sprintf("%s %-20s %-6s %s", mark, e.Name, e.Type, e.State)
+		return fmt.Sprintf("%s %-20s %-7s %s", mark, e.Name, e.Type, e.State)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "name:          %s\ntype:          %s\ndefault:       %v\n", e.Name, e.Type, e.Default)
-	if e.State != "" {
-		fmt.Fprintf(&b, "state:         %s\n", e.State)
-	}
-	for _, kv := range [][2]string{{"endpoint-url", e.EndpointURL}, {"region", e.Region}} {
-		if kv[1] != "" {
-			fmt.Fprintf(&b, "%-14s %s\n", kv[0]+":", kv[1])
+	fmt.Fprintf(&b, "name:              %s\ntype:              %s\ndefault:           %v\n", e.Name, e.Type, e.Default)
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%-18s %s\n", k+":", v)
 		}
 	}
+	line("state", e.State)
+	for _, k := range settingOrder {
+		line(k, e.Settings[k])
+	}
+	line("endpoint-url", e.EndpointURL)
+	line("region", e.Region)
 	if e.PathStyle {
-		b.WriteString("path-style:    true\n")
+		line("path-style", "true")
 	}
-	for _, k := range []string{"issuer", "auth-url", "token-url", "client-id", "client-secret", "scopes", "pkce", "redirect-url", "sts-endpoint", "role-arn", "duration", "role-session-name"} {
-		if v := e.Settings[k]; v != "" {
-			fmt.Fprintf(&b, "%-14s %s\n", k+":", v)
-		}
+	line("dual-stack", fmt.Sprint(e.DualStack))
+	line("list-all-buckets", fmt.Sprint(e.ListAllBuckets))
+	line("check-cloudfront", fmt.Sprint(e.CheckCloudFront))
+	for _, x := range e.ExternalBuckets {
+		line("external-bucket", x)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
 func (e accountEntry) JSON() any { return e }
 
-func (a *app) describeAccount(f *accounts.File, acct *accounts.Account, detail bool) accountEntry {
+func (a *app) describeAccount(store *accounts.Store, f *accounts.File, acct *accounts.Account, detail bool) accountEntry {
 	e := accountEntry{Name: acct.Name, Type: string(acct.Type), Default: f.Default == acct.Name,
-		EndpointURL: acct.EndpointURL, Region: acct.Region, PathStyle: acct.PathStyle, detail: detail}
-	if acct.Type == accounts.TypeOIDC && acct.OIDC != nil {
-		e.State = a.oidcState(acct)
-		if detail {
-			o := acct.OIDC
-			e.Settings = map[string]string{
-				"issuer": o.Issuer, "auth-url": o.AuthURL, "token-url": o.TokenURL, "client-id": o.ClientID,
-				"scopes": strings.Join(o.Scopes, ","), "redirect-url": o.RedirectURL, "sts-endpoint": o.STSEndpoint,
-				"role-arn": o.RoleARN, "role-session-name": o.RoleSessionName, "pkce": "on",
-			}
-			if o.ClientSecret != "" {
-				e.Settings["client-secret"] = "(set)"
-			}
-			if o.NoPKCE {
-				e.Settings["pkce"] = "off"
-			}
-			if o.DurationSeconds > 0 {
-				e.Settings["duration"] = (time.Duration(o.DurationSeconds) * time.Second).String()
-			}
+		EndpointURL: acct.EndpointURL, Region: acct.Region, PathStyle: acct.PathStyle, DualStack: acct.DualStack,
+		ListAllBuckets: acct.ListsAllBuckets(), CheckCloudFront: acct.CheckCloudFront, ExternalBuckets: acct.ExternalBuckets,
+		detail: detail, Settings: map[string]string{}}
+	e.State, e.SignedIn = a.accountState(store, acct)
+	switch {
+	case acct.Type == accounts.TypeOIDC && acct.OIDC != nil:
+		o := acct.OIDC
+		e.Settings = map[string]string{
+			"issuer": o.Issuer, "auth-url": o.AuthURL, "token-url": o.TokenURL, "client-id": o.ClientID,
+			"scopes": strings.Join(o.Scopes, ","), "redirect-url": o.RedirectURL, "sts-endpoint": o.STSEndpoint,
+			"role-arn": o.RoleARN, "role-session-name": o.RoleSessionName, "pkce": "on",
 		}
+		if o.ClientSecret != "" {
+			e.Settings["client-secret"] = "(set)"
+		}
+		if o.NoPKCE {
+			e.Settings["pkce"] = "off"
+		}
+		if o.DurationSeconds > 0 {
+			e.Settings["duration"] = (time.Duration(o.DurationSeconds) * time.Second).String()
+		}
+	case acct.Type == accounts.TypeSSO && acct.SSO != nil:
+		s := acct.SSO
+		e.Settings = map[string]string{"start-url": s.StartURL, "sso-region": s.Region,
+			"account-id": orText(s.AccountID, "(chosen at sign-in)"), "role-name": orText(s.RoleName, "(chosen at sign-in)"),
+			"cache-file": ssoAccountCache().TokenPath(s.StartURL)}
+	case acct.Type == accounts.TypeProfile && acct.Profile != nil:
+		e.Settings = map[string]string{"profile": acct.Profile.Name}
+	case acct.Type == accounts.TypeKeys && acct.Keys != nil:
+		e.Settings = map[string]string{"access-key-id": acct.Keys.AccessKeyID, "secret-key": "(in the " + orText(acct.Keys.SecretStore, "file") + ")"}
+	}
+	if !detail {
+		e.Settings = nil
 	}
 	return e
+}
+
+func orText(v, alt string) string {
+	if v == "" {
+		return alt
+	}
+	return v
 }
 
 func (a *app) newAccountListCommand() *cobra.Command {
@@ -236,12 +560,15 @@ func (a *app) newAccountListCommand() *cobra.Command {
 		Short:   "List saved accounts (* marks the default) and their sign-in state",
 		Args:    argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, f, err := a.loadAccounts()
+			store, f, err := a.loadAccounts()
 			if err != nil {
 				return err
 			}
+			if len(f.Names()) == 0 {
+				a.printer().Info(textMsg{text: "no saved accounts; add one with `s3sso account add NAME --type sso|profile|oidc|keys ...`"})
+			}
 			for _, name := range f.Names() {
-				a.printer().Print(a.describeAccount(f, f.Accounts[name], false))
+				a.printer().Print(a.describeAccount(store, f, f.Accounts[name], false))
 			}
 			return nil
 		},
@@ -254,7 +581,7 @@ func (a *app) newAccountShowCommand() *cobra.Command {
 		Short: "Show an account's settings (secrets are not shown)",
 		Args:  argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, f, err := a.loadAccounts()
+			store, f, err := a.loadAccounts()
 			if err != nil {
 				return err
 			}
@@ -262,7 +589,7 @@ func (a *app) newAccountShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a.printer().Print(a.describeAccount(f, acct, true))
+			a.printer().Print(a.describeAccount(store, f, acct, true))
 			return nil
 		},
 	}
@@ -283,8 +610,16 @@ func (a *app) newAccountRmCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if acct.Type == accounts.TypeOIDC {
+			switch acct.Type {
+			case accounts.TypeOIDC:
 				if err := a.logoutOIDC(cmd.Context(), acct, true); err != nil {
+					return err
+				}
+			case accounts.TypeSSO:
+				// The start-URL token may be shared with other accounts
+				// and legacy profiles of the same start URL: keep it.
+			case accounts.TypeKeys:
+				if err := store.Secrets().Delete(name); err != nil {
 					return err
 				}
 			}

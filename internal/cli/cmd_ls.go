@@ -125,6 +125,9 @@ func (a *app) runLsBuckets(ctx context.Context, _ lsOptions) error {
 	if err != nil {
 		return err
 	}
+	if a.acct != nil {
+		return a.lsAccountBuckets(ctx, store)
+	}
 	buckets, err := store.ListBuckets(ctx)
 	if err != nil {
 		return err
@@ -144,6 +147,7 @@ func (a *app) runLs(ctx context.Context, o lsOptions, arg string) error {
 	if err != nil {
 		return err
 	}
+	u = a.externalBucketStart(u)
 	prefix := u.Key
 	wild := u.HasWildcard()
 	if wild {

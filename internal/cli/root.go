@@ -139,7 +139,11 @@ web identity, credential_process, assume-role chains or static keys.
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.ran = true
-			return a.setup()
+			if err := a.setup(); err != nil {
+				return err
+			}
+			a.applyDefaultAccount(cmd)
+			return nil
 		},
 	}
 	f := root.PersistentFlags()

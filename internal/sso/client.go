@@ -32,7 +32,18 @@ type Target struct {
 	// the profile's services section); empty means AWS.
 	OIDCEndpoint   string
 	PortalEndpoint string
+	// StartURLCache (s3sso's saved sso accounts) signs in like an
+	// sso-session (PKCE unless the device flow is asked for, tokens
+	// refreshed) while the token stays in the legacy start-URL cache file
+	// (Session must be ""). Set Scopes so the client registration is not
+	// shared with legacy profiles' device-flow registration.
+	StartURLCache bool
 }
+
+// Legacy reports whether t signs in like a legacy profile: device flow, no
+// refresh. A StartURLCache target does not, though its token is cached
+// under the start URL like a legacy profile's.
+func (t Target) Legacy() bool { return t.SSO.Legacy() && !t.StartURLCache }
 
 // NewTarget combines a resolved sign-in with the endpoint overrides of the
 // config file f for its profile.
