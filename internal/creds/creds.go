@@ -47,7 +47,9 @@ type Options struct {
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	maxConns := opts.MaxConns
 	if maxConns <= 0 {
-		maxConns = 64
+		// Sized to the transfer engine: 32 objects in flight, or a few
+		// large objects with 8 parts each, all on kept-alive connections.
+		maxConns = 256
 	}
 	// The SDK can only apply AWS_CA_BUNDLE to a client it can rebuild, so the
 	// client must be a BuildableClient (see infra.md).

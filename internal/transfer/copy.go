@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sort"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -66,7 +64,7 @@ func copySource(u objstore.URL) string {
 }
 
 func (e *Engine) copyMultipart(ctx context.Context, src Remote, dst objstore.URL, po PutOptions) error {
-	mu, err := e.startMultipart(ctx, dst, po)
+	mu, err := e.startMultipart(ctx, dst, po, false)
 	if err != nil {
 		return err
 	}
@@ -74,7 +72,6 @@ func (e *Engine) copyMultipart(ctx context.Context, src Remote, dst objstore.URL
 	for src.Size/ps >= maxParts {
 		ps *= 2
 	}
-	var lock sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.PartConcurrency)
 	for off, n := int64(0), int32(1); off < src.Size; off, n = off+ps, n+1 {
@@ -87,10 +84,8 @@ func (e *Engine) copyMultipart(ctx context.Context, src Remote, dst objstore.URL
 			if err != nil {
 				return e.s3.Translate(fmt.Sprintf("copy part %d to", pn), dst.String(), err)
 			}
-			lock.Lock()
-			mu.parts = append(mu.parts, types.CompletedPart{PartNumber: aws.Int32(pn), ETag: out.CopyPartResult.ETag,
-				ChecksumCRC32C: out.CopyPartResult.ChecksumCRC32C})
-			lock.Unlock()
+			mu.addPart(journalPart{N: pn, Size: end - start + 1, ETag: aws.ToString(out.CopyPartResult.ETag),
+				CRC32C: aws.ToString(out.CopyPartResult.ChecksumCRC32C)})
 			e.Stats.BytesDone.Add(end - start + 1)
 			return nil
 		})
@@ -99,6 +94,9 @@ func (e *Engine) copyMultipart(ctx context.Context, src Remote, dst objstore.URL
 		mu.abort()
 		return err
 	}
-	sort.Slice(mu.parts, func(i, j int) bool { return *mu.parts[i].PartNumber < *mu.parts[j].PartNumber })
-	return mu.complete(ctx)
+	if err := mu.complete(ctx); err != nil {
+		mu.abort()
+		return err
+	}
+	return nil
 }

@@ -42,6 +42,13 @@ type Options struct {
 	PartConcurrency    int   // parts in flight per large object
 	MultipartThreshold int64 // objects at least this large use multipart/ranged transfers
 	Logger             *slog.Logger
+
+	// Resume continues interrupted multipart uploads and ranged downloads
+	// from their journals, and keeps an interrupted or failed one resumable
+	// instead of aborting it.
+	Resume bool
+	// JournalDir is where upload journals live; empty: [JournalDir]().
+	JournalDir string
 }
 
 func (o *Options) setDefaults() {
@@ -67,15 +74,20 @@ func (o *Options) setDefaults() {
 
 // Engine runs transfers. It is safe for concurrent use.
 type Engine struct {
-	s3    *objstore.S3
-	opts  Options
-	Stats Stats
+	s3         *objstore.S3
+	opts       Options
+	journalDir string // "" when there is none (no home directory)
+	Stats      Stats
 }
 
 // New returns an engine using the store s3.
 func New(s3 *objstore.S3, opts Options) *Engine {
 	opts.setDefaults()
-	return &Engine{s3: s3, opts: opts}
+	e := &Engine{s3: s3, opts: opts, journalDir: opts.JournalDir}
+	if e.journalDir == "" {
+		e.journalDir, _ = JournalDir()
+	}
+	return e
 }
 
 // Options returns the engine's effective options.
@@ -137,6 +149,7 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 	var failed, total int
 	var first error
 	var prodErr error
+	var hint string // of an interrupted job (how to resume it)
 	done := func(j Job, err error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -167,6 +180,11 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 			err := j.Run(gctx)
 			if err != nil && ctx.Err() != nil {
 				// Interrupted: not a per-object failure to report.
+				if h := fault.HintOf(err); h != "" {
+					mu.Lock()
+					hint = h
+					mu.Unlock()
+				}
 				return ctx.Err()
 			}
 			done(j, err)
@@ -177,7 +195,7 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 	gerr := g.Wait()
 	switch {
 	case ctx.Err() != nil:
-		return fault.Wrap(fault.Interrupted, ctx.Err(), "")
+		return fault.Wrap(fault.Interrupted, ctx.Err(), hint)
 	case gerr != nil:
 		return gerr
 	case prodErr != nil && failed > 0:
@@ -197,11 +215,13 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 type progressReader struct {
 	r     interface{ Read([]byte) (int, error) }
 	stats *Stats
+	n     int64 // bytes read so far
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.stats.BytesDone.Add(int64(n))
+	p.n += int64(n)
 	return n, err
 }
 

@@ -3,6 +3,7 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -87,13 +88,14 @@ func (e *Engine) UploadFile(ctx context.Context, path string, dst objstore.URL, 
 		po.ContentType = detectContentType(path, f)
 	}
 	if size >= e.opts.MultipartThreshold {
-		return e.uploadMultipart(ctx, f, size, dst, po)
+		return e.uploadMultipart(ctx, f, fi, size, dst, po)
 	}
 	body := &countingSection{r: io.NewSectionReader(f, 0, size), stats: &e.Stats}
 	in := e.putInput(dst, po)
 	in.Body = body
 	in.ContentLength = aws.Int64(size)
 	if _, err := e.s3.Client().PutObject(ctx, in, unsignedPayload); err != nil {
+		body.unwind()
 		return e.s3.Translate("upload", dst.String(), err)
 	}
 	body.finish()
@@ -134,7 +136,7 @@ func (e *Engine) UploadStream(ctx context.Context, r io.Reader, dst objstore.URL
 		e.Stats.BytesDone.Add(int64(len(first.data)))
 		return nil
 	}
-	mu, err := e.startMultipart(ctx, dst, po)
+	mu, err := e.startMultipart(ctx, dst, po, true)
 	if err != nil {
 		return err
 	}
@@ -169,7 +171,11 @@ func (e *Engine) UploadStream(ctx context.Context, r io.Reader, dst objstore.URL
 		}
 		return err
 	}
-	return mu.complete(ctx)
+	if err := mu.complete(ctx); err != nil {
+		mu.abort()
+		return err
+	}
+	return nil
 }
 
 // chunk is one part-sized piece of a stream; last marks the final one
@@ -237,22 +243,36 @@ type multipart struct {
 	e     *Engine
 	dst   objstore.URL
 	id    string
+	full  bool // created with a full-object checksum
 	mu    sync.Mutex
-	parts []types.CompletedPart
+	parts []journalPart
+	// journal, when set, is rewritten at jpath after every part.
+	journal *uploadJournal
+	jpath   string
 }
 
-func (e *Engine) startMultipart(ctx context.Context, dst objstore.URL, po PutOptions) (*multipart, error) {
+// startMultipart creates a multipart upload. With full it asks for a
+// full-object CRC32C (the checksum of the whole object, as a single PUT
+// has); servers that do not know full-object checksums get per-part ones.
+func (e *Engine) startMultipart(ctx context.Context, dst objstore.URL, po PutOptions, full bool) (*multipart, error) {
 	put := e.putInput(dst, po)
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: put.Bucket, Key: put.Key, ChecksumAlgorithm: checksumAlgo,
 		ContentType: put.ContentType, StorageClass: put.StorageClass, Metadata: put.Metadata,
 		ServerSideEncryption: put.ServerSideEncryption, SSEKMSKeyId: put.SSEKMSKeyId, CacheControl: put.CacheControl,
 	}
+	if full {
+		in.ChecksumType = types.ChecksumTypeFullObject
+	}
 	out, err := e.s3.Client().CreateMultipartUpload(ctx, in)
+	if err != nil && full && (objstore.IsCode(err, "InvalidArgument") || objstore.IsCode(err, "InvalidRequest") || objstore.IsCode(err, "NotImplemented")) {
+		in.ChecksumType, full = "", false
+		out, err = e.s3.Client().CreateMultipartUpload(ctx, in)
+	}
 	if err != nil {
 		return nil, e.s3.Translate("start multipart upload", dst.String(), err)
 	}
-	return &multipart{e: e, dst: dst, id: aws.ToString(out.UploadId)}, nil
+	return &multipart{e: e, dst: dst, id: aws.ToString(out.UploadId), full: full}, nil
 }
 
 func (m *multipart) uploadPart(ctx context.Context, n int32, r io.ReadSeeker, size int64) error {
@@ -262,23 +282,59 @@ func (m *multipart) uploadPart(ctx context.Context, n int32, r io.ReadSeeker, si
 		PartNumber: aws.Int32(n), Body: body, ContentLength: aws.Int64(size), ChecksumAlgorithm: checksumAlgo,
 	}, unsignedPayload)
 	if err != nil {
+		body.unwind()
 		return m.e.s3.Translate(fmt.Sprintf("upload part %d of", n), m.dst.String(), err)
 	}
 	body.finish()
-	m.mu.Lock()
-	m.parts = append(m.parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumCRC32C: out.ChecksumCRC32C})
-	m.mu.Unlock()
+	m.addPart(journalPart{N: n, Size: size, ETag: aws.ToString(out.ETag), CRC32C: aws.ToString(out.ChecksumCRC32C)})
 	return nil
 }
 
+// addPart records a finished part, in the journal too.
+func (m *multipart) addPart(p journalPart) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.parts = append(m.parts, p)
+	if m.journal != nil {
+		m.journal.Parts = append(m.journal.Parts, p)
+		if err := writeJSON(m.jpath, m.journal, false); err != nil {
+			m.e.opts.Logger.Warn("update upload journal", "url", m.dst.String(), "err", err)
+		}
+	}
+}
+
 func (m *multipart) complete(ctx context.Context) error {
-	sort.Slice(m.parts, func(i, j int) bool { return *m.parts[i].PartNumber < *m.parts[j].PartNumber })
-	_, err := m.e.s3.Client().CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	sort.Slice(m.parts, func(i, j int) bool { return m.parts[i].N < m.parts[j].N })
+	in := &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String(m.dst.Bucket), Key: aws.String(m.dst.Key), UploadId: aws.String(m.id),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: m.parts},
-	})
-	if err != nil {
-		m.abort()
+		MultipartUpload: &types.CompletedMultipartUpload{},
+	}
+	var whole []byte
+	haveAll := true
+	for _, p := range m.parts {
+		cp := types.CompletedPart{PartNumber: aws.Int32(p.N), ETag: aws.String(p.ETag)}
+		if p.CRC32C != "" {
+			cp.ChecksumCRC32C = aws.String(p.CRC32C)
+		}
+		in.MultipartUpload.Parts = append(in.MultipartUpload.Parts, cp)
+		raw, err := base64.StdEncoding.DecodeString(p.CRC32C)
+		if err != nil || len(raw) != 4 {
+			haveAll = false
+			continue
+		}
+		if whole == nil {
+			whole = raw
+		} else {
+			whole = algoCRC32C.combine(whole, raw, p.Size)
+		}
+	}
+	if m.full {
+		in.ChecksumType = types.ChecksumTypeFullObject
+		if haveAll && whole != nil {
+			in.ChecksumCRC32C = aws.String(b64(whole))
+		}
+	}
+	if _, err := m.e.s3.Client().CompleteMultipartUpload(ctx, in); err != nil {
 		return m.e.s3.Translate("complete multipart upload", m.dst.String(), err)
 	}
 	return nil
@@ -292,30 +348,157 @@ func (m *multipart) abort() {
 	_, err := m.e.s3.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(m.dst.Bucket), Key: aws.String(m.dst.Key), UploadId: aws.String(m.id),
 	})
-	if err != nil {
+	if err != nil && !objstore.IsNotFound(err) {
 		m.e.opts.Logger.Warn("abort multipart upload", "url", m.dst.String(), "upload_id", m.id, "err", err)
+	}
+	if m.jpath != "" {
+		os.Remove(m.jpath)
 	}
 }
 
-func (e *Engine) uploadMultipart(ctx context.Context, f *os.File, size int64, dst objstore.URL, po PutOptions) error {
-	mu, err := e.startMultipart(ctx, dst, po)
-	if err != nil {
-		return err
-	}
+// ResumeHint is the hint of an interrupted or failed upload whose multipart
+// upload was kept for --resume.
+const ResumeHint = "run the same command again with --resume to continue where it stopped"
+
+// uploadMultipart uploads a file as parallel parts. Every multipart upload
+// of a file has a journal (upload ID, parts, source size and mtime) in the
+// journal directory, removed when the upload completes or is aborted. With
+// Options.Resume, a journal left by an interrupted run is picked up: the
+// parts the server lists (ListParts) are kept and only the missing ones are
+// sent; and a failure or interruption keeps the upload open for the next
+// --resume instead of aborting it.
+func (e *Engine) uploadMultipart(ctx context.Context, f *os.File, fi os.FileInfo, size int64, dst objstore.URL, po PutOptions) error {
 	ps := e.partSizeFor(size)
+	jpath := ""
+	if e.journalDir != "" {
+		abs, err := filepath.Abs(f.Name())
+		if err == nil {
+			jpath = uploadJournalPath(e.journalDir, e.s3.Endpoint(), dst.Bucket, dst.Key, abs)
+		}
+	}
+	var mu *multipart
+	done := map[int32]bool{}
+	if jpath != "" {
+		var err error
+		mu, err = e.resumeUpload(ctx, jpath, fi, size, dst)
+		if err != nil {
+			return err
+		}
+	}
+	if mu != nil {
+		ps = mu.journal.PartSize
+		for _, p := range mu.parts {
+			done[p.N] = true
+			e.Stats.BytesDone.Add(p.Size)
+		}
+		e.opts.Logger.Info("resuming multipart upload", "url", dst.String(), "upload_id", mu.id, "parts_done", len(done))
+	} else {
+		var err error
+		if mu, err = e.startMultipart(ctx, dst, po, true); err != nil {
+			return err
+		}
+		if jpath != "" {
+			abs, _ := filepath.Abs(f.Name())
+			mu.jpath = jpath
+			mu.journal = &uploadJournal{Version: 1, Endpoint: e.s3.Endpoint(), Bucket: dst.Bucket, Key: dst.Key, UploadID: mu.id,
+				Source: abs, Size: size, ModTime: fi.ModTime(), PartSize: ps, Started: time.Now().UTC()}
+			if mu.full {
+				mu.journal.Checksum = string(types.ChecksumTypeFullObject)
+			}
+			if err := writeJSON(jpath, mu.journal, true); err != nil {
+				e.opts.Logger.Warn("write upload journal", "url", dst.String(), "err", err)
+				mu.jpath, mu.journal = "", nil
+			}
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.PartConcurrency)
 	for off, n := int64(0), int32(1); off < size; off, n = off+ps, n+1 {
+		if done[n] {
+			continue
+		}
 		l := min(ps, size-off)
 		sec := io.NewSectionReader(f, off, l)
 		pn := n
 		g.Go(func() error { return mu.uploadPart(gctx, pn, sec, l) })
 	}
-	if err := g.Wait(); err != nil {
+	err := g.Wait()
+	if err == nil {
+		err = mu.complete(ctx)
+	}
+	if err != nil {
+		if e.opts.Resume && mu.jpath != "" {
+			if ctx.Err() != nil {
+				err = fault.Wrap(fault.Interrupted, err, ResumeHint)
+			} else {
+				err = fault.WithHint(err, ResumeHint)
+			}
+			return err
+		}
 		mu.abort()
 		return err
 	}
-	return mu.complete(ctx)
+	if mu.jpath != "" {
+		os.Remove(mu.jpath)
+	}
+	return nil
+}
+
+// resumeUpload returns the multipart upload a journal at jpath records, with
+// the parts the server has, when Options.Resume is set and the source is
+// unchanged; nil when there is nothing to resume.
+func (e *Engine) resumeUpload(ctx context.Context, jpath string, fi os.FileInfo, size int64, dst objstore.URL) (*multipart, error) {
+	var j uploadJournal
+	ok, err := readJSON(jpath, &j)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if !e.opts.Resume {
+		e.opts.Logger.Warn("an earlier upload of this file was interrupted; starting a new one (pass --resume to continue it, `s3sso mpu ls` lists unfinished uploads)",
+			"url", dst.String(), "upload_id", j.UploadID)
+		return nil, nil
+	}
+	if j.Size != size || !j.ModTime.Equal(fi.ModTime()) || j.Bucket != dst.Bucket || j.Key != dst.Key || j.PartSize < minPartSize {
+		e.opts.Logger.Warn("the file changed since the interrupted upload; starting a new upload", "url", dst.String(), "upload_id", j.UploadID)
+		m := &multipart{e: e, dst: dst, id: j.UploadID}
+		m.abort()
+		return nil, nil
+	}
+	listed, err := e.listParts(ctx, dst, j.UploadID)
+	if objstore.IsNotFound(err) {
+		e.opts.Logger.Warn("the interrupted upload no longer exists on the server; starting a new one", "url", dst.String(), "upload_id", j.UploadID)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, e.s3.Translate("list parts of", dst.String(), err)
+	}
+	m := &multipart{e: e, dst: dst, id: j.UploadID, full: j.Checksum == string(types.ChecksumTypeFullObject), journal: &j, jpath: jpath}
+	j.Parts = nil
+	for _, p := range listed {
+		off := int64(p.N-1) * j.PartSize
+		if off >= size || p.Size != min(j.PartSize, size-off) || p.ETag == "" || p.CRC32C == "" {
+			continue // upload it again
+		}
+		m.parts = append(m.parts, p)
+		j.Parts = append(j.Parts, p)
+	}
+	return m, nil
+}
+
+// listParts lists the parts of a multipart upload.
+func (e *Engine) listParts(ctx context.Context, dst objstore.URL, id string) ([]journalPart, error) {
+	var out []journalPart
+	p := s3.NewListPartsPaginator(e.s3.Client(), &s3.ListPartsInput{Bucket: aws.String(dst.Bucket), Key: aws.String(dst.Key), UploadId: aws.String(id)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, pt := range page.Parts {
+			out = append(out, journalPart{N: aws.ToInt32(pt.PartNumber), Size: aws.ToInt64(pt.Size), ETag: aws.ToString(pt.ETag), CRC32C: aws.ToString(pt.ChecksumCRC32C)})
+		}
+	}
+	return out, nil
 }
 
 // countingSection counts bytes into Stats once, even when the SDK reads the
@@ -343,6 +526,13 @@ func (c *countingSection) Seek(off int64, whence int) (int64, error) {
 		c.pos = p
 	}
 	return p, err
+}
+
+// unwind takes back the bytes a failed request counted, so a retried
+// object is not counted twice.
+func (c *countingSection) unwind() {
+	c.stats.BytesDone.Add(-c.counted)
+	c.counted = 0
 }
 
 // finish counts whatever the SDK did not read through Read (it may use

@@ -1,0 +1,441 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"hash/crc32"
+	"hash/crc64"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/s3sso/s3sso/internal/fault"
+)
+
+func TestCRCCombine(t *testing.T) {
+	data := randomData(t, 100_003)
+	for _, a := range []algo{algoCRC32, algoCRC32C, algoCRC64NVME} {
+		want := sumOf(a, data)
+		for _, cut := range []int{0, 1, 4096, 50_000, 100_002, 100_003} {
+			got := a.combine(sumOf(a, data[:cut]), sumOf(a, data[cut:]), int64(len(data)-cut))
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: combine at %d = %x, want %x", a, cut, got, want)
+			}
+		}
+	}
+	// CRC64NVME as S3 defines it (check value of "123456789").
+	if got := crc64.Checksum([]byte("123456789"), tableCRC64NVME); got != 0xae8b14860a799888 {
+		t.Errorf("crc64nvme check value %x", got)
+	}
+	if got := crc32.Checksum([]byte("123456789"), tableCRC32C); got != 0xe3069283 {
+		t.Errorf("crc32c check value %x", got)
+	}
+}
+
+func sumOf(a algo, b []byte) []byte {
+	h := a.new()
+	h.Write(b)
+	return h.Sum(nil)
+}
+
+func TestStoredChecksum(t *testing.T) {
+	s := func(v string) *string { return &v }
+	cases := []struct {
+		name        string
+		crc32c, crc string
+		ctype       types.ChecksumType
+		etag        string
+		enc         bool
+		want        algo
+		parts       int
+	}{
+		{name: "full crc32c", crc32c: "JdrQTA==", ctype: types.ChecksumTypeFullObject, etag: `"x-2"`, want: algoCRC32C},
+		{name: "composite", crc32c: "5szliw==-2", ctype: types.ChecksumTypeComposite, want: algoCRC32C, parts: 2},
+		{name: "md5 etag", etag: `"f1d7350d9987423d955f8f57bb10b6ac"`, want: algoMD5},
+		{name: "multipart etag", etag: `"4175693272898f627d210ab89621c855-2"`, want: algoMD5, parts: 2},
+		{name: "kms etag is no md5", etag: `"f1d7350d9987423d955f8f57bb10b6ac"`, enc: true},
+		{name: "garbage", crc32c: "!!", etag: "nope"},
+	}
+	for _, c := range cases {
+		var crc32cv *string
+		if c.crc32c != "" {
+			crc32cv = s(c.crc32c)
+		}
+		st := storedChecksum(nil, crc32cv, nil, nil, nil, c.ctype, c.etag, c.enc)
+		if st.algo != c.want || st.parts != c.parts {
+			t.Errorf("%s: got %s parts %d, want %s parts %d", c.name, st.algo, st.parts, c.want, c.parts)
+		}
+	}
+}
+
+// TestRoundTrip uploads and downloads objects of several sizes, single and
+// multipart, and checks the bytes and the stored checksums.
+func TestRoundTrip(t *testing.T) {
+	w := newWorld(t)
+	e := w.engine(w.m.Endpoint, false)
+	ctx := context.Background()
+	for _, size := range []int{0, 1000, 5<<20 - 1, 5 << 20, 12<<20 + 7} {
+		data := randomData(t, size)
+		key := "rt/" + strings.Repeat("x", 1) + string(rune('a'+size%26))
+		src := writeTemp(t, "src", data)
+		if err := e.UploadFile(ctx, src, w.url(key), PutOptions{}); err != nil {
+			t.Fatalf("upload %d bytes: %v", size, err)
+		}
+		if got := w.get(key); !bytes.Equal(got, data) {
+			t.Fatalf("upload %d bytes: stored content differs", size)
+		}
+		head, err := w.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := b64(sumOf(algoCRC32C, data)); aws.ToString(head.ChecksumCRC32C) != want {
+			t.Errorf("%d bytes: stored CRC32C %q (%s), want the full-object %q", size, aws.ToString(head.ChecksumCRC32C), head.ChecksumType, want)
+		}
+		dst := filepath.Join(t.TempDir(), "out")
+		if err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, dst); err != nil {
+			t.Fatalf("download %d bytes: %v", size, err)
+		}
+		if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+			t.Fatalf("download %d bytes: content differs", size)
+		}
+	}
+	if j := w.journals(); len(j) != 0 {
+		t.Errorf("journals left after successful uploads: %v", j)
+	}
+}
+
+// TestCorruptDownloadIsIntegrityError sends every download through a proxy
+// that flips one byte: the single GET, the ranged full-object CRC, the
+// composite checksum and the MD5 ETag paths must all fail with
+// fault.Integrity and keep no file.
+func TestCorruptDownloadIsIntegrityError(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	small := randomData(t, 100_000)
+	big := randomData(t, 11<<20)
+	clean := w.engine(w.m.Endpoint, false)
+	if err := clean.UploadFile(ctx, writeTemp(t, "s", small), w.url("small"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := clean.UploadFile(ctx, writeTemp(t, "b", big), w.url("big"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.put("plain", small) // the SDK's default checksum
+	uploadComposite(t, w, "composite", big)
+
+	p := newProxy(t, w.m.Endpoint)
+	e := w.engine(p.URL, false)
+	for _, key := range []string{"small", "big", "plain", "composite"} {
+		p.tamper(key)
+		dir := t.TempDir()
+		err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "out"))
+		if fault.KindOf(err) != fault.Integrity {
+			t.Errorf("%s: corrupted download: err %v (kind %v), want an integrity error", key, err, fault.KindOf(err))
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("%s: corrupted download left %v", key, entries)
+		}
+		// Untampered, the same download succeeds.
+		p.after = nil
+		if err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "out")); err != nil {
+			t.Errorf("%s: clean download: %v", key, err)
+		}
+	}
+	var sb bytes.Buffer
+	p.tamper("small")
+	if err := e.Stream(ctx, w.url("small"), &sb); fault.KindOf(err) != fault.Integrity {
+		t.Errorf("corrupted stream: %v", err)
+	}
+}
+
+// uploadComposite stores data as a two-part upload with a composite CRC32C.
+func uploadComposite(t *testing.T, w *world, key string, data []byte) {
+	t.Helper()
+	ctx := context.Background()
+	cm, err := w.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(w.bucket), Key: aws.String(key), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, off := int32(1), 0; off < len(data); i, off = i+1, off+(6<<20) {
+		chunk := data[off:min(off+(6<<20), len(data))]
+		o, err := w.client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(w.bucket), Key: aws.String(key), UploadId: cm.UploadId,
+			PartNumber: aws.Int32(i), Body: bytes.NewReader(chunk), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(i), ETag: o.ETag, ChecksumCRC32C: o.ChecksumCRC32C})
+	}
+	out, err := w.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(w.bucket), Key: aws.String(key), UploadId: cm.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(aws.ToString(out.ChecksumCRC32C), "-") {
+		t.Fatalf("expected a composite checksum, got %q", aws.ToString(out.ChecksumCRC32C))
+	}
+}
+
+// TestThrottledPartsAreRetried answers the first three part uploads with
+// 503 SlowDown and resets the connection of the fourth: the upload
+// succeeds, and no part that had finished is sent again.
+func TestThrottledPartsAreRetried(t *testing.T) {
+	w := newWorld(t)
+	p := newProxy(t, w.m.Endpoint)
+	var n atomic.Int32
+	p.before = func(rw http.ResponseWriter, r *http.Request) bool {
+		if requestKind(r) != "upload-part" {
+			return false
+		}
+		switch n.Add(1) {
+		case 1, 2, 3:
+			rw.Header().Set("Content-Type", "application/xml")
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = rw.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`))
+			return true
+		case 4:
+			hj, ok := rw.(http.Hijacker)
+			if !ok {
+				t.Error("no hijacker")
+				return false
+			}
+			conn, _, _ := hj.Hijack()
+			conn.Close()
+			return true
+		}
+		return false
+	}
+	data := randomData(t, 16<<20)
+	e := w.engine(p.URL, false)
+	if err := e.UploadFile(context.Background(), writeTemp(t, "f", data), w.url("throttled"), PutOptions{}); err != nil {
+		t.Fatalf("upload through throttling: %v", err)
+	}
+	if !bytes.Equal(w.get("throttled"), data) {
+		t.Fatal("content differs")
+	}
+	// 4 parts of 5 MiB (the last 1 MiB) + 4 refused attempts.
+	if got := p.count("upload-part"); got != 4+4 {
+		t.Errorf("%d part requests, want 8 (4 parts, 4 refused attempts): finished parts were sent again", got)
+	}
+	if got := e.Stats.BytesDone.Load(); got != int64(len(data)) {
+		t.Errorf("progress counted %d bytes, want %d", got, len(data))
+	}
+}
+
+// TestResumeUpload interrupts a multipart upload after two parts, checks
+// that the upload and its journal are kept, and resumes it: only the
+// missing parts are sent and the object is byte-identical.
+func TestResumeUpload(t *testing.T) {
+	w := newWorld(t)
+	data := randomData(t, 26<<20) // 6 parts
+	src := writeTemp(t, "big", data)
+	p := newProxy(t, w.m.Endpoint)
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancelAfter(ctx, "upload-part", 2, cancel)
+	e := w.engine(p.URL, true)
+	err := e.UploadFile(ctx, src, w.url("big"), PutOptions{})
+	if fault.KindOf(err) != fault.Interrupted || !strings.Contains(fault.HintOf(err), "--resume") {
+		t.Fatalf("interrupted upload: %v (kind %v, hint %q)", err, fault.KindOf(err), fault.HintOf(err))
+	}
+	if w.uploads() != 1 || len(w.journals()) != 1 {
+		t.Fatalf("after the interruption: %d uploads, journals %v; want both kept", w.uploads(), w.journals())
+	}
+	var j uploadJournal
+	if ok, _ := readJSON(filepath.Join(w.journal, w.journals()[0]), &j); !ok || j.UploadID == "" || len(j.Parts) != 2 {
+		t.Fatalf("journal %+v", j)
+	}
+	if fi, _ := os.Stat(filepath.Join(w.journal, w.journals()[0])); fi.Mode().Perm() != 0o600 {
+		t.Errorf("journal mode %v", fi.Mode())
+	}
+	lp, err := w.client.ListParts(context.Background(), &s3.ListPartsInput{Bucket: aws.String(w.bucket), Key: aws.String("big"), UploadId: aws.String(j.UploadID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := len(lp.Parts)
+
+	p2 := p // the same command: the same endpoint
+	p2.reset()
+	e2 := w.engine(p2.URL, true)
+	if err := e2.UploadFile(context.Background(), src, w.url("big"), PutOptions{}); err != nil {
+		t.Fatalf("resumed upload: %v", err)
+	}
+	if have != 2 {
+		t.Errorf("server has %d parts, want 2", have)
+	}
+	if got := p2.count("upload-part"); got != 6-have {
+		t.Errorf("resume sent %d parts, want %d (6 minus the %d the server had)", got, 6-have, have)
+	}
+	if !bytes.Equal(w.get("big"), data) {
+		t.Fatal("resumed upload: content differs")
+	}
+	if w.uploads() != 0 || len(w.journals()) != 0 {
+		t.Errorf("after the resumed upload: %d uploads, journals %v", w.uploads(), w.journals())
+	}
+}
+
+// TestInterruptedUploadWithoutResumeAborts: no --resume, no leftovers.
+func TestInterruptedUploadWithoutResumeAborts(t *testing.T) {
+	w := newWorld(t)
+	p := newProxy(t, w.m.Endpoint)
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancelAfter(ctx, "upload-part", 1, cancel)
+	err := w.engine(p.URL, false).UploadFile(ctx, writeTemp(t, "f", randomData(t, 21<<20)), w.url("x"), PutOptions{})
+	if err == nil {
+		t.Fatal("interrupted upload succeeded")
+	}
+	if w.uploads() != 0 || len(w.journals()) != 0 {
+		t.Errorf("after an interrupted upload without --resume: %d uploads, journals %v", w.uploads(), w.journals())
+	}
+}
+
+// TestResumeUploadOfChangedFileStartsOver: a journal whose source changed is
+// not used.
+func TestResumeUploadOfChangedFileStartsOver(t *testing.T) {
+	w := newWorld(t)
+	src := writeTemp(t, "f", randomData(t, 16<<20))
+	p := newProxy(t, w.m.Endpoint)
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancelAfter(ctx, "upload-part", 1, cancel)
+	_ = w.engine(p.URL, true).UploadFile(ctx, src, w.url("x"), PutOptions{})
+	data := randomData(t, 16<<20)
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.reset()
+	if err := w.engine(p.URL, true).UploadFile(context.Background(), src, w.url("x"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.get("x"), data) {
+		t.Fatal("content differs: parts of the old file were kept")
+	}
+	if w.uploads() != 0 {
+		t.Errorf("%d uploads left", w.uploads())
+	}
+}
+
+// TestResumeDownload interrupts a ranged download after two ranges, checks
+// the partial file and journal are kept, and resumes: only the missing
+// ranges are fetched and the file is byte-identical.
+func TestResumeDownload(t *testing.T) {
+	w := newWorld(t)
+	data := randomData(t, 26<<20) // 6 ranges of 5 MiB
+	w.put("big", data)
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "big")
+	p := newProxy(t, w.m.Endpoint)
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancelAfter(ctx, "get-range", 2, cancel)
+	err := w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst)
+	if fault.KindOf(err) != fault.Interrupted {
+		t.Fatalf("interrupted download: %v", err)
+	}
+	var j rangeJournal
+	if ok, _ := readJSON(filepath.Join(dir, ".big.s3sso-ranges.tmp"), &j); !ok || len(j.Done) != 2 {
+		t.Fatalf("range journal %+v", j)
+	}
+	if _, err := os.Stat(dst); err == nil {
+		t.Fatal("interrupted download created the file")
+	}
+	p2 := newProxy(t, w.m.Endpoint)
+	if err := w.engine(p2.URL, true).Download(context.Background(), Remote{URL: w.url("big"), Size: -1}, dst); err != nil {
+		t.Fatalf("resumed download: %v", err)
+	}
+	if got := p2.count("get-range"); got != 6-len(j.Done) {
+		t.Errorf("resume fetched %d ranges, want %d", got, 6-len(j.Done))
+	}
+	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+		t.Fatal("resumed download: content differs")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("leftovers after the resumed download: %v", entries)
+	}
+}
+
+// TestResumeDownloadWithDamagedPartial: bytes of the partial file that
+// changed between runs are caught by the checksum, and nothing is kept.
+func TestResumeDownloadWithDamagedPartial(t *testing.T) {
+	w := newWorld(t)
+	data := randomData(t, 16<<20)
+	w.put("big", data)
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "big")
+	p := newProxy(t, w.m.Endpoint)
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancelAfter(ctx, "get-range", 1, cancel)
+	_ = w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst)
+	partial := filepath.Join(dir, ".big.s3sso-partial.tmp")
+	f, err := os.OpenFile(partial, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j rangeJournal
+	_, _ = readJSON(filepath.Join(dir, ".big.s3sso-ranges.tmp"), &j)
+	if len(j.Done) == 0 {
+		t.Fatal("no range done")
+	}
+	_, _ = f.WriteAt([]byte("garbage"), j.Done[0]+10)
+	f.Close()
+	err = w.engine(w.m.Endpoint, true).Download(context.Background(), Remote{URL: w.url("big"), Size: -1}, dst)
+	if fault.KindOf(err) != fault.Integrity {
+		t.Fatalf("download over a damaged partial file: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("leftovers: %v", entries)
+	}
+}
+
+// TestUploadMemoryBounded uploads a 64 MiB file in 16 MiB parts and checks
+// that the process allocated far less than one part: file parts are
+// streamed from the file, never buffered.
+func TestUploadMemoryBounded(t *testing.T) {
+	w := newWorld(t)
+	src := writeTemp(t, "big", randomData(t, 64<<20))
+	e := New(w.store(w.m.Endpoint), Options{PartSize: 16 << 20, MultipartThreshold: 16 << 20, PartConcurrency: 4, JournalDir: w.journal})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := e.UploadFile(context.Background(), src, w.url("big"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("uploading 64 MiB allocated %d MiB; parts must stream from the file", alloc>>20)
+	}
+	dst := filepath.Join(t.TempDir(), "out")
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := e.Download(context.Background(), Remote{URL: w.url("big"), Size: -1}, dst); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("downloading 64 MiB allocated %d MiB; ranges must stream to the file", alloc>>20)
+	}
+}
+
+// TestRunInterruptKeepsResumeHint: the engine's interrupted error carries
+// the job's hint.
+func TestRunInterruptKeepsResumeHint(t *testing.T) {
+	e := New(nil, Options{JournalDir: t.TempDir()})
+	ctx, cancel := context.WithCancel(context.Background())
+	jobs := func(yield func(Job, error) bool) {
+		yield(Job{Op: "upload", Run: func(ctx context.Context) error {
+			cancel()
+			<-ctx.Done()
+			return fault.Wrap(fault.Interrupted, ctx.Err(), ResumeHint)
+		}}, nil)
+	}
+	err := e.Run(ctx, jobs, nil)
+	if fault.KindOf(err) != fault.Interrupted || fault.HintOf(err) != ResumeHint || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v, hint %q", err, fault.HintOf(err))
+	}
+}
