@@ -20,16 +20,18 @@ type transferFlags struct {
 	Concurrency     int
 	PartSize        string
 	PartConcurrency int
+	Resume          bool
 }
 
 func (f *transferFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&f.Concurrency, "concurrency", 0, "objects transferred in parallel (default 32)")
 	fs.StringVar(&f.PartSize, "part-size", "", "multipart part size, e.g. 16MiB (default 16MiB, grown for huge objects)")
 	fs.IntVar(&f.PartConcurrency, "part-concurrency", 0, "parts of one large object transferred in parallel (default 8)")
+	fs.BoolVar(&f.Resume, "resume", false, "continue interrupted multipart uploads and large downloads, and keep them resumable if interrupted again")
 }
 
 func (f *transferFlags) options(a *app) (transfer.Options, error) {
-	o := transfer.Options{Concurrency: f.Concurrency, PartConcurrency: f.PartConcurrency, Logger: a.logger}
+	o := transfer.Options{Concurrency: f.Concurrency, PartConcurrency: f.PartConcurrency, Logger: a.logger, Resume: f.Resume}
 	if f.PartSize != "" {
 		n, err := parseSize(f.PartSize)
 		if err != nil {
@@ -104,10 +106,19 @@ func (a *app) newCpCommand() *cobra.Command {
   s3sso cp - s3://bucket/key < data           upload standard input
   s3sso cp s3://bucket/key -                  write to standard output
 
-Large objects are transferred as parallel parts. Downloads go to a temporary
-file that is renamed into place only when complete, so an interrupted
-download never leaves a truncated file. Keys that would escape the
-destination directory (../x, /abs, a//b) are refused and reported.`,
+Large objects are transferred as parallel parts. Every upload carries a
+CRC32C checksum (full-object, also for multipart uploads) and every download
+is verified against the stored checksum or MD5 ETag; a mismatch is an error
+(exit code 9) and the file is not kept. Downloads go to a temporary file
+that is renamed into place only when complete and verified, so an
+interrupted download never leaves a truncated file. Keys that would escape
+the destination directory (../x, /abs, a//b) are refused and reported.
+
+Resume: with --resume an interrupted (Ctrl-C, crash, lost network) multipart
+upload is kept open and continued by running the same command again with
+--resume: only the parts the server lacks are sent. Large downloads keep
+their finished ranges beside the destination (.NAME.s3sso-partial.tmp) and
+continue from them. Abandoned uploads: s3sso mpu ls, s3sso mpu abort.`,
 		Args: argsRange(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runCopy(cmd.Context(), "cp", o, args[0], args[1], false)

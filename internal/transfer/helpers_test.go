@@ -142,16 +142,20 @@ func newProxy(t *testing.T, target string) *proxy {
 	p := &proxy{requests: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(resp *http.Response) error {
-		if p.after != nil {
-			p.after(resp.Request, resp)
+		p.mu.Lock()
+		after := p.after
+		p.mu.Unlock()
+		if after != nil {
+			after(resp.Request, resp)
 		}
 		return nil
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.requests[requestKind(r)]++
+		before := p.before
 		p.mu.Unlock()
-		if p.before != nil && p.before(w, r) {
+		if before != nil && before(w, r) {
 			return
 		}
 		rp.ServeHTTP(w, r)
@@ -159,6 +163,12 @@ func newProxy(t *testing.T, target string) *proxy {
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL
 	return p
+}
+
+func (p *proxy) setBefore(f func(w http.ResponseWriter, r *http.Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.before = f
 }
 
 // reset removes the hooks and zeroes the counters.
@@ -212,6 +222,8 @@ func (f *flipper) Close() error { return f.r.Close() }
 
 // tamper makes p corrupt GET bodies (whole and ranged) of key.
 func (p *proxy) tamper(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.after = func(r *http.Request, resp *http.Response) {
 		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/"+key) && resp.StatusCode/100 == 2 && resp.ContentLength > 0 {
 			resp.Body = &flipper{r: resp.Body, at: resp.ContentLength / 2}
@@ -223,6 +235,8 @@ func (p *proxy) tamper(key string) {
 // later requests of that kind are held until then, so exactly n complete.
 func (p *proxy) cancelAfter(ctx context.Context, kind string, n int32, cancel context.CancelFunc) {
 	var started, done atomic.Int32
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.before = func(w http.ResponseWriter, r *http.Request) bool {
 		if requestKind(r) != kind || started.Add(1) <= n {
 			return false

@@ -145,7 +145,7 @@ func TestCorruptDownloadIsIntegrityError(t *testing.T) {
 			t.Errorf("%s: corrupted download left %v", key, entries)
 		}
 		// Untampered, the same download succeeds.
-		p.after = nil
+		p.reset()
 		if err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "out")); err != nil {
 			t.Errorf("%s: clean download: %v", key, err)
 		}
@@ -192,7 +192,7 @@ func TestThrottledPartsAreRetried(t *testing.T) {
 	w := newWorld(t)
 	p := newProxy(t, w.m.Endpoint)
 	var n atomic.Int32
-	p.before = func(rw http.ResponseWriter, r *http.Request) bool {
+	p.setBefore(func(rw http.ResponseWriter, r *http.Request) bool {
 		if requestKind(r) != "upload-part" {
 			return false
 		}
@@ -213,7 +213,7 @@ func TestThrottledPartsAreRetried(t *testing.T) {
 			return true
 		}
 		return false
-	}
+	})
 	data := randomData(t, 16<<20)
 	e := w.engine(p.URL, false)
 	if err := e.UploadFile(context.Background(), writeTemp(t, "f", data), w.url("throttled"), PutOptions{}); err != nil {
