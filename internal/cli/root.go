@@ -167,6 +167,7 @@ web identity, credential_process, assume-role chains or static keys.
 		a.newMvCommand(),
 		a.newRmCommand(),
 		a.newSyncCommand(),
+		a.newMpuCommand(),
 		a.newCatCommand(),
 		a.newStatCommand(),
 		a.newPresignCommand(),
