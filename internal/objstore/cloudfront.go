@@ -56,11 +56,21 @@ func CloudFrontOrigins(ctx context.Context, cfg aws.Config, o CloudFrontOptions)
 		}
 		for _, d := range page.DistributionList.Items {
 			dist := Distribution{ID: aws.ToString(d.Id), DomainName: aws.ToString(d.DomainName)}
-			if d.Origins == nil {
-				continue
+			origins := d.Origins
+			if origins == nil {
+				// AWS always sends the origins in the summary; servers that
+				// leave them out (moto) have them in GetDistributionConfig.
+				cfg, err := client.GetDistributionConfig(ctx, &cloudfront.GetDistributionConfigInput{Id: d.Id})
+				if err != nil {
+					return nil, cloudFrontError(err)
+				}
+				if cfg.DistributionConfig == nil || cfg.DistributionConfig.Origins == nil {
+					continue
+				}
+				origins = cfg.DistributionConfig.Origins
 			}
 			seen := map[string]bool{}
-			for _, origin := range d.Origins.Items {
+			for _, origin := range origins.Items {
 				b, ok := BucketOfOrigin(aws.ToString(origin.DomainName))
 				if ok && !seen[b] {
 					seen[b] = true
