@@ -5,7 +5,7 @@
 #   make lint    gofmt, go vet, staticcheck
 #   make test    tools + lint + all tests with the race detector (what CI runs)
 #   make demo    a scripted tour of s3sso against a throwaway local MinIO
-#   make bench   benchmarks against peer clients (bench/run)
+#   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
 #   make clean   remove build outputs
 #
 # Tools are built from the Go module proxy by scripts/tools.sh and cached in
@@ -54,8 +54,7 @@ demo:
 	scripts/demo.sh
 
 bench:
-	@if [[ ! -x bench/run ]]; then echo "bench/run does not exist yet" >&2; exit 1; fi
-	bench/run
+	bench/run $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(BIN)

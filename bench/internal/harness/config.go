@@ -1,0 +1,137 @@
+// Package harness runs s3sso and peer S3 clients (s5cmd, rclone, mc, the AWS
+// CLI) side by side against one local MinIO on the workloads of issue 6
+// (W1-W8), measures wall time, throughput, time to first byte and peak RSS of
+// each child process, measures the server's ceiling with an in-process load
+// generator, and writes the results as markdown.
+//
+// It is used by bench/cmd/s3bench (make bench) and by a smoke test that runs
+// it in a tiny mode inside make test.
+package harness
+
+import (
+	"fmt"
+	"time"
+)
+
+// Workload names, in report order.
+const (
+	W1 = "W1"
+	W2 = "W2"
+	W3 = "W3"
+	W4 = "W4"
+	W5 = "W5"
+	W6 = "W6"
+	W7 = "W7"
+	W8 = "W8"
+)
+
+// Workloads lists every workload in report order.
+var Workloads = []string{W1, W2, W3, W4, W5, W6, W7, W8}
+
+// Client names.
+const (
+	S3sso     = "s3sso"
+	S5cmd     = "s5cmd"
+	Rclone    = "rclone"
+	MC        = "mc"
+	AWS       = "aws"
+	S3ssoKeys = "s3sso-keys" // s3sso with static keys, W8 only
+)
+
+// Sizes are the data set sizes of a run.
+type Sizes struct {
+	SmallFiles  int   // W1/W2 file count
+	SmallSize   int64 // W1/W2 file size
+	BigSize     int64 // W3/W4 file size
+	ListObjects int   // W5 object count
+	DeleteObjs  int   // W6 object count
+	SyncFiles   int   // W7 tree size
+	TTFBRepeats int   // W8 samples per client per round
+}
+
+// FullSizes are the sizes of issue 6.
+var FullSizes = Sizes{
+	SmallFiles:  1000,
+	SmallSize:   64 << 10,
+	BigSize:     1 << 30,
+	ListObjects: 20000,
+	DeleteObjs:  1000,
+	SyncFiles:   10000,
+	TTFBRepeats: 5,
+}
+
+// TinySizes make a smoke run that exercises every code path in seconds.
+var TinySizes = Sizes{
+	SmallFiles:  12,
+	SmallSize:   64 << 10,
+	BigSize:     17 << 20,
+	ListObjects: 60,
+	DeleteObjs:  25,
+	SyncFiles:   30,
+	TTFBRepeats: 1,
+}
+
+// Server says how to reach the S3 server with its root keys (the keys are
+// also used to mint SSO role credentials through MinIO's STS).
+type Server struct {
+	Endpoint, AccessKey, SecretKey, Region string
+	Version                                string // for the report
+}
+
+// Config configures a [Run].
+type Config struct {
+	Server  Server
+	Sizes   Sizes
+	Rounds  int
+	WorkDir string // data sets, client homes, downloads; must exist
+
+	// Binaries: S3sso is required; an empty peer path leaves the peer out.
+	S3sso, S5cmd, Rclone, MC, AWS string
+
+	// Workloads to run; nil means all.
+	Workloads []string
+
+	// CeilingDuration is how long each of the four ceiling phases runs;
+	// zero skips the ceiling.
+	CeilingDuration time.Duration
+
+	// Log receives progress lines; nil discards them.
+	Log func(format string, args ...any)
+}
+
+func (c *Config) logf(format string, args ...any) {
+	if c.Log != nil {
+		c.Log(format, args...)
+	}
+}
+
+func (c *Config) validate() error {
+	if c.Server.Endpoint == "" || c.Server.AccessKey == "" || c.Server.SecretKey == "" {
+		return fmt.Errorf("bench: server endpoint and keys are required")
+	}
+	if c.S3sso == "" {
+		return fmt.Errorf("bench: the s3sso binary is required")
+	}
+	if c.WorkDir == "" {
+		return fmt.Errorf("bench: a work directory is required")
+	}
+	if c.Rounds < 1 {
+		c.Rounds = 1
+	}
+	if c.Server.Region == "" {
+		c.Server.Region = "us-east-1"
+	}
+	if c.Workloads == nil {
+		c.Workloads = Workloads
+	}
+	return nil
+}
+
+func (c *Config) wants(w string) bool {
+	for _, x := range c.Workloads {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
