@@ -163,7 +163,7 @@ func (a *Account) Validate() error {
 		return a.SSO.validate(a.Name)
 	case TypeProfile:
 		if a.Profile == nil || a.Profile.Name == "" {
-			return fault.Newf(fault.Usage, "account %q: --aws-profile is required for --type profile", a.Name)
+			return fault.Newf(fault.Usage, "account %q: --profile is required for --type profile", a.Name)
 		}
 		return nil
 	case TypeKeys:

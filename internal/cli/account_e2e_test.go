@@ -427,3 +427,35 @@ func TestAccountFileErrors(t *testing.T) {
 		t.Errorf("the backup holds the previous version: %v", err)
 	}
 }
+
+// TestProfileAccount: an account of type profile uses an sso-session
+// profile of ~/.aws/config through s3sso's own SSO sign-in, and as the
+// default account.
+func TestProfileAccount(t *testing.T) {
+	e := setupSSO(t, ssotest.Options{})
+	e.vars = append(e.vars, "S3SSO_KEYRING=off", "AWS_EC2_METADATA_DISABLED=true")
+	e.mustS3sso("account", "add", "p", "--type", "profile", "--profile", "dev")
+	if r := e.mustS3sso("account", "list"); !strings.Contains(r.Stdout, "profile dev, needs login") {
+		t.Errorf("list before login: %s", r)
+	}
+	e.mustS3sso("login", "--account", "p")
+	if e.readToken("corp")["refreshToken"] == nil {
+		t.Error("the profile's sso-session was signed in")
+	}
+	if r := e.mustS3sso("account", "list"); !strings.Contains(r.Stdout, "profile dev, signed in until") {
+		t.Errorf("list after login: %s", r)
+	}
+	testenv.WriteFile(t, filepath.Join(e.home, "p.txt"), "p")
+	e.mustS3sso("cp", filepath.Join(e.home, "p.txt"), "s3://"+e.bucket+"/p.txt", "--account", "p")
+	// p is the default (first account): no flags needed.
+	if r := e.mustS3sso("ls", "s3://"+e.bucket+"/"); !strings.Contains(r.Stdout, "p.txt") {
+		t.Errorf("ls with the default profile account: %s", r)
+	}
+	if r := e.mustS3sso("whoami"); !strings.Contains(r.Stdout, "dev") {
+		t.Errorf("whoami of the default account: %s", r)
+	}
+	e.mustS3sso("logout", "--account", "p")
+	if _, err := os.Stat(e.tokenPath("corp")); !os.IsNotExist(err) {
+		t.Errorf("logout of the profile account: %v", err)
+	}
+}
