@@ -80,8 +80,7 @@ func TestAccountCloudFrontMarks(t *testing.T) {
 		Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{Id: aws.String("s3"),
 			DomainName: aws.String("media.s3.amazonaws.com"), S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")}}}},
 		DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{TargetOriginId: aws.String("s3"), ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyAllowAll,
-			ForwardedValues: &cftypes.ForwardedValues{QueryString: aws.Bool(false), Cookies: &cftypes.CookiePreference{Forward: cftypes.ItemSelectionNone}},
-			MinTTL:          aws.Int64(0)},
+			CachePolicyId: aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6")}, // Managed-CachingOptimized
 	}})
 	if err != nil {
 		t.Fatalf("create a distribution: %v", err)

@@ -104,8 +104,7 @@ func createMotoDistribution(t *testing.T, endpoint string, origins ...string) st
 		Origins: &cftypes.Origins{Quantity: aws.Int32(int32(len(items))), Items: items},
 		DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{TargetOriginId: aws.String("o0"),
 			ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyAllowAll,
-			ForwardedValues:      &cftypes.ForwardedValues{QueryString: aws.Bool(false), Cookies: &cftypes.CookiePreference{Forward: cftypes.ItemSelectionNone}},
-			MinTTL:               aws.Int64(0)},
+			CachePolicyId:        aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6")}, // Managed-CachingOptimized
 	}})
 	if err != nil {
 		t.Fatalf("create a distribution on moto: %v", err)
