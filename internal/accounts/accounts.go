@@ -20,14 +20,19 @@
 //	}
 //
 // Every account has a type and the settings every type shares (endpoint URL,
-// region, path style); the settings of its type live in an object named after
-// the type ("oidc" today; "sso", "profile" and "keys" are reserved for the
-// other sign-in kinds). Fields this version does not know are kept when the
-// file is rewritten, so an older s3sso never drops a newer one's settings.
+// region, path style, and the advanced settings dual_stack,
+// list_all_buckets, check_cloudfront, external_buckets); the settings of its
+// type live in an object named after the type: "sso" (IAM Identity Center
+// start URL, SSO region, account ID, role name), "profile" (an AWS config
+// profile), "oidc", or "keys" (the access key ID; the secret key is in the
+// OS keyring or a 0600 file, see Secrets, never in this file). Fields this
+// version does not know are kept when the file is rewritten, so an older
+// s3sso never drops a newer one's settings.
 //
 // Writes are atomic (temporary file, fsync, rename) and serialised between
 // processes by a lock file (accounts.json.lock), so two processes editing at
-// once lose no update. A file that cannot be parsed is reported with its path
+// once lose no update. The previous version is kept in accounts.json.bak. A
+// file that cannot be parsed is reported with its path (and the backup's)
 // and is never overwritten.
 package accounts
 
