@@ -48,16 +48,18 @@ func (e *Engine) Download(ctx context.Context, src Remote, path string) (err err
 		src.Size, src.ETag, src.LastModified = info.Size, info.ETag, info.LastModified
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fault.Wrap(fault.Local, fmt.Errorf("download %s: %w", src.URL, err), "")
-	}
-	if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
-		return fault.New(fault.Local, fmt.Sprintf("download %s: %s is a directory", src.URL, path),
-			"give a file name, or end the destination with / to download into the directory")
+	if _, ok := e.dirs.Load(dir); !ok {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fault.Wrap(fault.Local, fmt.Errorf("download %s: %w", src.URL, err), "")
+		}
+		e.dirs.Store(dir, true)
 	}
 	// Multipart objects go through the ranged path even when small: their
 	// checksum can only be verified part by part.
 	if src.Size >= e.opts.MultipartThreshold || strings.Contains(src.ETag, "-") && src.Size > 0 {
+		if isDir(path) {
+			return destIsDir(src, path)
+		}
 		return e.downloadRanged(ctx, src, path)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".s3sso-*.tmp")
@@ -70,12 +72,15 @@ func (e *Engine) Download(ctx context.Context, src Remote, path string) (err err
 			os.Remove(tmp.Name())
 		}
 	}()
+	attempt := 0
 	err = e.retryBody(ctx, func() error {
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		if err := tmp.Truncate(0); err != nil {
-			return err
+		if attempt++; attempt > 1 {
+			if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			if err := tmp.Truncate(0); err != nil {
+				return err
+			}
 		}
 		return e.downloadSingle(ctx, src, tmp)
 	})
@@ -95,9 +100,22 @@ func (e *Engine) finishDownload(tmp *os.File, src Remote, path string) error {
 		_ = os.Chtimes(tmp.Name(), src.LastModified, src.LastModified)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
+		if isDir(path) {
+			return destIsDir(src, path)
+		}
 		return localErr("download", src.URL, err)
 	}
 	return nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func destIsDir(src Remote, path string) error {
+	return fault.New(fault.Local, fmt.Sprintf("download %s: %s is a directory", src.URL, path),
+		"give a file name, or end the destination with / to download into the directory")
 }
 
 // bodyError is a failure while reading a response body: the request
@@ -319,6 +337,11 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 			continue
 		}
 		g.Go(func() error {
+			release, err := e.partSlot(gctx)
+			if err != nil {
+				return fault.Wrap(fault.Interrupted, err, "")
+			}
+			defer release()
 			sum, err := e.getRange(gctx, src.URL, etag, f, start, end, rangeAlgo)
 			if err != nil {
 				if ctx.Err() != nil {

@@ -37,7 +37,7 @@ const (
 
 // Options tune an Engine.
 type Options struct {
-	Concurrency        int   // objects in flight
+	Concurrency        int   // objects in flight; also caps the parts in flight across objects
 	PartSize           int64 // multipart part size; grows automatically for huge objects
 	PartConcurrency    int   // parts in flight per large object
 	MultipartThreshold int64 // objects at least this large use multipart/ranged transfers
@@ -76,14 +76,17 @@ func (o *Options) setDefaults() {
 type Engine struct {
 	s3         *objstore.S3
 	opts       Options
-	journalDir string // "" when there is none (no home directory)
+	journalDir string        // "" when there is none (no home directory)
+	parts      chan struct{} // engine-wide slots for parts in flight
+	dirs       sync.Map      // local directories known to exist
 	Stats      Stats
 }
 
 // New returns an engine using the store s3.
 func New(s3 *objstore.S3, opts Options) *Engine {
 	opts.setDefaults()
-	e := &Engine{s3: s3, opts: opts, journalDir: opts.JournalDir}
+	e := &Engine{s3: s3, opts: opts, journalDir: opts.JournalDir,
+		parts: make(chan struct{}, max(opts.Concurrency, opts.PartConcurrency))}
 	if e.journalDir == "" {
 		e.journalDir, _ = JournalDir()
 	}
@@ -223,6 +226,20 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	p.stats.BytesDone.Add(int64(n))
 	p.n += int64(n)
 	return n, err
+}
+
+// partSlot takes one of the engine's slots for parts in flight; release
+// it with the returned function. The parts of all large objects together
+// are limited to max(Concurrency, PartConcurrency), so many large objects
+// at once use as many connections as many small ones, while one large
+// object alone gets PartConcurrency parts.
+func (e *Engine) partSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case e.parts <- struct{}{}:
+		return func() { <-e.parts }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // partSizeFor returns a part size that keeps size within 10,000 parts.

@@ -420,7 +420,14 @@ func (e *Engine) uploadMultipart(ctx context.Context, f *os.File, fi os.FileInfo
 		l := min(ps, size-off)
 		sec := io.NewSectionReader(f, off, l)
 		pn := n
-		g.Go(func() error { return mu.uploadPart(gctx, pn, sec, l) })
+		g.Go(func() error {
+			release, err := e.partSlot(gctx)
+			if err != nil {
+				return fault.Wrap(fault.Interrupted, err, "")
+			}
+			defer release()
+			return mu.uploadPart(gctx, pn, sec, l)
+		})
 	}
 	err := g.Wait()
 	if err == nil {
