@@ -439,3 +439,68 @@ func TestRunInterruptKeepsResumeHint(t *testing.T) {
 		t.Fatalf("Run: %v, hint %q", err, fault.HintOf(err))
 	}
 }
+
+// TestVerifyWithoutCRC covers objects stored by other tools: no checksum
+// (MD5 ETag, single and multipart) and a full-object SHA-256, small (one
+// GET) and large (ranged, read back). Clean downloads pass, corrupted ones
+// are integrity errors.
+func TestVerifyWithoutCRC(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	plain := s3.NewFromConfig(aws.Config{Region: w.m.Region, Credentials: w.store(w.m.Endpoint).Config().Credentials}, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(w.m.Endpoint)
+		o.UsePathStyle = true
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	})
+	small, big := randomData(t, 70_000), randomData(t, 12<<20)
+	put := func(key string, data []byte, algo types.ChecksumAlgorithm) {
+		if _, err := plain.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(key), Body: bytes.NewReader(data), ChecksumAlgorithm: algo}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("md5-small", small, "")
+	put("md5-big", big, "")
+	put("sha-big", big, types.ChecksumAlgorithmSha256)
+	cm, err := plain.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(w.bucket), Key: aws.String("md5-multi")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, off := int32(1), 0; off < len(big); i, off = i+1, off+(5<<20) {
+		o, err := plain.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(w.bucket), Key: aws.String("md5-multi"), UploadId: cm.UploadId,
+			PartNumber: aws.Int32(i), Body: bytes.NewReader(big[off:min(off+(5<<20), len(big))])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(i), ETag: o.ETag})
+	}
+	if _, err := plain.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(w.bucket), Key: aws.String("md5-multi"),
+		UploadId: cm.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]algo{"md5-small": algoMD5, "md5-big": algoMD5, "sha-big": algoSHA256, "md5-multi": algoMD5}
+	p := newProxy(t, w.m.Endpoint)
+	e := New(w.store(p.URL), Options{PartSize: 5 << 20, MultipartThreshold: 8 << 20, JournalDir: w.journal})
+	for key, a := range want {
+		head, err := w.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := storedOfHead(head); st.algo != a {
+			t.Fatalf("%s: stored checksum %s, want %s (server stored %s)", key, st, a, head.ChecksumType)
+		}
+		dir := t.TempDir()
+		p.reset()
+		if err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "ok")); err != nil {
+			t.Errorf("%s: clean download: %v", key, err)
+		}
+		p.tamper(key)
+		err = e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "bad"))
+		if fault.KindOf(err) != fault.Integrity {
+			t.Errorf("%s: corrupted download: %v", key, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "bad")); err == nil {
+			t.Errorf("%s: corrupted file kept", key)
+		}
+	}
+}
