@@ -134,7 +134,7 @@ func (f *File) Get(name string) (*Account, error) {
 	if !ok {
 		hint := "list the saved accounts with `s3sso account list`"
 		if len(f.Accounts) == 0 {
-			hint = "add one with `s3sso account add " + name + " --type oidc ...`"
+			hint = "add one with `s3sso account add " + name + " --type sso|profile|oidc|keys ...`"
 		}
 		return nil, &fault.Error{Kind: fault.NotFound, Msg: fmt.Sprintf("account %q", name), Err: ErrNotFound, Hint: hint}
 	}

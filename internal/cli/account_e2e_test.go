@@ -114,6 +114,15 @@ func TestSSOAccountLegacyCacheAndReuse(t *testing.T) {
 	if r := e.mustS3sso("account", "list"); !strings.Contains(r.Stdout, "signed in until") {
 		t.Errorf("account list after login: %s", r)
 	}
+	// The AWS CLI's legacy profile of the same start URL uses the token.
+	cfgPath := filepath.Join(e.home, ".aws", "config")
+	testenv.WriteFile(t, cfgPath, fmt.Sprintf(configTemplate, e.minio.Endpoint, e.emu.URL, e2eAccount, e2eStartURL))
+	if out, err := e.aws("s3", "ls", "s3://"+e.bucket+"/", "--profile", "old"); err != nil {
+		t.Errorf("the AWS CLI with the token of an sso account: %v %s", err, out)
+	}
+	if err := os.Remove(cfgPath); err != nil {
+		t.Fatal(err)
+	}
 
 	// Reuse: S3 commands and a second login use the cached token.
 	createTokens := e.emu.Count("CreateToken")
@@ -121,6 +130,10 @@ func TestSSOAccountLegacyCacheAndReuse(t *testing.T) {
 	e.mustS3sso("cp", filepath.Join(e.home, "f.txt"), "s3://"+e.bucket+"/f.txt", "--account", "work")
 	if r := e.mustS3sso("ls", "s3://"+e.bucket+"/", "--account", "work"); !strings.Contains(r.Stdout, "f.txt") {
 		t.Errorf("ls: %s", r)
+	}
+	if w := e.mustS3sso("whoami", "--account", "work"); !strings.Contains(w.Stdout, "signed in until") ||
+		!strings.Contains(w.Stdout, "role-name:") || !strings.Contains(w.Stdout, sso.TokenFileName(e2eStartURL)) {
+		t.Errorf("whoami: %s", w)
 	}
 	again := e.mustS3sso("login", "--account", "work")
 	if !strings.Contains(again.Stdout+again.Stderr, "already signed in") {
