@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -201,6 +202,26 @@ func TestSSOAccountRoleChoice(t *testing.T) {
 	}
 	if e.browserOpens() != 1 {
 		t.Errorf("the token of the first attempt is reused: %d opens", e.browserOpens())
+	}
+
+	// On a terminal (script(1) gives the command a pty) the roles are
+	// offered as a numbered list; the answer is saved.
+	scriptBin := testenv.RequireTool(t, "script")
+	e.mustS3sso("account", "add", "asked", "--type", "sso", "--start-url", e2eStartURL, "--sso-region", "us-east-1",
+		"--endpoint-url", e.minio.Endpoint)
+	cmd := exec.Command(scriptBin, "-qec", testenv.Binary(t)+" login --account asked", "/dev/null")
+	cmd.Env = append(os.Environ(), e.vars...)
+	cmd.Stdin = strings.NewReader("2\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1) ReadOnly") || !strings.Contains(string(out), "2) Admin") {
+		t.Fatalf("interactive role choice: %v\n%s", err, out)
+	}
+	asked := readAccountsFile(t, e.home)["accounts"].(map[string]any)["asked"].(map[string]any)["sso"].(map[string]any)
+	if asked["role_name"] != "Admin" || asked["account_id"] != e2eAccount {
+		t.Errorf("the single account is taken without asking and the chosen role saved: %v\n%s", asked, out)
+	}
+	if strings.Contains(string(out), "choices of AWS account") {
+		t.Errorf("a single account must not be asked for:\n%s", out)
 	}
 }
 
