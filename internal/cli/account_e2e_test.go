@@ -177,7 +177,15 @@ func TestSSOAccountLegacyCacheAndReuse(t *testing.T) {
 	if r.Code != 6 || !strings.Contains(r.Stderr, "s3sso login --account work") {
 		t.Errorf("ls when signed out: %s", r)
 	}
-	e.noSecrets(login.Stdout+login.Stderr, again.Stdout+again.Stderr, out.Stdout+out.Stderr, r.Stderr)
+	// The device flow (sign in on another device) writes the same file.
+	dev := e.mustS3sso("login", "--account", "work", "--use-device-code")
+	if tok := e.readToken(e2eStartURL); tok["refreshToken"] == nil || tok["startUrl"] != e2eStartURL {
+		t.Errorf("device-flow token: %v\n%s", tok, dev)
+	}
+	if !bytes.Equal(fileBytes(t, sessionFile), before) {
+		t.Error("the sso-session token file changed")
+	}
+	e.noSecrets(login.Stdout+login.Stderr, again.Stdout+again.Stderr, out.Stdout+out.Stderr, r.Stderr, dev.Stdout+dev.Stderr)
 }
 
 // TestSSOAccountRoleChoice: several roles and no terminal: the error lists
