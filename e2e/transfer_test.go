@@ -175,9 +175,9 @@ func (e *env) openUploads() int {
 	return len(out.Uploads)
 }
 
-// interruptWhen starts s3sso, sends SIGINT once ready() holds, and returns
-// the exit code and stderr.
-func (e *env) interruptWhen(ready func() bool, args ...string) (int, string) {
+// interruptWhen starts s3sso, sends sig once ready() holds, and returns the
+// exit code and stderr.
+func (e *env) interruptWhen(sig os.Signal, ready func() bool, args ...string) (int, string) {
 	e.t.Helper()
 	cmd := exec.Command(testenv.Binary(e.t), args...)
 	cmd.Env = append(os.Environ(), e.vars...)
@@ -195,7 +195,7 @@ func (e *env) interruptWhen(ready func() bool, args ...string) (int, string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Process.Signal(sig)
 	_ = cmd.Wait()
 	return cmd.ProcessState.ExitCode(), stderr.String()
 }
@@ -210,7 +210,7 @@ func TestCpResumeUploadAfterCtrlC(t *testing.T) {
 	p := newXProxy(t, e.minio.Endpoint)
 	p.set(func(p *xproxy) { p.slow = true })
 	args := []string{"--endpoint-url", p.URL, "cp", "--resume", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin")}
-	code, stderr := e.interruptWhen(func() bool { _, f := p.counts("upload-part"); return f >= 2 }, args...)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("upload-part"); return f >= 2 }, args...)
 	if code != 130 {
 		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr)
 	}
@@ -269,7 +269,7 @@ func TestCpResumeDownloadAfterCtrlC(t *testing.T) {
 	p := newXProxy(t, e.minio.Endpoint)
 	p.set(func(p *xproxy) { p.slow = true })
 	args := []string{"--endpoint-url", p.URL, "cp", "--resume", "--part-size", "5MiB", "--part-concurrency", "2", e.url("big.bin"), dst}
-	code, stderr := e.interruptWhen(func() bool { _, f := p.counts("get-range"); return f >= 2 }, args...)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("get-range"); return f >= 2 }, args...)
 	if code != 130 {
 		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr)
 	}
@@ -404,7 +404,7 @@ func TestCpWithoutResumeAbortsOnCtrlC(t *testing.T) {
 	src := e.file("big.bin", randomBytes(t, 20<<20))
 	p := newXProxy(t, e.minio.Endpoint)
 	p.set(func(p *xproxy) { p.slow = true })
-	code, stderr := e.interruptWhen(func() bool { _, f := p.counts("upload-part"); return f >= 1 },
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("upload-part"); return f >= 1 },
 		"--endpoint-url", p.URL, "cp", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin"))
 	if code != 130 {
 		t.Fatalf("exit %d\n%s", code, stderr)
@@ -451,5 +451,32 @@ func TestTuningFlagsApplyToCpMvSync(t *testing.T) {
 	e.ok(append(append([]string{"sync"}, tune...), e.url("sync/"), dst)...)
 	if !bytes.Equal(readFile(t, filepath.Join(dst, "f")), data) {
 		t.Error("sync download differs")
+	}
+}
+
+// TestCpResumeAfterCrash kills a multipart upload that ran without
+// --resume (a crash: no chance to abort), then continues it with --resume.
+func TestCpResumeAfterCrash(t *testing.T) {
+	e := transferEnv(t)
+	data := randomBytes(t, 30<<20) // 6 parts
+	src := e.file("big.bin", data)
+	p := newXProxy(t, e.minio.Endpoint)
+	p.set(func(p *xproxy) { p.slow = true })
+	args := []string{"--endpoint-url", p.URL, "cp", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin")}
+	e.interruptWhen(syscall.SIGKILL, func() bool { _, f := p.counts("upload-part"); return f >= 2 }, args...)
+	if n := e.openUploads(); n != 1 || len(e.journals()) != 1 {
+		t.Fatalf("after the crash: %d uploads, journals %v", n, e.journals())
+	}
+	p.set(func(p *xproxy) { p.slow = false })
+	p.resetCounts()
+	e.ok(append(args, "--resume")...)
+	if started, _ := p.counts("upload-part"); started >= 6 || started == 0 {
+		t.Errorf("--resume after the crash sent %d of 6 parts", started)
+	}
+	if !bytes.Equal(e.get("big.bin"), data) {
+		t.Fatal("content differs")
+	}
+	if n := e.openUploads(); n != 0 || len(e.journals()) != 0 {
+		t.Errorf("after the resumed upload: %d uploads, journals %v", n, e.journals())
 	}
 }
