@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -204,6 +205,7 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 		return err
 	}
 	eng := transfer.New(store, topts)
+	tuneGC()
 
 	switch {
 	case src.Stdio:
@@ -336,6 +338,20 @@ func (a *app) copyJob(eng *transfer.Engine, op string, en transfer.Entry, src, d
 		}
 	}
 	return j, nil
+}
+
+// tuneGC trades a little memory for CPU in cp and mv, whose live heap is
+// small and flat (the listing streams): the SDK allocates heavily per
+// request, and at the default GOGC=100 the collector took about a third of
+// the client's CPU when downloading many small objects. A soft limit keeps
+// the heap well under 64 MiB. GOGC and GOMEMLIMIT in the environment win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(48 << 20)
+	}
 }
 
 func fileExists(p string) bool {

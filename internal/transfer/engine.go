@@ -19,8 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
 )
@@ -146,8 +144,6 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 	if e.Stats.Started.IsZero() {
 		e.Stats.Started = time.Now()
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.opts.Concurrency)
 	var mu sync.Mutex
 	var failed, total int
 	var first error
@@ -169,18 +165,14 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 			report(Result{Job: j, Err: err})
 		}
 	}
-	for j, err := range jobs {
-		if err != nil {
-			prodErr = err
-			break
-		}
-		if gctx.Err() != nil {
-			break
-		}
-		e.Stats.ObjectsTotal.Add(1)
-		e.Stats.BytesTotal.Add(j.Size)
-		g.Go(func() error {
-			err := j.Run(gctx)
+	// Long-lived workers rather than a goroutine per job: the SDK's deep
+	// call stacks then grow each worker's stack once, not once per object.
+	ch := make(chan Job)
+	var wg sync.WaitGroup
+	worker := func() {
+		defer wg.Done()
+		for j := range ch {
+			err := j.Run(ctx)
 			if err != nil && ctx.Err() != nil {
 				// Interrupted: not a per-object failure to report.
 				if h := fault.HintOf(err); h != "" {
@@ -188,19 +180,46 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 					hint = h
 					mu.Unlock()
 				}
-				return ctx.Err()
+				continue
 			}
 			done(j, err)
-			return nil
-		})
+		}
 	}
+	workers := 0
+produce:
+	for j, err := range jobs {
+		if err != nil {
+			prodErr = err
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		e.Stats.ObjectsTotal.Add(1)
+		e.Stats.BytesTotal.Add(j.Size)
+		if workers < e.opts.Concurrency {
+			// Start workers as jobs come, up to Concurrency.
+			select {
+			case ch <- j:
+				continue
+			default:
+			}
+			workers++
+			wg.Add(1)
+			go worker()
+		}
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+			break produce
+		}
+	}
+	close(ch)
 	e.Stats.ListingDone.Store(true)
-	gerr := g.Wait()
+	wg.Wait()
 	switch {
 	case ctx.Err() != nil:
 		return fault.Wrap(fault.Interrupted, ctx.Err(), hint)
-	case gerr != nil:
-		return gerr
 	case prodErr != nil && failed > 0:
 		return errors.Join(prodErr, &BatchError{Failed: failed, Total: total, First: first})
 	case prodErr != nil:

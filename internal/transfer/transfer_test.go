@@ -504,3 +504,45 @@ func TestVerifyWithoutCRC(t *testing.T) {
 		}
 	}
 }
+
+// TestRunBoundsConcurrency: Run keeps at most Concurrency jobs in flight,
+// reports every job once, starts work before the producer ends, and folds
+// failures into a partial-failure error.
+func TestRunBoundsConcurrency(t *testing.T) {
+	e := New(nil, Options{Concurrency: 4, JournalDir: t.TempDir()})
+	var inFlight, peak, reported atomic.Int32
+	var startedEarly atomic.Bool
+	produced := make(chan struct{})
+	jobs := func(yield func(Job, error) bool) {
+		for i := range 100 {
+			fail := i%10 == 0
+			if !yield(Job{Op: "x", Run: func(context.Context) error {
+				select {
+				case <-produced:
+				default:
+					startedEarly.Store(true)
+				}
+				n := inFlight.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				runtime.Gosched()
+				inFlight.Add(-1)
+				if fail {
+					return errors.New("boom")
+				}
+				return nil
+			}}, nil) {
+				return
+			}
+		}
+		close(produced)
+	}
+	err := e.Run(context.Background(), jobs, func(Result) { reported.Add(1) })
+	var be *BatchError
+	if fault.KindOf(err) != fault.Partial || !errors.As(err, &be) || be.Failed != 10 || be.Total != 100 {
+		t.Fatalf("Run: %v", err)
+	}
+	if reported.Load() != 100 || peak.Load() > 4 || !startedEarly.Load() {
+		t.Errorf("reported %d, peak %d in flight (limit 4), started before the listing ended: %v", reported.Load(), peak.Load(), startedEarly.Load())
+	}
+}
