@@ -20,6 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/s3sso/s3sso/internal/fault"
@@ -62,8 +63,19 @@ func (o PutOptions) Validate() error {
 }
 
 // unsignedPayload skips SigV4's SHA-256 of the body; integrity comes from
-// the CRC32C checksum that every upload carries instead.
-var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+// the CRC32C checksum that every upload carries instead. The payload hash
+// is set before the checksum middleware runs: over plain HTTP (no
+// trailing checksums) that middleware otherwise computes a SHA-256 of the
+// body beside the CRC32C, which cost more CPU than the CRC itself.
+var unsignedPayload = s3.WithAPIOptions(
+	v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware,
+	func(st *middleware.Stack) error {
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("s3sso:UnsignedPayloadHash",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				return next.HandleFinalize(v4.SetPayloadHash(ctx, "UNSIGNED-PAYLOAD"), in)
+			}), middleware.Before)
+	},
+)
 
 // checksumAlgo is the checksum every upload carries.
 const checksumAlgo = types.ChecksumAlgorithmCrc32c
