@@ -546,3 +546,31 @@ func TestRunBoundsConcurrency(t *testing.T) {
 		t.Errorf("reported %d, peak %d in flight (limit 4), started before the listing ended: %v", reported.Load(), peak.Load(), startedEarly.Load())
 	}
 }
+
+// TestUploadBodiesAreNotHashedForSigning: PUTs (single and parts) are sent
+// with UNSIGNED-PAYLOAD and a CRC32C, so no SHA-256 of the body is computed.
+func TestUploadBodiesAreNotHashedForSigning(t *testing.T) {
+	w := newWorld(t)
+	p := newProxy(t, w.m.Endpoint)
+	var bad atomic.Int32
+	var puts atomic.Int32
+	p.setBefore(func(rw http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut && r.URL.Query().Get("x-id") != "CreateBucket" {
+			puts.Add(1)
+			if r.Header.Get("X-Amz-Content-Sha256") != "UNSIGNED-PAYLOAD" || r.Header.Get("X-Amz-Checksum-Crc32c") == "" {
+				bad.Add(1)
+			}
+		}
+		return false
+	})
+	e := w.engine(p.URL, false)
+	ctx := context.Background()
+	for _, n := range []int{1000, 11 << 20} {
+		if err := e.UploadFile(ctx, writeTemp(t, "f", randomData(t, n)), w.url("f"), PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if puts.Load() != 1+3 || bad.Load() != 0 {
+		t.Errorf("%d PUTs, %d without UNSIGNED-PAYLOAD and a CRC32C header", puts.Load(), bad.Load())
+	}
+}
