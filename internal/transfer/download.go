@@ -353,7 +353,7 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 			if rj != nil {
 				jmu.Lock()
 				rj.Done = append(rj.Done, start)
-				werr := writeJSON(jpath, rj, false)
+				werr := writeJournal(jpath, rj, false, false)
 				jmu.Unlock()
 				if werr != nil {
 					e.opts.Logger.Warn("update download journal", "url", src.URL.String(), "err", werr)

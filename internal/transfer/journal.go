@@ -85,8 +85,12 @@ func readJSON(path string, v any) (bool, error) {
 }
 
 // writeJSON writes a journal atomically (temp file, fsync, rename), 0600 in
-// a 0700 directory when mkdir is set.
-func writeJSON(path string, v any, mkdir bool) error {
+// a 0700 directory when mkdir is set. The fsync is skipped for updates
+// (durable false): they only add finished parts or ranges, which the server
+// (ListParts) or the final checksum confirm anyway.
+func writeJSON(path string, v any, mkdir bool) error { return writeJournal(path, v, mkdir, true) }
+
+func writeJournal(path string, v any, mkdir, durable bool) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -102,7 +106,7 @@ func writeJSON(path string, v any, mkdir bool) error {
 		return fault.Wrap(fault.Local, fmt.Errorf("write journal: %w", err), "")
 	}
 	_, werr := f.Write(b)
-	if werr == nil {
+	if werr == nil && durable {
 		werr = f.Sync()
 	}
 	if cerr := f.Close(); werr == nil {

@@ -258,9 +258,10 @@ type multipart struct {
 	full  bool // created with a full-object checksum
 	mu    sync.Mutex
 	parts []journalPart
-	// journal, when set, is rewritten at jpath after every part.
+	// journal, when set, is rewritten at jpath as parts finish.
 	journal *uploadJournal
 	jpath   string
+	written time.Time // of the journal
 }
 
 // startMultipart creates a multipart upload. With full it asks for a
@@ -309,9 +310,20 @@ func (m *multipart) addPart(p journalPart) {
 	m.parts = append(m.parts, p)
 	if m.journal != nil {
 		m.journal.Parts = append(m.journal.Parts, p)
-		if err := writeJSON(m.jpath, m.journal, false); err != nil {
-			m.e.opts.Logger.Warn("update upload journal", "url", m.dst.String(), "err", err)
+		// At most once a second: with thousands of parts, rewriting the
+		// journal after each would be quadratic. The server's part list
+		// is what a resume trusts; the journal's list is informational.
+		if time.Since(m.written) >= time.Second {
+			m.saveJournal()
 		}
+	}
+}
+
+// saveJournal rewrites the journal; the caller holds m.mu.
+func (m *multipart) saveJournal() {
+	m.written = time.Now()
+	if err := writeJournal(m.jpath, m.journal, false, false); err != nil {
+		m.e.opts.Logger.Warn("update upload journal", "url", m.dst.String(), "err", err)
 	}
 }
 
@@ -417,6 +429,7 @@ func (e *Engine) uploadMultipart(ctx context.Context, f *os.File, fi os.FileInfo
 			if mu.full {
 				mu.journal.Checksum = string(types.ChecksumTypeFullObject)
 			}
+			mu.written = time.Now()
 			if err := writeJSON(jpath, mu.journal, true); err != nil {
 				e.opts.Logger.Warn("write upload journal", "url", dst.String(), "err", err)
 				mu.jpath, mu.journal = "", nil
@@ -447,6 +460,9 @@ func (e *Engine) uploadMultipart(ctx context.Context, f *os.File, fi os.FileInfo
 	}
 	if err != nil {
 		if e.opts.Resume && mu.jpath != "" {
+			mu.mu.Lock()
+			mu.saveJournal()
+			mu.mu.Unlock()
 			if ctx.Err() != nil {
 				err = fault.Wrap(fault.Interrupted, err, ResumeHint)
 			} else {
