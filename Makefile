@@ -4,7 +4,7 @@
 #   make tools   build the pinned external tools (MinIO, staticcheck, Dex) once
 #   make lint    gofmt, go vet, staticcheck
 #   make test    tools + lint + all tests with the race detector (what CI runs)
-#   make demo    a scripted tour of s3sso against a throwaway local MinIO
+#   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
 #   make clean   remove build outputs
 #

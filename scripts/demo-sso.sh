@@ -4,10 +4,14 @@
 #   scripts/demo-sso.sh
 #
 # Starts the IAM Identity Center emulator (internal/sso/ssotest/cmd/ssoemu)
-# in front of MinIO, and under a temporary HOME (your ~/.aws is never read or
-# written) shows: `s3sso login` through a fake browser (BROWSER=a script that
-# follows the sign-in URL), `s3sso ls` / `cp`, `aws s3 ls --profile dev`
-# using the same login, `s3sso whoami`, and `s3sso logout`.
+# in front of MinIO, and under a temporary HOME (your ~/.aws, ~/.config and
+# OS keyring are never read or written) shows: `s3sso login` through a fake
+# browser (BROWSER=a script that follows the sign-in URL), `s3sso ls` / `cp`,
+# `aws s3 ls --profile dev` using the same login, `s3sso whoami`, and
+# `s3sso logout`. Then saved
+# accounts: an SSO account without any ~/.aws/config (`account add work
+# --type sso`, `login --account work`), a second account of keys for MinIO,
+# `account list`, switching the default with `account use`, and `--account`.
 #
 # To reuse a running MinIO (scripts/demo.sh does), set
 #   S3SSO_DEMO_MINIO_ENDPOINT, S3SSO_DEMO_MINIO_ACCESS_KEY, S3SSO_DEMO_MINIO_SECRET_KEY
@@ -18,7 +22,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*"; }
 run() {
-	printf '$ %s\n' "$*"
+	if [[ $1 == "${S3SSO:-}" ]]; then
+		printf '$ s3sso %s\n' "${*:2}"
+	else
+		printf '$ %s\n' "$*"
+	fi
 	"$@"
 }
 
@@ -78,8 +86,13 @@ else
 		MINIO_BROWSER=off MINIO_UPDATE=off "$minio" server "$work/data" --address "127.0.0.1:$port" \
 		--console-address "127.0.0.1:$(free_port)" --quiet >"$work/minio.log" 2>&1 &
 	pids+=($!)
-	for _ in $(seq 300); do
-		curl -fsS -o /dev/null "$endpoint/minio/health/ready" 2>/dev/null && break
+	for i in $(seq 300); do
+		curl -fsS --noproxy '*' -o /dev/null "$endpoint/minio/health/ready" 2>/dev/null && break
+		if ! kill -0 "${pids[-1]}" 2>/dev/null || ((i == 300)); then
+			echo "MinIO did not become ready; its log:" >&2
+			cat "$work/minio.log" >&2
+			exit 1
+		fi
 		sleep 0.1
 	done
 fi
@@ -99,8 +112,9 @@ echo "emulator at $emu"
 # services section sending S3/STS to MinIO and the sign-in calls to the
 # emulator.
 export HOME=$work/home
+export XDG_CONFIG_HOME=$HOME/.config XDG_CACHE_HOME=$HOME/.cache S3SSO_KEYRING=off
 export AWS_CONFIG_FILE=$HOME/.aws/config AWS_SHARED_CREDENTIALS_FILE=$HOME/.aws/credentials
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL S3SSO_ACCOUNT
 export AWS_EC2_METADATA_DISABLED=true
 mkdir -p "$HOME/.aws"
 cat >"$AWS_CONFIG_FILE" <<EOF
@@ -164,3 +178,38 @@ if "$S3SSO" ls "s3://$bucket/" --profile dev; then
 	exit 1
 fi
 echo "(failed as expected)"
+
+say "saved accounts: an SSO account needs no ~/.aws/config"
+# Only the sign-in endpoints point at the emulator, as AWS_ENDPOINT_URL_SSO
+# and AWS_ENDPOINT_URL_SSO_OIDC do for the AWS CLI; S3 goes to MinIO.
+export AWS_ENDPOINT_URL_SSO=$emu AWS_ENDPOINT_URL_SSO_OIDC=$emu
+mv "$AWS_CONFIG_FILE" "$work/config.dev"
+echo "AWS_ENDPOINT_URL_SSO=AWS_ENDPOINT_URL_SSO_OIDC=$emu; no $AWS_CONFIG_FILE"
+run "$S3SSO" account add work --type sso --start-url https://d-1234567890.awsapps.com/start \
+	--sso-region us-east-1 --account-id 111122223333 --role-name ReadOnly \
+	--endpoint-url "$endpoint" --region us-east-1
+run "$S3SSO" login --account work
+echo "(its token is in the AWS CLI's legacy cache file: sha1 of the start URL; sso-session files are never touched)"
+if command -v sha1sum >/dev/null; then sha1() { sha1sum; }; else sha1() { shasum -a 1; }; fi
+run ls -l "$HOME/.aws/sso/cache/$(printf %s https://d-1234567890.awsapps.com/start | sha1 | cut -c1-40).json"
+run "$S3SSO" ls --account work "s3://$bucket/"
+
+say "a second account: an access key for MinIO (secret from stdin, never in accounts.json)"
+printf '$ printf "%%s\\n" "$SECRET" | s3sso account add minio --type keys --access-key-id %s --secret-access-key - --endpoint-url %s --region us-east-1\n' \
+	"$access_key" "$endpoint"
+printf '%s\n' "$secret_key" | "$S3SSO" account add minio --type keys --access-key-id "$access_key" \
+	--secret-access-key - --endpoint-url "$endpoint" --region us-east-1
+run "$S3SSO" account list
+
+say "switching between the two accounts"
+run "$S3SSO" account use minio
+run "$S3SSO" account list
+run "$S3SSO" ls
+run "$S3SSO" account use work
+run "$S3SSO" account list
+run "$S3SSO" ls "s3://$bucket/"
+echo "(--account overrides the default for one command)"
+run "$S3SSO" ls --account minio "s3://$bucket/"
+run "$S3SSO" whoami --account work
+run "$S3SSO" logout --account work
+run "$S3SSO" account list

@@ -6,14 +6,18 @@
 # First it signs in through IAM Identity Center (the project's local emulator
 # of its OIDC and portal APIs, scripts/demo-sso.sh) with a fake browser, works
 # with S3 on MinIO using the temporary role credentials, and shows the AWS CLI
-# using the same login. Then it tours every command with a profile of keys.
+# using the same login; then saved accounts: an SSO account without any
+# ~/.aws/config, a second account of keys, and switching between them. Next
+# it signs in with OpenID Connect at a real Dex in front of a second MinIO
+# (scripts/demo-oidc.sh). Then it tours every command with a profile of keys.
 #
-# It builds bin/s3sso and MinIO (scripts/tools.sh, cached after the first
+# It builds bin/s3sso, MinIO and Dex (scripts/tools.sh, cached after the first
 # run), starts MinIO with a temporary data directory, and runs s3sso under a
-# temporary HOME whose ~/.aws holds a "demo" profile pointing at it. Your real
-# ~/.aws is never read or written. Every s3sso command is echoed before it
-# runs; the demo stops at the first one that fails. MinIO and the temporary
-# files are removed on exit.
+# temporary HOME (and XDG directories) whose ~/.aws holds a "demo" profile
+# pointing at it. Your real ~/.aws, ~/.config and OS keyring are never read or
+# written. Every s3sso command is echoed before it runs; the demo stops at the
+# first one that fails. MinIO, Dex, the emulator and the temporary files are
+# removed on exit.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,9 +25,13 @@ root=$PWD
 
 say() { printf '\n== %s\n' "$*"; }
 
-say "building s3sso and MinIO"
+say "building s3sso, MinIO and Dex"
 make --no-print-directory build
-minio="$(scripts/tools.sh minio)/minio"
+tools=$(scripts/tools.sh minio dex)
+minio="$tools/minio"
+# The Go caches and the tools stay where they are when HOME changes below
+# (the demo scripts build small helpers with go build).
+gocache=$(go env GOCACHE) gomodcache=$(go env GOMODCACHE) gopath=$(go env GOPATH)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3sso-demo.XXXXXX")
 minio_pid=
@@ -67,29 +75,48 @@ http_status() {
 	echo "${line%% *}"
 }
 
-port=$(free_port)
-console_port=$(free_port)
 access_key=demo-admin
 secret_key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
-say "starting MinIO on 127.0.0.1:$port (data in $work/data)"
-mkdir -p "$work/data" "$work/minio-home"
-env -i PATH="$PATH" HOME="$work/minio-home" \
-	MINIO_ROOT_USER="$access_key" MINIO_ROOT_PASSWORD="$secret_key" \
-	MINIO_BROWSER=off MINIO_UPDATE=off \
-	"$minio" server "$work/data" --address "127.0.0.1:$port" \
-	--console-address "127.0.0.1:$console_port" --quiet >"$work/minio.log" 2>&1 &
-minio_pid=$!
-for i in $(seq 300); do
-	if [[ $(http_status "$port" /minio/health/ready 2>/dev/null) == 200 ]]; then
-		break
-	fi
-	if ! kill -0 "$minio_pid" 2>/dev/null || ((i == 300)); then
-		echo "MinIO did not become ready; its log:" >&2
+# start_minio starts MinIO on fresh free ports and waits until it is ready;
+# it returns 2 when a port was taken in the meantime (other programs may
+# pick ports too), so that the caller can try again.
+start_minio() {
+	port=$(free_port)
+	console_port=$(free_port)
+	say "starting MinIO on 127.0.0.1:$port (data in $work/data)"
+	mkdir -p "$work/data" "$work/minio-home"
+	env -i PATH="$PATH" HOME="$work/minio-home" \
+		MINIO_ROOT_USER="$access_key" MINIO_ROOT_PASSWORD="$secret_key" \
+		MINIO_BROWSER=off MINIO_UPDATE=off \
+		"$minio" server "$work/data" --address "127.0.0.1:$port" \
+		--console-address "127.0.0.1:$console_port" --quiet >"$work/minio.log" 2>&1 &
+	minio_pid=$!
+	for i in $(seq 300); do
+		if [[ $(http_status "$port" /minio/health/ready 2>/dev/null) == 200 ]]; then
+			return 0
+		fi
+		if ! kill -0 "$minio_pid" 2>/dev/null || ((i == 300)); then
+			wait "$minio_pid" 2>/dev/null || true
+			if grep -q "port is already in use" "$work/minio.log"; then
+				return 2
+			fi
+			echo "MinIO did not become ready; its log:" >&2
+			cat "$work/minio.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+for attempt in 1 2 3; do
+	rc=0
+	start_minio || rc=$?
+	((rc == 0)) && break
+	if ((attempt == 3)); then
+		echo "MinIO found no free port; its log:" >&2
 		cat "$work/minio.log" >&2
 		exit 1
 	fi
-	sleep 0.1
 done
 
 # A private HOME: s3sso sees only the demo profile below, whatever is in the
@@ -103,6 +130,10 @@ unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
 for v in $(compgen -e); do
 	case $v in AWS_ENDPOINT_URL* | S3SSO_*) unset "$v" ;; esac
 done
+# Secrets of saved accounts go to a 0600 file in the temporary HOME, never
+# into your OS keyring.
+export S3SSO_KEYRING=off S3SSO_TOOLS_DIR="$tools"
+export GOCACHE="$gocache" GOMODCACHE="$gomodcache" GOPATH="$gopath"
 mkdir -p "$HOME/.aws"
 cat >"$AWS_CONFIG_FILE" <<EOF
 [profile demo]
@@ -126,6 +157,9 @@ say "signing in without keys: IAM Identity Center (emulated locally), then S3 wo
 S3SSO="$root/bin/s3sso" S3SSO_DEMO_MINIO_ENDPOINT="http://127.0.0.1:$port" \
 	S3SSO_DEMO_MINIO_ACCESS_KEY="$access_key" S3SSO_DEMO_MINIO_SECRET_KEY="$secret_key" \
 	"$root/scripts/demo-sso.sh"
+
+say "signing in without keys: any OpenID Connect provider (a real Dex) in front of a second MinIO"
+S3SSO="$root/bin/s3sso" "$root/scripts/demo-oidc.sh"
 
 say "the full command tour, with the demo profile (static keys, as S3-compatible storage often uses)"
 
