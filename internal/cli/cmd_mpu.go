@@ -85,17 +85,24 @@ func (a *app) runMpuLs(ctx context.Context, args []string) error {
 		}
 	}
 	eng := transfer.New(store, transfer.Options{Logger: a.logger})
+	failed := 0
 	for _, u := range targets {
 		for up, err := range eng.ListUploads(ctx, u.Bucket, u.Key) {
 			if err != nil {
-				if len(args) == 0 && fault.KindOf(err) == fault.AccessDenied {
+				if len(args) == 0 && len(targets) > 1 {
+					// One bucket (another region, no permission) must not
+					// hide the others.
 					a.out.Failure("list multipart uploads in", "s3://"+u.Bucket, err)
+					failed++
 					break
 				}
 				return err
 			}
 			a.out.Print(uploadMsg{URL: up.URL.String(), UploadID: up.UploadID, Initiated: up.Initiated, StorageClass: up.StorageClass, Source: up.Source})
 		}
+	}
+	if failed > 0 {
+		return fault.Wrap(fault.Partial, &transfer.BatchError{Failed: failed, Total: len(targets), First: fmt.Errorf("%d buckets could not be listed", failed)}, "")
 	}
 	return nil
 }
