@@ -4,6 +4,7 @@
 //
 //	s3bench [-rounds 3] [-tiny] [-clients s3sso,s5cmd,rclone,mc,aws]
 //	        [-workloads W1,...,W8] [-ceiling 10s] [-out docs/benchmarks.md]
+//	        [-list-objects 200000]
 //
 // Peers are taken from the tools directory (scripts/tools.sh) and the AWS
 // CLI from PATH; a missing peer is left out with a warning. With -out, the
@@ -52,6 +53,7 @@ func run() error {
 	tiny := flag.Bool("tiny", false, "tiny data sets (smoke run)")
 	ceiling := flag.Duration("ceiling", 10*time.Second, "duration of each ceiling phase (0 skips it)")
 	out := flag.String("out", "", "markdown file to write the results into")
+	listObjects := flag.Int("list-objects", 0, "objects listed by W5 (default 20000; e.g. 200000 to check that memory stays flat)")
 	workDir := flag.String("workdir", "", "work directory (default: a temporary directory, removed afterwards)")
 	flag.Parse()
 
@@ -91,6 +93,9 @@ func run() error {
 	}
 	if *tiny {
 		cfg.Sizes = harness.TinySizes
+	}
+	if *listObjects > 0 {
+		cfg.Sizes.ListObjects = *listObjects
 	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return err

@@ -17,17 +17,6 @@ type client struct {
 	env  []string // full environment of its processes
 }
 
-// Settings documents each client's flags, for the report. They are the
-// clients' best settings on this kind of machine (see docs/benchmarks.md).
-var Settings = map[string]string{
-	S3sso:     "`--no-progress -q`, defaults otherwise (`--concurrency 32`, `--part-size 16MiB`, `--part-concurrency 8`); static keys; W8 with an SSO profile and a cached token",
-	S3ssoKeys: "W8 only: `s3sso cat` with static keys instead of SSO, to separate the SSO cost",
-	S5cmd:     "`--log error` for transfers, default `--numworkers 256`, `--numworkers 64` for W4; static keys",
-	Rclone:    "`--transfers 32 --checkers 64`, `--s3-upload-concurrency 8 --s3-chunk-size 16M` for W3, `--fast-list`, W7 `--update --use-server-modtime` (no HEAD per object); static keys",
-	MC:        "`--quiet --no-color`, defaults; static keys (`MC_HOST_`)",
-	AWS:       "`--only-show-errors`, defaults (`max_concurrent_requests` 10); static keys, W8 with the same SSO profile and token cache as s3sso",
-}
-
 // baseEnv is the environment every client process starts with: nothing
 // from the caller's AWS setup except the CA bundle variables real users
 // have, a private HOME, and no IMDS.
