@@ -3,6 +3,7 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"hash/crc64"
@@ -35,6 +36,10 @@ func TestCRCCombine(t *testing.T) {
 	// CRC64NVME as S3 defines it (check value of "123456789").
 	if got := crc64.Checksum([]byte("123456789"), tableCRC64NVME); got != 0xae8b14860a799888 {
 		t.Errorf("crc64nvme check value %x", got)
+	}
+	// The fast implementation agrees with the table on long inputs too.
+	if got, want := sumOf(algoCRC64NVME, data), binary.BigEndian.AppendUint64(nil, crc64.Checksum(data, tableCRC64NVME)); !bytes.Equal(got, want) {
+		t.Errorf("crc64nvme: fast %x, table %x", got, want)
 	}
 	if got := crc32.Checksum([]byte("123456789"), tableCRC32C); got != 0xe3069283 {
 		t.Errorf("crc32c check value %x", got)
@@ -440,11 +445,11 @@ func TestRunInterruptKeepsResumeHint(t *testing.T) {
 	}
 }
 
-// TestVerifyWithoutCRC covers objects stored by other tools: no checksum
-// (MD5 ETag, single and multipart) and a full-object SHA-256, small (one
-// GET) and large (ranged, read back). Clean downloads pass, corrupted ones
+// TestVerifyStoredChecksums covers objects stored by other tools: no
+// checksum (MD5 ETag, single and multipart), a full-object SHA-256 and
+// CRC64NVME (Amazon S3's default), small (one GET) and large (ranged). Clean downloads pass, corrupted ones
 // are integrity errors.
-func TestVerifyWithoutCRC(t *testing.T) {
+func TestVerifyStoredChecksums(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	plain := s3.NewFromConfig(aws.Config{Region: w.m.Region, Credentials: w.store(w.m.Endpoint).Config().Credentials}, func(o *s3.Options) {
@@ -461,6 +466,8 @@ func TestVerifyWithoutCRC(t *testing.T) {
 	put("md5-small", small, "")
 	put("md5-big", big, "")
 	put("sha-big", big, types.ChecksumAlgorithmSha256)
+	put("nvme-small", small, types.ChecksumAlgorithmCrc64nvme)
+	put("nvme-big", big, types.ChecksumAlgorithmCrc64nvme)
 	cm, err := plain.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(w.bucket), Key: aws.String("md5-multi")})
 	if err != nil {
 		t.Fatal(err)
@@ -478,7 +485,8 @@ func TestVerifyWithoutCRC(t *testing.T) {
 		UploadId: cm.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]algo{"md5-small": algoMD5, "md5-big": algoMD5, "sha-big": algoSHA256, "md5-multi": algoMD5}
+	want := map[string]algo{"md5-small": algoMD5, "md5-big": algoMD5, "sha-big": algoSHA256, "md5-multi": algoMD5,
+		"nvme-small": algoCRC64NVME, "nvme-big": algoCRC64NVME}
 	p := newProxy(t, w.m.Endpoint)
 	e := New(w.store(p.URL), Options{PartSize: 5 << 20, MultipartThreshold: 8 << 20, JournalDir: w.journal})
 	for key, a := range want {
