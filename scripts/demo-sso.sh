@@ -8,10 +8,10 @@
 # OS keyring are never read or written) shows: `s3sso login` through a fake
 # browser (BROWSER=a script that follows the sign-in URL), `s3sso ls` / `cp`,
 # `aws s3 ls --profile dev` using the same login, `s3sso whoami`, and
-# `s3sso logout`. Then saved
-# accounts: an SSO account without any ~/.aws/config (`account add work
-# --type sso`, `login --account work`), a second account of keys for MinIO,
-# `account list`, switching the default with `account use`, and `--account`.
+# `s3sso logout`. Then saved accounts: an SSO account without any
+# ~/.aws/config (`account add work --type sso`, `login --account work`), a
+# second account of keys for MinIO, `account list`, switching the default
+# with `account use`, and `--account`.
 #
 # To reuse a running MinIO (scripts/demo.sh does), set
 #   S3SSO_DEMO_MINIO_ENDPOINT, S3SSO_DEMO_MINIO_ACCESS_KEY, S3SSO_DEMO_MINIO_SECRET_KEY
