@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +64,7 @@ func (e *Engine) Download(ctx context.Context, src Remote, path string) (err err
 		}
 		return e.downloadRanged(ctx, src, path)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".s3sso-*.tmp")
+	tmp, err := createTemp(dir, filepath.Base(path))
 	if err != nil {
 		return fault.Wrap(fault.Local, fmt.Errorf("download %s: %w", src.URL, err), "")
 	}
@@ -106,6 +108,19 @@ func (e *Engine) finishDownload(tmp *os.File, src Remote, path string) error {
 		return localErr("download", src.URL, err)
 	}
 	return nil
+}
+
+// createTemp creates .BASE.s3sso-RANDOM.tmp in dir with the mode a new
+// file gets (0666 less the umask), as the downloaded file should have:
+// os.CreateTemp would make it 0600.
+func createTemp(dir, base string) (*os.File, error) {
+	for {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.s3sso-%08x.tmp", base, rand.Uint32()))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
 }
 
 func isDir(p string) bool {
@@ -302,7 +317,7 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 		}
 		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 	} else {
-		f, err = os.CreateTemp(dir, "."+base+".s3sso-*.tmp")
+		f, err = createTemp(dir, base)
 	}
 	if err != nil {
 		return fault.Wrap(fault.Local, fmt.Errorf("download %s: %w", src.URL, err), "")
@@ -326,6 +341,19 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	sums := make([][]byte, n)
 	lens := make([]int64, n)
 	var jmu sync.Mutex
+	// A full checksum that does not combine (MD5 ETag, SHA) is computed in
+	// file order by a follower that reads back each range as soon as all
+	// ranges before it are written, so hashing overlaps the transfer.
+	var follow *follower
+	if st.algo != "" && rangeAlgo == "" {
+		follow = newFollower(f, n, rs, size, st.algo)
+		defer follow.stop()
+		for i := range n {
+			if done[int64(i)*rs] {
+				follow.done(i)
+			}
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.PartConcurrency)
 	for i := range n {
@@ -350,6 +378,9 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 				return err
 			}
 			sums[i] = sum
+			if follow != nil {
+				follow.done(i)
+			}
 			if rj != nil {
 				jmu.Lock()
 				rj.Done = append(rj.Done, start)
@@ -389,8 +420,7 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 			return integrityErr(src.URL, st, got)
 		}
 	} else {
-		// A full checksum that does not combine (MD5 ETag, SHA): read back.
-		got, herr := hashSection(f, 0, size, st.algo)
+		got, herr := follow.sum()
 		if herr != nil {
 			return localErr("download", src.URL, herr)
 		}
@@ -406,6 +436,60 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	}
 	return nil
 }
+
+// follower hashes a file in order while its ranges are written out of
+// order: done(i) reports range i written; sum waits for the last range.
+type follower struct {
+	ch     chan int
+	result chan followResult
+	quit   chan struct{}
+	once   sync.Once
+}
+
+type followResult struct {
+	sum []byte
+	err error
+}
+
+func newFollower(f *os.File, n int, rs, size int64, a algo) *follower {
+	fl := &follower{ch: make(chan int, n), result: make(chan followResult, 1), quit: make(chan struct{})}
+	go func() {
+		h := a.new()
+		ready := make([]bool, n)
+		next := 0
+		bp := copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(bp)
+		for next < n {
+			select {
+			case i := <-fl.ch:
+				ready[i] = true
+			case <-fl.quit:
+				return
+			}
+			for next < n && ready[next] {
+				off := int64(next) * rs
+				if _, err := io.CopyBuffer(h, io.NewSectionReader(f, off, min(rs, size-off)), *bp); err != nil {
+					fl.result <- followResult{err: err}
+					return
+				}
+				next++
+			}
+		}
+		fl.result <- followResult{sum: h.Sum(nil)}
+	}()
+	return fl
+}
+
+func (fl *follower) done(i int) { fl.ch <- i }
+
+// sum returns the hash once every range was reported done.
+func (fl *follower) sum() ([]byte, error) {
+	r := <-fl.result
+	return r.sum, r.err
+}
+
+// stop ends the follower early (the download failed).
+func (fl *follower) stop() { fl.once.Do(func() { close(fl.quit) }) }
 
 func hashSection(f *os.File, off, n int64, a algo) ([]byte, error) {
 	h := a.new()

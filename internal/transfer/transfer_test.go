@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"hash/crc64"
 	"net/http"
@@ -111,6 +112,9 @@ func TestRoundTrip(t *testing.T) {
 		}
 		if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
 			t.Fatalf("download %d bytes: content differs", size)
+		}
+		if fi, _ := os.Stat(dst); fi.Mode().Perm()&0o044 == 0 && umask()&0o044 == 0 {
+			t.Errorf("download %d bytes: mode %v, want the umask's (like any new file)", size, fi.Mode())
 		}
 	}
 	if j := w.journals(); len(j) != 0 {
@@ -581,4 +585,17 @@ func TestUploadBodiesAreNotHashedForSigning(t *testing.T) {
 	if puts.Load() != 1+3 || bad.Load() != 0 {
 		t.Errorf("%d PUTs, %d without UNSIGNED-PAYLOAD and a CRC32C header", puts.Load(), bad.Load())
 	}
+}
+
+// umask returns the process's umask without changing it for long.
+func umask() os.FileMode {
+	p := filepath.Join(os.TempDir(), fmt.Sprintf("s3sso-umask-%d", os.Getpid()))
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	if err != nil {
+		return 0
+	}
+	f.Close()
+	defer os.Remove(p)
+	fi, _ := os.Stat(p)
+	return 0o666 &^ fi.Mode().Perm()
 }
