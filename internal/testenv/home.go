@@ -11,7 +11,7 @@ import (
 // which nothing from the developer's machine can leak into the code under
 // test. It returns the new home directory.
 //
-// It sets HOME, XDG_CONFIG_HOME ($HOME/.config), XDG_CACHE_HOME
+// It sets HOME, XDG_CONFIG_HOME ($HOME/.config), XDG_STATE_HOME ($HOME/.local/state), XDG_CACHE_HOME
 // ($HOME/.cache), AWS_CONFIG_FILE ($HOME/.aws/config),
 // AWS_SHARED_CREDENTIALS_FILE ($HOME/.aws/credentials) and
 // AWS_EC2_METADATA_DISABLED=true (so that a credential chain never waits for
@@ -38,6 +38,7 @@ func Home(t testing.TB) string {
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	t.Setenv("XDG_STATE_HOME", filepath.Join(home, ".local", "state"))
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
