@@ -185,7 +185,7 @@ printf 'MinIO says: %s\n' "$(grep -m1 'IAM Roles:' "$work/minio.log" | sed 's/^[
 # An isolated HOME: no AWS config at all; s3sso keeps the account in
 # $XDG_CONFIG_HOME/s3sso and the tokens in $XDG_CACHE_HOME/s3sso/oidc.
 export HOME=$work/home
-export XDG_CONFIG_HOME=$HOME/.config XDG_CACHE_HOME=$HOME/.cache
+export XDG_CONFIG_HOME=$HOME/.config XDG_CACHE_HOME=$HOME/.cache XDG_STATE_HOME=$HOME/.local/state
 export AWS_CONFIG_FILE=$HOME/.aws/config AWS_SHARED_CREDENTIALS_FILE=$HOME/.aws/credentials
 export AWS_EC2_METADATA_DISABLED=true S3SSO_KEYRING=off
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \

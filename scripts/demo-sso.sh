@@ -112,7 +112,7 @@ echo "emulator at $emu"
 # services section sending S3/STS to MinIO and the sign-in calls to the
 # emulator.
 export HOME=$work/home
-export XDG_CONFIG_HOME=$HOME/.config XDG_CACHE_HOME=$HOME/.cache S3SSO_KEYRING=off
+export XDG_CONFIG_HOME=$HOME/.config XDG_CACHE_HOME=$HOME/.cache XDG_STATE_HOME=$HOME/.local/state S3SSO_KEYRING=off
 export AWS_CONFIG_FILE=$HOME/.aws/config AWS_SHARED_CREDENTIALS_FILE=$HOME/.aws/credentials
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL S3SSO_ACCOUNT
 export AWS_EC2_METADATA_DISABLED=true
