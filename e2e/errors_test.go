@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -342,9 +343,43 @@ func TestWorksWithCABundleSet(t *testing.T) {
 	}
 	e.vars = append(e.vars, "AWS_CA_BUNDLE="+bundle)
 	e.ok("ls", e.url(""))
+	// The bundle is only read for TLS connections: a plain-HTTP endpoint
+	// works even when it is missing.
 	e.vars = append(e.vars, "AWS_CA_BUNDLE="+filepath.Join(e.home, "missing.pem"))
-	r := e.run("ls", e.url(""))
-	if r.Code == 0 || strings.Contains(r.Stderr, "goroutine") {
-		t.Fatalf("a missing CA bundle should fail cleanly:\n%s", r)
+	e.ok("ls", e.url(""))
+}
+
+// TestCABundleIsTheTrustStoreForTLS serves S3 over TLS with a certificate no
+// system store knows, and checks that AWS_CA_BUNDLE decides trust exactly
+// as for the AWS CLI: the server's certificate in the bundle works, another
+// bundle fails cleanly, and a missing bundle is named in the error.
+func TestCABundleIsTheTrustStoreForTLS(t *testing.T) {
+	testenv.Home(t)
+	backend := s3mem.New()
+	if err := backend.CreateBucket("tls-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backend.PutObject("tls-bucket", "k", map[string]string{}, bytes.NewReader([]byte("over tls")), 8, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(gofakes3.New(backend).Server())
+	defer srv.Close()
+	dir := t.TempDir()
+	own := filepath.Join(dir, "server.pem")
+	if err := os.WriteFile(own, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(bundle string) testenv.Result {
+		return testenv.Run(t, []string{"AWS_ACCESS_KEY_ID=k", "AWS_SECRET_ACCESS_KEY=s", "AWS_REGION=us-east-1", "AWS_CA_BUNDLE=" + bundle},
+			"", "--endpoint-url", srv.URL, "cat", "s3://tls-bucket/k")
+	}
+	if r := run(own); r.Code != 0 || r.Stdout != "over tls" {
+		t.Fatalf("with the server's certificate in AWS_CA_BUNDLE: %s", r)
+	}
+	if r := run("/etc/ssl/certs/ca-certificates.crt"); r.Code != 7 || !strings.Contains(r.Stderr, "certificate not trusted") || !strings.Contains(r.Stderr, "AWS_CA_BUNDLE") {
+		t.Fatalf("an untrusted server certificate was accepted or failed badly: %s", r)
+	}
+	if r := run(filepath.Join(dir, "missing.pem")); r.Code == 0 || !strings.Contains(r.Stderr, "AWS_CA_BUNDLE") {
+		t.Fatalf("a missing bundle is not named: %s", r)
 	}
 }

@@ -12,13 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 
@@ -51,18 +48,10 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		// large objects with 8 parts each, all on kept-alive connections.
 		maxConns = 256
 	}
-	// The SDK can only apply AWS_CA_BUNDLE to a client it can rebuild, so the
-	// client must be a BuildableClient (see infra.md).
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = maxConns * 2
-		t.MaxIdleConnsPerHost = maxConns
-		t.MaxConnsPerHost = 0
-		t.IdleConnTimeout = 90 * time.Second
-		t.ExpectContinueTimeout = 0
-	}).WithDialerOptions(func(d *net.Dialer) {
-		d.Timeout = 10 * time.Second
-		d.KeepAlive = 30 * time.Second
-	})
+	// The SDK can only apply a CA bundle to a client it can rebuild, so the
+	// client must be a BuildableClient (see infra.md). AWS_CA_BUNDLE itself
+	// is applied by NewHTTPClient, on the first TLS connection.
+	httpClient := NewHTTPClient(maxConns)
 
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
@@ -80,7 +69,9 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Credentials != nil {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(opts.Credentials))
 	}
+	restore := hideCABundle()
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	restore()
 	if err != nil {
 		return aws.Config{}, classifyLoadError(opts.Profile, err)
 	}

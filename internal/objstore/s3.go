@@ -6,6 +6,8 @@ package objstore
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"iter"
@@ -98,7 +100,20 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 // to base·2^attempt, at most max.
 type jitterBackoff struct{ base, max time.Duration }
 
-func (b jitterBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+// Errors that retrying cannot fix end the retries early: a server that
+// refuses connections or a name that does not resolve gets two quick
+// retries (a restarting server), an untrusted certificate or an unreadable
+// CA bundle none, so the user learns in a second instead of half a minute.
+func (b jitterBackoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	switch {
+	case untrustedTLS(err), fault.KindOf(err) == fault.Config:
+		return 0, err
+	case unreachable(err):
+		if attempt >= 3 {
+			return 0, err
+		}
+		return time.Duration(attempt) * 100 * time.Millisecond, nil
+	}
 	d := b.max
 	if attempt < 30 {
 		d = min(b.max, b.base<<attempt)
@@ -423,6 +438,19 @@ func (s *S3) Translate(op, target string, err error) error {
 		}
 		return fmt.Errorf("%s: %w", prefix, e)
 	}
+	if untrustedTLS(err) {
+		cause := "certificate not trusted"
+		var ve *tls.CertificateVerificationError
+		if errors.As(err, &ve) && ve.Err != nil {
+			cause += " (" + ve.Err.Error() + ")"
+		}
+		where := s.endpoint
+		if where == "" {
+			where = "the S3 endpoint"
+		}
+		return &fault.Error{Kind: fault.Network, Msg: fmt.Sprintf("%s: %s: %s", prefix, where, cause),
+			Hint: "if you trust this server, add its CA certificate to the PEM file named by AWS_CA_BUNDLE (or the profile's ca_bundle)"}
+	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
 		why := "cannot connect"
@@ -438,11 +466,12 @@ func (s *S3) Translate(op, target string, err error) error {
 		if where == "" && opErr.Addr != nil {
 			where = opErr.Addr.String()
 		}
-		return &fault.Error{Kind: fault.Network, Msg: fmt.Sprintf("%s: %s: %s", prefix, where, why), Err: opErr}
+		// The message says it all; the cause's text would repeat it.
+		return &fault.Error{Kind: fault.Network, Msg: fmt.Sprintf("%s: %s: %s", prefix, where, why)}
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return &fault.Error{Kind: fault.Network, Msg: fmt.Sprintf("%s: cannot resolve %s", prefix, dnsErr.Name), Err: dnsErr}
+		return &fault.Error{Kind: fault.Network, Msg: fmt.Sprintf("%s: cannot resolve %s", prefix, dnsErr.Name)}
 	}
 	if msg := err.Error(); strings.Contains(msg, "get identity: get credentials") || strings.Contains(msg, "failed to refresh cached credentials") {
 		cause := msg
@@ -513,4 +542,20 @@ func bucketRegion(err error) string {
 		return re.Response.Header.Get("X-Amz-Bucket-Region")
 	}
 	return ""
+}
+
+// unreachable reports whether err means nothing answers at the address.
+func unreachable(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.As(err, &dnsErr)
+}
+
+// untrustedTLS reports whether err is a certificate verification failure.
+func untrustedTLS(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &verify)
 }

@@ -2,14 +2,10 @@ package sso
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/s3sso/s3sso/internal/config"
+	"github.com/s3sso/s3sso/internal/creds"
 )
 
 // Target is one IAM Identity Center sign-in: the validated configuration
@@ -135,33 +132,10 @@ func (c *Client) api(ctx context.Context, t Target) (*apis, error) {
 	return a, nil
 }
 
-// httpClient returns an HTTP client that trusts AWS_CA_BUNDLE in addition
-// to the system roots when it is set (the SDK applies it only in
-// config.LoadDefaultConfig, which would also read profiles we do not want
-// here).
+// httpClient returns the shared HTTP client for AWS APIs, which trusts
+// AWS_CA_BUNDLE like the AWS CLI does, parsing it on first use.
 func httpClient() (*awshttp.BuildableClient, error) {
-	hc := awshttp.NewBuildableClient()
-	bundle := os.Getenv("AWS_CA_BUNDLE")
-	if bundle == "" {
-		return hc, nil
-	}
-	pem, err := os.ReadFile(bundle)
-	if err != nil {
-		return nil, fmt.Errorf("read AWS_CA_BUNDLE %s: %w", bundle, err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificates", bundle)
-	}
-	return hc.WithTransportOptions(func(tr *http.Transport) {
-		if tr.TLSClientConfig == nil {
-			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		}
-		tr.TLSClientConfig.RootCAs = pool
-	}), nil
+	return creds.NewHTTPClient(0), nil
 }
 
 // apiCode returns the error code of an AWS API error ("" if none).
