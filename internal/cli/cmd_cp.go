@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"iter"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -262,21 +263,22 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 			}
 		}
 	}
+	return a.runJobs(ctx, eng, jobs)
+}
+
+// runJobs runs a batch on the engine with the progress bar, reporting each
+// finished job as a result line and each failure on stderr.
+func (a *app) runJobs(ctx context.Context, eng *transfer.Engine, jobs iter.Seq2[transfer.Job, error]) error {
 	stop := a.startProgress(&eng.Stats)
-	err = eng.Run(ctx, jobs, func(r transfer.Result) {
+	defer stop()
+	return eng.Run(ctx, jobs, func(r transfer.Result) {
 		if r.Err != nil {
-			a.out.Failure(r.Job.Op, r.Job.Src, trimPrefixErr(r.Err, r.Job))
+			a.out.Failure(r.Job.Op, r.Job.Src, r.Err)
 			return
 		}
 		a.out.Info(transferMsg{Op: r.Job.Op, Src: r.Job.Src, Dst: r.Job.Dst, Size: r.Job.Size})
 	})
-	stop()
-	return err
 }
-
-// trimPrefixErr avoids "upload a: upload a: cause" when the job's own error
-// already names the operation.
-func trimPrefixErr(err error, _ transfer.Job) error { return err }
 
 func (a *app) copyJob(eng *transfer.Engine, op string, en transfer.Entry, src, dst transfer.Location, dstIsDir bool, po transfer.PutOptions, move bool) (transfer.Job, error) {
 	j := transfer.Job{Op: op, Size: en.Size}

@@ -88,14 +88,5 @@ func (a *app) runSync(ctx context.Context, o syncOptions, srcArg, dstArg string)
 			}
 		}
 	}
-	stop := a.startProgress(&eng.Stats)
-	err = eng.Run(ctx, jobs, func(r transfer.Result) {
-		if r.Err != nil {
-			a.out.Failure(r.Job.Op, r.Job.Src, r.Err)
-			return
-		}
-		a.out.Info(transferMsg{Op: r.Job.Op, Src: r.Job.Src, Dst: r.Job.Dst, Size: r.Job.Size})
-	})
-	stop()
-	return err
+	return a.runJobs(ctx, eng, jobs)
 }

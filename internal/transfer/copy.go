@@ -31,26 +31,15 @@ func (e *Engine) Copy(ctx context.Context, src Remote, dst objstore.URL, po PutO
 	if src.Size > maxCopyObject {
 		return e.copyMultipart(ctx, src, dst, po)
 	}
-	in := &s3.CopyObjectInput{Bucket: aws.String(dst.Bucket), Key: aws.String(dst.Key), CopySource: aws.String(source),
-		ChecksumAlgorithm: checksumAlgo}
+	// The same settings as an upload's; metadata is replaced only when the
+	// user set some, otherwise the source's is kept.
+	put := e.putInput(dst, po)
+	in := &s3.CopyObjectInput{Bucket: put.Bucket, Key: put.Key, CopySource: aws.String(source),
+		ChecksumAlgorithm: checksumAlgo, StorageClass: put.StorageClass,
+		ServerSideEncryption: put.ServerSideEncryption, SSEKMSKeyId: put.SSEKMSKeyId}
 	if po.ContentType != "" || po.Metadata != nil || po.CacheControl != "" {
 		in.MetadataDirective = types.MetadataDirectiveReplace
-		in.Metadata = po.Metadata
-		if po.ContentType != "" {
-			in.ContentType = aws.String(po.ContentType)
-		}
-		if po.CacheControl != "" {
-			in.CacheControl = aws.String(po.CacheControl)
-		}
-	}
-	if po.StorageClass != "" {
-		in.StorageClass = types.StorageClass(po.StorageClass)
-	}
-	if po.SSE != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(po.SSE)
-	}
-	if po.SSEKMSKeyID != "" {
-		in.SSEKMSKeyId = aws.String(po.SSEKMSKeyID)
+		in.Metadata, in.ContentType, in.CacheControl = put.Metadata, put.ContentType, put.CacheControl
 	}
 	if _, err := e.s3.Client().CopyObject(ctx, in); err != nil {
 		return e.s3.Translate("copy "+src.URL.String()+" to", dst.String(), err)
