@@ -21,47 +21,17 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-say() { printf '\n== %s\n' "$*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3sso-demo-oidc.XXXXXX")
+source scripts/lib.sh
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 100); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_pids
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on and that
-# it has not handed out before (the callback port stays unbound until
-# login). It picks below the kernel's range of ephemeral ports, so that no
-# outgoing connection takes it in the meantime.
-free_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 12000))
-		if grep -qx "$p" "$work/ports" 2>/dev/null; then
-			continue
-		fi
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p" >>"$work/ports"
-			echo "$p"
-			return 0
-		fi
-	done
-	echo "no free port found" >&2
-	return 1
-}
 
 # wait_http NAME URL PID LOG waits until URL answers 2xx. It returns 2 when
 # the server exited because its port was taken in the meantime (other

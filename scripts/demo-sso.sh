@@ -20,7 +20,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-say() { printf '\n== %s\n' "$*"; }
 run() {
 	if [[ $1 == "${S3SSO:-}" ]]; then
 		printf '$ s3sso %s\n' "${*:2}"
@@ -31,36 +30,15 @@ run() {
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3sso-demo-sso.XXXXXX")
+source scripts/lib.sh
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 100); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_pids
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	echo "no free port found" >&2
-	return 1
-}
 
 S3SSO=${S3SSO:-$PWD/bin/s3sso}
 if [[ ! -x $S3SSO ]]; then

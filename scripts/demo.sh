@@ -22,8 +22,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$PWD
-
-say() { printf '\n== %s\n' "$*"; }
+source scripts/lib.sh
 
 say "building s3sso, MinIO and Dex"
 make --no-print-directory build
@@ -35,34 +34,17 @@ gocache=$(go env GOCACHE) gomodcache=$(go env GOMODCACHE) gopath=$(go env GOPATH
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3sso-demo.XXXXXX")
 minio_pid=
+pids=()
 cleanup() {
-	if [[ -n $minio_pid ]] && kill -0 "$minio_pid" 2>/dev/null; then
-		kill -TERM "$minio_pid" 2>/dev/null || true
-		for _ in $(seq 100); do
-			kill -0 "$minio_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$minio_pid" 2>/dev/null || true
-		wait "$minio_pid" 2>/dev/null || true
+	if [[ -n $minio_pid ]]; then
+		pids=("$minio_pid")
+		stop_pids
 	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	echo "no free port found" >&2
-	return 1
-}
 
 # http_status PORT PATH prints the HTTP status code of GET PATH on 127.0.0.1.
 http_status() {
