@@ -71,6 +71,9 @@ func (a *app) runSync(ctx context.Context, o syncOptions, srcArg, dstArg string)
 	if err != nil {
 		return err
 	}
+	// The sync plan merges the two listings as they stream, so the live
+	// heap is as small and flat as cp's: the same GC setting applies.
+	tuneGC()
 	eng := transfer.New(store, topts)
 	actions := eng.Sync(ctx, src, dst, transfer.SyncOptions{Delete: o.Delete, Checksum: o.Checksum, SizeOnly: o.SizeOnly, Put: po})
 	jobs := func(yield func(transfer.Job, error) bool) {

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,19 +182,12 @@ func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
 			yield(Entry{}, fault.New(fault.Usage, fmt.Sprintf("%s is a directory", path), "pass -r/--recursive to copy a directory"))
 			return
 		}
-		werr := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", p, unwrapPathErr(err)), "")
-			}
-			if d.IsDir() {
-				return nil
-			}
+		werr := walkSorted(path, func(rel, p string, _ fs.DirEntry) error {
 			info, err := os.Stat(p) // follows symlinks to files
 			if err != nil || info.IsDir() {
 				return nil // dangling link or link to a directory: skip
 			}
-			rel, _ := filepath.Rel(path, p)
-			if !yield(Entry{Rel: filepath.ToSlash(rel), Path: p, Size: info.Size(), ModTime: info.ModTime()}, nil) {
+			if !yield(Entry{Rel: rel, Path: p, Size: info.Size(), ModTime: info.ModTime()}, nil) {
 				return errStop
 			}
 			return nil
@@ -202,6 +196,54 @@ func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
 			yield(Entry{}, werr)
 		}
 	}
+}
+
+// walkSorted calls fn for every entry below root that is not a directory
+// (symbolic links are not followed), with its "/"-separated path relative
+// to root, in byte order of that relative path: the order in which S3
+// lists keys, so a local tree and a listing can be merged. This is not
+// filepath.WalkDir's order, which sorts each directory by name: "a/b" comes
+// before "a-b" there, but after it in byte order ('-' < '/'). Each directory
+// is therefore sorted by name with "/" appended to subdirectories. Only one
+// directory's names per level of depth are held at a time.
+func walkSorted(root string, fn func(rel, path string, d fs.DirEntry) error) error {
+	var walk func(dir, rel string) error
+	walk = func(dir, rel string) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", dir, unwrapPathErr(err)), "")
+		}
+		keys := make([]sortedEntry, len(entries))
+		for i, d := range entries {
+			keys[i] = sortedEntry{key: d.Name(), d: d}
+			if d.IsDir() {
+				keys[i].key += "/"
+			}
+		}
+		entries = nil
+		slices.SortFunc(keys, func(a, b sortedEntry) int { return strings.Compare(a.key, b.key) })
+		for _, k := range keys {
+			d := k.d
+			p := filepath.Join(dir, d.Name())
+			r := rel + d.Name()
+			if d.IsDir() {
+				if err := walk(p, r+"/"); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := fn(r, p, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(root, "")
+}
+
+type sortedEntry struct {
+	key string // the name, with "/" appended for a directory
+	d   fs.DirEntry
 }
 
 var errStop = errors.New("stop")

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"iter"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,6 +40,7 @@ type SyncAction struct {
 
 // destEntry is what the destination has for a relative path.
 type destEntry struct {
+	rel     string // path relative to the destination base, "/"-separated
 	size    int64
 	modTime time.Time
 	etag    string
@@ -48,12 +48,19 @@ type destEntry struct {
 	path    string
 }
 
-// Sync plans the changes that make dst match src. The destination is listed
-// first (held in memory, one small entry per object); the source is then
-// streamed, so transfers start while it is still being listed. Unless
-// Checksum or SizeOnly is set, a file is transferred when it is new, its
-// size differs, or the source is newer than the destination (downloads get
-// the object's modification time, so a second sync transfers nothing).
+// Sync plans the changes that make dst match src. Source and destination
+// are listed at the same time, each in byte order of the relative path (S3
+// lists keys in UTF-8 binary order; local trees are walked in the same
+// order, see walkSorted), and merged: memory does not grow with the number
+// of objects, transfers start while both listings are still running, and
+// with Delete a destination entry is deleted as soon as the merge has
+// passed it without finding it in the source. A listing that goes backwards
+// (which S3 does not do) stops the sync with an error, so that nothing is
+// deleted on a wrong merge.
+//
+// Unless Checksum or SizeOnly is set, a file is transferred when it is new,
+// its size differs, or the source is newer than the destination (downloads
+// get the object's modification time, so a second sync transfers nothing).
 func (e *Engine) Sync(ctx context.Context, src, dst Location, so SyncOptions) iter.Seq2[SyncAction, error] {
 	return func(yield func(SyncAction, error) bool) {
 		if src.Stdio || dst.Stdio {
@@ -79,22 +86,64 @@ func (e *Engine) Sync(ctx context.Context, src, dst Location, so SyncOptions) it
 				return
 			}
 		}
-		dest, err := e.listDest(ctx, dst)
-		if err != nil {
+		// The destination is pulled one entry at a time; the source is
+		// pushed. Each holds at most one page (S3) or one directory (local).
+		next, stop := iter.Pull2(e.listDest(ctx, dst))
+		defer stop()
+		var d destEntry
+		var have bool // d is a destination entry not yet merged
+		advance := func() error {
+			prev := d.rel
+			var err error
+			d, err, have = next()
+			if err != nil {
+				have = false
+				return err
+			}
+			if have && prev != "" && d.rel <= prev {
+				return outOfOrder("destination", dst, prev, d.rel)
+			}
+			return nil
+		}
+		// extra is a destination entry missing in the source.
+		extra := func(d destEntry) bool {
+			if !so.Delete {
+				return true
+			}
+			return yield(e.syncDelete(d, dst), nil)
+		}
+		if err := advance(); err != nil {
 			yield(SyncAction{}, err)
 			return
 		}
+		prevSrc := ""
 		for en, err := range e.Expand(ctx, src, true) {
 			if err != nil {
 				yield(SyncAction{}, err)
 				return
 			}
-			d, exists := dest[en.Rel]
-			delete(dest, en.Rel)
+			if prevSrc != "" && en.Rel <= prevSrc {
+				yield(SyncAction{}, outOfOrder("source", src, prevSrc, en.Rel))
+				return
+			}
+			prevSrc = en.Rel
+			for have && d.rel < en.Rel {
+				if !extra(d) {
+					return
+				}
+				if err := advance(); err != nil {
+					yield(SyncAction{}, err)
+					return
+				}
+			}
 			reason := "new"
-			if exists {
+			if have && d.rel == en.Rel {
 				var same bool
 				same, reason, err = e.same(ctx, en, d, src, so)
+				if aerr := advance(); aerr != nil {
+					yield(SyncAction{}, aerr)
+					return
+				}
 				if err != nil {
 					if !yield(SyncAction{Op: "compare", Src: en.Rel, Run: func(context.Context) error { return err }}, nil) {
 						return
@@ -116,75 +165,93 @@ func (e *Engine) Sync(ctx context.Context, src, dst Location, so SyncOptions) it
 		if !so.Delete {
 			return
 		}
-		for rel, d := range dest {
-			act := SyncAction{Op: "delete", Reason: "extra", Size: d.size}
-			if dst.S3 != nil {
-				u := d.url
-				act.Src = u.String()
-				act.Run = func(ctx context.Context) error { return e.Delete(ctx, u) }
-			} else {
-				p := d.path
-				act.Src = p
-				act.Run = func(context.Context) error {
-					if err := os.Remove(p); err != nil {
-						return fault.Wrap(fault.Local, fmt.Errorf("delete %s: %w", p, err), "")
-					}
-					return nil
-				}
+		for have {
+			if !extra(d) {
+				return
 			}
-			_ = rel
-			if !yield(act, nil) {
+			if err := advance(); err != nil {
+				yield(SyncAction{}, err)
 				return
 			}
 		}
 	}
 }
 
-func (e *Engine) listDest(ctx context.Context, dst Location) (map[string]destEntry, error) {
-	out := map[string]destEntry{}
+func outOfOrder(side string, l Location, prev, cur string) error {
+	return fault.New(fault.Conflict, fmt.Sprintf("sync: the %s listing of %s is not in key order (%q after %q); stopped without deleting anything further", side, l, cur, prev),
+		"the server must list keys in UTF-8 binary order, as S3 does")
+}
+
+// syncDelete is the action deleting a destination entry missing in the source.
+func (e *Engine) syncDelete(d destEntry, dst Location) SyncAction {
+	act := SyncAction{Op: "delete", Reason: "extra", Size: d.size}
 	if dst.S3 != nil {
-		prefix := dst.S3.Key
-		if prefix != "" && !strings.HasSuffix(prefix, "/") {
-			prefix += "/"
-		}
-		for o, err := range e.s3.List(ctx, dst.S3.Bucket, prefix, false) {
-			if err != nil {
-				return nil, err
-			}
-			if strings.HasSuffix(o.Key, "/") {
-				continue
-			}
-			out[strings.TrimPrefix(o.Key, prefix)] = destEntry{size: o.Size, modTime: o.LastModified, etag: o.ETag,
-				url: objstore.URL{Bucket: dst.S3.Bucket, Key: o.Key}}
-		}
-		return out, nil
+		u := d.url
+		act.Src = u.String()
+		act.Run = func(ctx context.Context) error { return e.Delete(ctx, u) }
+		return act
 	}
-	root := dst.Local
-	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
-		return out, nil
-	}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", p, unwrapPathErr(err)), "")
+	p := d.path
+	act.Src = p
+	act.Run = func(context.Context) error {
+		if err := os.Remove(p); err != nil {
+			return fault.Wrap(fault.Local, fmt.Errorf("delete %s: %w", p, err), "")
 		}
-		if d.IsDir() || strings.HasSuffix(d.Name(), ".tmp") && strings.Contains(d.Name(), ".s3sso-") {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		out[filepath.ToSlash(rel)] = destEntry{size: info.Size(), modTime: info.ModTime(), path: p}
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	if !dirOK(root) {
-		return nil, fault.New(fault.Usage, fmt.Sprintf("sync: %s is not a directory", root), "")
+	return act
+}
+
+// listDest streams the destination's entries in byte order of their
+// relative paths (what Expand does for the source).
+func (e *Engine) listDest(ctx context.Context, dst Location) iter.Seq2[destEntry, error] {
+	return func(yield func(destEntry, error) bool) {
+		if dst.S3 != nil {
+			prefix := dst.S3.Key
+			if prefix != "" && !strings.HasSuffix(prefix, "/") {
+				prefix += "/"
+			}
+			for o, err := range e.s3.List(ctx, dst.S3.Bucket, prefix, false) {
+				if err != nil {
+					yield(destEntry{}, err)
+					return
+				}
+				if strings.HasSuffix(o.Key, "/") {
+					continue
+				}
+				if !yield(destEntry{rel: strings.TrimPrefix(o.Key, prefix), size: o.Size, modTime: o.LastModified, etag: o.ETag,
+					url: objstore.URL{Bucket: dst.S3.Bucket, Key: o.Key}}, nil) {
+					return
+				}
+			}
+			return
+		}
+		root := dst.Local
+		fi, err := os.Stat(root)
+		if errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		if err == nil && !fi.IsDir() {
+			yield(destEntry{}, fault.New(fault.Usage, fmt.Sprintf("sync: %s is not a directory", root), ""))
+			return
+		}
+		err = walkSorted(root, func(rel, p string, de fs.DirEntry) error {
+			if strings.HasSuffix(de.Name(), ".tmp") && strings.Contains(de.Name(), ".s3sso-") {
+				return nil
+			}
+			info, err := de.Info()
+			if err != nil {
+				return nil
+			}
+			if !yield(destEntry{rel: rel, size: info.Size(), modTime: info.ModTime(), path: p}, nil) {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			yield(destEntry{}, err)
+		}
 	}
-	return out, nil
 }
 
 func dirOK(p string) bool {
