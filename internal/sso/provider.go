@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -259,8 +260,28 @@ func (c *Client) NewCredentials(t Target, opts ...func(*RoleProvider)) (*aws.Cre
 		o(rp)
 	}
 	return aws.NewCredentialsCache(rp, func(o *aws.CredentialsCacheOptions) {
-		o.ExpiryWindow = CredentialsExpiryWindow
+		o.ExpiryWindow = testDuration(envTestExpiryWindow, CredentialsExpiryWindow)
 	}), tp
+}
+
+// Test hooks, for end-to-end tests whose credentials live seconds instead of
+// hours (internal/cli/sso_expiry_e2e_test.go); never set them in normal
+// use. Each is a Go duration (e.g. "4s"); unset, unparsable or non-positive
+// values keep the production default.
+//
+//	S3SSO_TEST_CREDENTIALS_EXPIRY_WINDOW  replaces CredentialsExpiryWindow
+//	S3SSO_TEST_REFRESH_INTERVAL           replaces KeepFresh's interval;
+//	                                      "off" disables the background refresh
+const (
+	envTestExpiryWindow    = "S3SSO_TEST_CREDENTIALS_EXPIRY_WINDOW"
+	envTestRefreshInterval = "S3SSO_TEST_REFRESH_INTERVAL"
+)
+
+func testDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
+	}
+	return def
 }
 
 // KeepFresh refreshes the token and the cached credentials in the
@@ -271,6 +292,10 @@ func KeepFresh(ctx context.Context, creds *aws.CredentialsCache, tp *TokenProvid
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
+	if os.Getenv(envTestRefreshInterval) == "off" {
+		return
+	}
+	interval = testDuration(envTestRefreshInterval, interval)
 	go func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
