@@ -395,24 +395,84 @@ func (c *Client) deviceLogin(ctx context.Context, ep *Endpoints) (*Token, error)
 			"sign in without --use-device-code (use --no-browser to print the URL instead)")
 	}
 	oc := c.oauthConfig(ep, "")
-	da, err := oc.DeviceAuth(c.ctx(ctx))
+	// Client credentials as form parameters, as sent to the device
+	// endpoint. With x/oauth2's default (auto-detect) every poll answered
+	// authorization_pending is repeated at once with the other style, and
+	// Dex answers that second poll with slow_down.
+	oc.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	var daOpts []oauth2.AuthCodeOption
+	if c.Config.ClientSecret != "" {
+		// A confidential client authenticates at the device authorization
+		// endpoint too (RFC 8628 section 3.1). x/oauth2 sends only the
+		// client ID there; Dex binds the device request to the secret sent
+		// with it and refuses the approval without it.
+		daOpts = append(daOpts, oauth2.SetAuthURLParam("client_secret", c.Config.ClientSecret))
+	}
+	started := time.Now()
+	da, err := oc.DeviceAuth(c.ctx(ctx), daOpts...)
 	if err != nil {
 		return nil, tokenError("start the device authorization", ep.Device, err)
 	}
+	// The URL and the code each on a line of their own, to copy them.
 	if da.VerificationURIComplete != "" {
-		fmt.Fprintf(c.prompt(), "To sign in, visit:\n\n  %s\n\nand confirm the code %s\n\n", da.VerificationURIComplete, da.UserCode)
+		fmt.Fprintf(c.prompt(), "To sign in, open this URL on any device:\n\n  %s\n\nand check that it shows this code:\n\n  %s\n\n",
+			da.VerificationURIComplete, da.UserCode)
 	} else {
-		fmt.Fprintf(c.prompt(), "To sign in, visit:\n\n  %s\n\nand enter the code %s\n\n", da.VerificationURI, da.UserCode)
+		fmt.Fprintf(c.prompt(), "To sign in, open this URL on any device:\n\n  %s\n\nand enter this code:\n\n  %s\n\n",
+			da.VerificationURI, da.UserCode)
 	}
+	// Poll a second later than asked. x/oauth2 polls on a ticker, so a poll
+	// can reach the provider a little less than the interval after the
+	// previous one; Dex counts from its arrival and answers slow_down,
+	// which adds 5 s to every later poll.
+	if da.Interval <= 0 {
+		da.Interval = 5
+	}
+	da.Interval++
 	tok, err := oc.DeviceAccessToken(c.ctx(ctx), da)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fault.Wrap(fault.Interrupted, ctx.Err(), "")
 		}
-		return nil, tokenError("wait for the device authorization", ep.Token, err)
+		return nil, deviceError(err, da, ep.Token, started)
 	}
 	return c.verify(ctx, tok, "")
 }
+
+// deviceError turns the end of an unsuccessful device authorization poll
+// into one line: an expired code (the provider's expired_token, or the
+// code's lifetime over while polling, which x/oauth2 reports as a context
+// deadline) and a declined request get their own messages.
+func deviceError(err error, da *oauth2.DeviceAuthResponse, tokenURL string, started time.Time) error {
+	var re *oauth2.RetrieveError
+	code := ""
+	if errors.As(err, &re) {
+		code = re.ErrorCode
+	}
+	expired := code == "expired_token" ||
+		errors.Is(err, context.DeadlineExceeded) && !da.Expiry.IsZero() && !time.Now().Before(da.Expiry)
+	switch {
+	case expired:
+		hint := "run s3sso login --account NAME --use-device-code again and approve the new code in time"
+		if !da.Expiry.IsZero() {
+			hint = fmt.Sprintf("run s3sso login --account NAME --use-device-code again and approve the new code within %s",
+				da.Expiry.Sub(started).Round(time.Second))
+		}
+		return &fault.Error{Kind: fault.Auth, Hint: hint,
+			Err: fmt.Errorf("%w before the sign-in was approved (code %s at %s)", ErrDeviceCodeExpired, da.UserCode, da.VerificationURI)}
+	case code == "access_denied":
+		return &fault.Error{Kind: fault.Auth, Err: fmt.Errorf("%w at %s", ErrDeviceDenied, da.VerificationURI),
+			Hint: "run s3sso login --account NAME --use-device-code again and approve the request, or ask the provider's administrator to allow your user for this client (--client-id)"}
+	}
+	return tokenError("wait for the device authorization", tokenURL, err)
+}
+
+// ErrDeviceCodeExpired means the device code expired before anyone
+// approved it.
+var ErrDeviceCodeExpired = errors.New("device code expired")
+
+// ErrDeviceDenied means the user declined the device authorization.
+var ErrDeviceDenied = errors.New("the device sign-in was declined")
 
 // Refresh trades a refresh token for new tokens. An error wrapping
 // ErrGrantRejected means the refresh token is no longer usable.
