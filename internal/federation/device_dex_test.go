@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/federation"
@@ -400,4 +405,134 @@ func TestDexDeviceFlowDeniedAndExpired(t *testing.T) {
 			t.Logf("%v (hint: %s)", err, fault.HintOf(err))
 		})
 	}
+}
+
+// startBinary starts the built s3sso with args in the test's environment;
+// stderr goes to prompt. wait returns the result once it has exited.
+func startBinary(t *testing.T, ctx context.Context, prompt *promptWriter, args ...string) (wait func() testenv.Result) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, testenv.Binary(t), args...)
+	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true", "BROWSER=")
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, prompt
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return func() testenv.Result {
+		err := cmd.Wait()
+		var exitErr *exec.ExitError
+		if err != nil && !errors.As(err, &exitErr) {
+			t.Fatalf("s3sso %s: %v", strings.Join(args, " "), err)
+		}
+		return testenv.Result{Stdout: stdout.String(), Stderr: prompt.String(), Code: cmd.ProcessState.ExitCode()}
+	}
+}
+
+// The built binary: `s3sso login --account NAME --use-device-code` prints
+// the verification URL and the user code on lines of their own, the code
+// is approved at Dex, and the S3 commands then use the cached STS
+// credentials; whoami shows the identity; no token or secret is printed. A
+// code nobody approves ends with one line and the command to retry (exit
+// code 6).
+func TestDexDeviceFlowBinary(t *testing.T) {
+	home := testenv.Home(t)
+	d := startDeviceEnv(t, testenv.DexOptions{}, publicClient)
+	bucket := d.minio.NewBucket(t)
+	if _, err := d.minio.Client(t).PutObject(t.Context(), &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("hello.txt"),
+		Body: strings.NewReader("hello from minio")}); err != nil {
+		t.Fatal(err)
+	}
+	var outputs []string
+	run := func(args ...string) testenv.Result {
+		t.Helper()
+		res := testenv.Run(t, []string{"AWS_EC2_METADATA_DISABLED=true"}, "", args...)
+		outputs = append(outputs, res.Stdout, res.Stderr)
+		return res
+	}
+	if res := run("account", "add", "dev", "--type", "oidc", "--issuer", d.dex.Issuer,
+		"--client-id", publicClient, "--scopes", "openid,offline_access,email,profile",
+		"--sts-endpoint", d.minio.Endpoint, "--role-arn", d.roleARN,
+		"--endpoint-url", d.minio.Endpoint, "--region", "us-east-1", "--path-style"); res.Code != 0 {
+		t.Fatalf("account add: %s", res)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	prompt := newPromptWriter()
+	wait := startBinary(t, ctx, prompt, "login", "--account", "dev", "--use-device-code")
+	_, page, aerr := approveAfterPending(ctx, d, prompt, nil, d.dex.ApproveDevice)
+	if aerr != nil {
+		cancel()
+	}
+	res := wait()
+	outputs = append(outputs, res.Stdout, res.Stderr)
+	if aerr != nil {
+		t.Fatalf("approving at Dex: %v\n%s", aerr, res)
+	}
+	if res.Code != 0 || !strings.Contains(res.Stdout+res.Stderr, "signed in to account dev as "+d.dex.Email) {
+		t.Fatalf("login --use-device-code: %s", res)
+	}
+	if !strings.Contains(page, "Login Successful") {
+		t.Errorf("Dex's device page after approval: %.300s", page)
+	}
+	t.Logf("s3sso login --account dev --use-device-code:\n%s", res)
+	if u, code := parseDevicePrompt(res.Stderr); !strings.HasPrefix(u, d.dex.Issuer+"/device") || code == "" || !strings.Contains(u, code) {
+		t.Errorf("verification URL %q, code %q", u, code)
+	}
+
+	// S3 commands use the cached credentials (no terminal, no $BROWSER:
+	// they could not sign in themselves).
+	if res := run("--account", "dev", "ls", "s3://"+bucket+"/"); res.Code != 0 || !strings.Contains(res.Stdout, "hello.txt") {
+		t.Fatalf("ls --account after the device login: %s", res)
+	}
+	local := filepath.Join(t.TempDir(), "up.txt")
+	testenv.WriteFile(t, local, "uploaded after a device login")
+	if res := run("--account", "dev", "cp", local, "s3://"+bucket+"/up.txt"); res.Code != 0 {
+		t.Fatalf("cp up: %s", res)
+	}
+	if res := run("--account", "dev", "cat", "s3://"+bucket+"/up.txt"); res.Code != 0 || res.Stdout != "uploaded after a device login" {
+		t.Errorf("cat: %s", res)
+	}
+	if res := run("whoami", "--account", "dev"); res.Code != 0 || !strings.Contains(res.Stdout, d.dex.Email) {
+		t.Errorf("whoami --account: %s", res)
+	}
+
+	var entry struct {
+		IDToken      string `json:"id_token"`
+		RefreshToken string `json:"refresh_token"`
+		Credentials  struct {
+			SecretAccessKey string `json:"secret_access_key"`
+			SessionToken    string `json:"session_token"`
+		} `json:"credentials"`
+	}
+	b, err := os.ReadFile(filepath.Join(home, ".cache", "s3sso", "oidc", "dev.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &entry); err != nil {
+		t.Fatal(err)
+	}
+	if entry.RefreshToken == "" || entry.Credentials.SessionToken == "" {
+		t.Fatalf("cache after the device login lacks the refresh token or credentials")
+	}
+	all := strings.Join(outputs, "\n")
+	for _, s := range []string{entry.IDToken, entry.RefreshToken, entry.Credentials.SecretAccessKey, entry.Credentials.SessionToken} {
+		if s == "" || strings.Contains(all, s) {
+			t.Errorf("a token or secret is empty or appears in the output")
+		}
+	}
+
+	// A code nobody approves: a Dex whose user codes live 3 s.
+	short := testenv.StartDex(t, testenv.DexOptions{DeviceRequestTTL: 3 * time.Second,
+		Clients: []testenv.DexClient{{ID: publicClient, Public: true}}})
+	if res := run("account", "add", "exp", "--type", "oidc", "--issuer", short.Issuer, "--client-id", publicClient,
+		"--sts-endpoint", d.minio.Endpoint, "--role-arn", d.roleARN, "--endpoint-url", d.minio.Endpoint); res.Code != 0 {
+		t.Fatalf("account add: %s", res)
+	}
+	res = run("login", "--account", "exp", "--use-device-code")
+	if res.Code != 6 || !strings.Contains(res.Stderr, "expired") || !strings.Contains(res.Stderr, "s3sso login --account exp --use-device-code") {
+		t.Errorf("an expired device code: %s", res)
+	}
+	t.Logf("expired: %s", res.Stderr)
 }
