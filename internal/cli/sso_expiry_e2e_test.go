@@ -107,17 +107,21 @@ func (x *expiryEnv) syncArgs(upload bool, extra ...string) ([]string, string) {
 	return append([]string{"--endpoint-url", x.proxyURL, "--no-progress", "sync", src, dst, "--concurrency", "4"}, extra...), local
 }
 
-// run runs s3sso like testenv.Run, but may be called from any goroutine.
-func (x *expiryEnv) run(env []string, args ...string) testenv.Result {
+// run runs the s3sso binary bin like testenv.Run, but may be called from
+// any goroutine: failures are reported in the result (code -1).
+func (x *expiryEnv) run(bin string, env []string, args ...string) testenv.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), testenv.RunTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, testenv.Binary(x.t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(append(os.Environ(), x.vars...), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
-	r := testenv.Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
+	r := testenv.Result{Stdout: out.String(), Stderr: errb.String(), Code: -1}
+	if cmd.ProcessState != nil {
+		r.Code = cmd.ProcessState.ExitCode()
+	}
 	if err != nil && r.Code == 0 || ctx.Err() != nil {
 		r.Code = -1
 		r.Stderr += fmt.Sprintf("\n(run: %v, %v)", err, ctx.Err())
@@ -129,9 +133,10 @@ func (x *expiryEnv) run(env []string, args ...string) testenv.Result {
 func (x *expiryEnv) syncBoth(env []string, extra ...string) (down, up testenv.Result, downDir string) {
 	downArgs, downDir := x.syncArgs(false, extra...)
 	upArgs, _ := x.syncArgs(true, extra...)
+	bin := testenv.Binary(x.t)
 	var wg sync.WaitGroup
-	wg.Go(func() { down = x.run(env, downArgs...) })
-	wg.Go(func() { up = x.run(env, upArgs...) })
+	wg.Go(func() { down = x.run(bin, env, downArgs...) })
+	wg.Go(func() { up = x.run(bin, env, upArgs...) })
 	wg.Wait()
 	return down, up, downDir
 }
@@ -141,13 +146,18 @@ func (x *expiryEnv) syncBoth(env []string, extra ...string) (down, up testenv.Re
 // they last at least 25 s, so two or more 10 s deadlines pass). Both
 // succeed and every object arrives intact, because s3sso replaces the
 // credentials before they expire: the proxy rejected nothing, and the
-// requests were signed with several keys in turn.
+// requests were signed with several keys in turn. The SSO token, due for
+// refresh, is refreshed exactly once by the two processes.
 func TestSSOExpiryMidSync(t *testing.T) {
 	x := setupExpiry(t)
 	env := []string{
 		"S3SSO_TEST_CREDENTIALS_EXPIRY_WINDOW=" + expiryWindow.String(),
 		"S3SSO_TEST_REFRESH_INTERVAL=1s",
 	}
+	// The token is due for refresh too (less than 15 minutes left): the two
+	// processes refresh it exactly once between them, mid-sync or at start.
+	before := x.readToken("corp")["accessToken"]
+	x.setExpiry("corp", time.Now().Add(12*time.Minute), false)
 	down, up, downDir := x.syncBoth(env, "--profile", "dev")
 
 	if rej := x.proxy.Rejected(); len(rej) > 0 {
@@ -182,6 +192,9 @@ func TestSSOExpiryMidSync(t *testing.T) {
 	}
 	if n := x.proxy.Unknown(); n != 0 {
 		t.Errorf("%d request(s) signed with keys the emulator did not hand out", n)
+	}
+	if n := x.emu.Count("CreateToken:refresh_token"); n != 1 || x.readToken("corp")["accessToken"] == before {
+		t.Errorf("token refreshes: %d, want exactly 1 written back to the cache", n)
 	}
 	// The test proves something only if the syncs outlived their first
 	// credentials: requests after the first deadline, signed with later
