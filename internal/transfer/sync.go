@@ -254,11 +254,6 @@ func (e *Engine) listDest(ctx context.Context, dst Location) iter.Seq2[destEntry
 	}
 }
 
-func dirOK(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
-
 // same reports whether the source entry and destination entry are equal
 // under the chosen comparison, and if not, why.
 func (e *Engine) same(ctx context.Context, en Entry, d destEntry, src Location, so SyncOptions) (bool, string, error) {
