@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,13 +101,26 @@ func (e *Engine) finishDownload(tmp *os.File, src Remote, path string) error {
 	if !src.LastModified.IsZero() {
 		_ = os.Chtimes(tmp.Name(), src.LastModified, src.LastModified)
 	}
-	if err := rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		if isDir(path) {
 			return destIsDir(src, path)
 		}
 		return localErr("download", src.URL, err)
 	}
 	return nil
+}
+
+// createTemp creates .BASE.s3sso-RANDOM.tmp in dir with the mode a new
+// file gets (0666 less the umask), as the downloaded file should have:
+// os.CreateTemp would make it 0600.
+func createTemp(dir, base string) (*os.File, error) {
+	for {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.s3sso-%08x.tmp", base, rand.Uint32()))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
 }
 
 func isDir(p string) bool {
@@ -537,38 +552,10 @@ func (e *Engine) getRange(ctx context.Context, u objstore.URL, etag string, f *o
 // few MiB.
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
-// copyPooled copies r to w through a pooled buffer that is filled before
-// each write: a response body arrives in pieces of a few KiB to 64 KiB
-// (the first one shares a read with the headers), and writing each piece
-// would cost a system call per piece; a 64 KiB object is now one write.
-// Errors of r are returned as they are (a truncated body stays a read error
-// that the caller retries).
 func copyPooled(w io.Writer, r io.Reader) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	buf := *bp
-	var total int64
-	for {
-		n := 0
-		var rerr error
-		for n < len(buf) && rerr == nil {
-			var m int
-			m, rerr = r.Read(buf[n:])
-			n += m
-		}
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return total, werr
-			}
-			total += int64(n)
-		}
-		if rerr == io.EOF {
-			return total, nil
-		}
-		if rerr != nil {
-			return total, rerr
-		}
-	}
+	return io.CopyBuffer(w, r, *bp)
 }
 
 // Stream writes the object to w (stdout, cat) in order, without a temp
