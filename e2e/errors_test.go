@@ -61,8 +61,20 @@ func TestErrorConnectionRefused(t *testing.T) {
 
 func TestErrorWrongSecretIsAuth(t *testing.T) {
 	e := setup(t)
+	for i := range 40 {
+		e.file(fmt.Sprintf("many/f%02d", i), []byte("x"))
+	}
 	e.vars = append(e.vars, "AWS_ACCESS_KEY_ID="+e.minio.AccessKey, "AWS_SECRET_ACCESS_KEY=wrong-secret-value")
 	e.fails(6, "SignatureDoesNotMatch", "ls", e.url(""))
+	// A batch stops at refused credentials with one "sign in again"
+	// instead of trying (and reporting) every object.
+	r := e.fails(6, "stopped after 0 of", "cp", "--concurrency", "2", "-r", filepath.Join(e.home, "many"), e.url("many/"))
+	if !strings.Contains(r.Stderr, "hint: the server refused the credentials") {
+		t.Fatalf("no sign-in hint:\n%s", r)
+	}
+	if n := strings.Count(r.Stderr, "SignatureDoesNotMatch"); n > 10 {
+		t.Fatalf("%d objects tried after the credentials were refused:\n%s", n, r)
+	}
 }
 
 func TestErrorNoCredentials(t *testing.T) {

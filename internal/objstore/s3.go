@@ -420,8 +420,12 @@ func (s *S3) Translate(op, target string, err error) error {
 		}
 		code := apiErr.ErrorCode()
 		e := &APIError{Code: code, Message: apiErr.ErrorMessage(), Status: status, Err: err}
-		if kindOfCode(code) == fault.Usage {
+		switch kindOfCode(code) {
+		case fault.Usage:
 			return &fault.Error{Kind: fault.Usage, Msg: prefix, Err: e}
+		case fault.Auth:
+			return &fault.Error{Kind: fault.Auth, Msg: prefix, Err: e,
+				Hint: "the server refused the credentials: sign in again with `s3sso login` (with --profile or --account as before), or check the access keys"}
 		}
 		if code == "NotFound" && status == 404 {
 			e.Message = "does not exist"
@@ -530,6 +534,9 @@ func kindOfCode(code string) fault.Kind {
 	switch code {
 	case "XMinioInvalidObjectName", "XMinioInvalidResourceName", "InvalidObjectName", "KeyTooLongError":
 		return fault.Usage
+	case "ExpiredToken", "ExpiredTokenException", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId",
+		"SignatureDoesNotMatch", "InvalidClientTokenId":
+		return fault.Auth
 	}
 	return fault.Unknown
 }

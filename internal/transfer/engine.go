@@ -13,6 +13,7 @@ package transfer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"log/slog"
 	"sync"
@@ -148,7 +149,12 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 	var failed, total int
 	var first error
 	var prodErr error
-	var hint string // of an interrupted job (how to resume it)
+	var hint string   // of an interrupted job (how to resume it)
+	var authErr error // credentials refused: the rest would fail the same way
+	// rctx ends the run early when the credentials are refused (expired
+	// token, sign-in required), without counting the cancelled jobs.
+	rctx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	done := func(j Job, err error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -159,6 +165,10 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 				first = err
 			}
 			e.Stats.Failed.Add(1)
+			if fault.KindOf(err) == fault.Auth && authErr == nil {
+				authErr = err
+				stopRun()
+			}
 		}
 		e.Stats.ObjectsDone.Add(1)
 		if report != nil {
@@ -172,8 +182,8 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 	worker := func() {
 		defer wg.Done()
 		for j := range ch {
-			err := j.Run(ctx)
-			if err != nil && ctx.Err() != nil {
+			err := j.Run(rctx)
+			if err != nil && rctx.Err() != nil {
 				// Interrupted: not a per-object failure to report.
 				if h := fault.HintOf(err); h != "" {
 					mu.Lock()
@@ -192,7 +202,7 @@ produce:
 			prodErr = err
 			break
 		}
-		if ctx.Err() != nil {
+		if rctx.Err() != nil {
 			break
 		}
 		e.Stats.ObjectsTotal.Add(1)
@@ -210,7 +220,7 @@ produce:
 		}
 		select {
 		case ch <- j:
-		case <-ctx.Done():
+		case <-rctx.Done():
 			break produce
 		}
 	}
@@ -220,6 +230,9 @@ produce:
 	switch {
 	case ctx.Err() != nil:
 		return fault.Wrap(fault.Interrupted, ctx.Err(), hint)
+	case authErr != nil:
+		// One clear "sign in again" instead of a failure per object.
+		return fmt.Errorf("stopped after %d of %d operations: %w", total-failed, total, authErr)
 	case prodErr != nil && failed > 0:
 		return errors.Join(prodErr, &BatchError{Failed: failed, Total: total, First: first})
 	case prodErr != nil:
