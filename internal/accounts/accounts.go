@@ -41,12 +41,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"time"
 
+	"github.com/s3sso/s3sso/internal/appdir"
 	"github.com/s3sso/s3sso/internal/fault"
 )
 
@@ -279,13 +278,5 @@ func withExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
 // DefaultPath returns $XDG_CONFIG_HOME/s3sso/accounts.json, falling back to
 // os.UserConfigDir()/s3sso/accounts.json.
 func DefaultPath() (string, error) {
-	dir := os.Getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		var err error
-		if dir, err = os.UserConfigDir(); err != nil {
-			return "", fault.Wrap(fault.Config, fmt.Errorf("find the config directory for accounts.json: %w", err),
-				"set XDG_CONFIG_HOME or HOME")
-		}
-	}
-	return filepath.Join(dir, "s3sso", "accounts.json"), nil
+	return appdir.Config("accounts.json")
 }

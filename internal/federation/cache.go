@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/s3sso/s3sso/internal/appdir"
 	"github.com/s3sso/s3sso/internal/atomicfile"
 	"github.com/s3sso/s3sso/internal/fault"
 )
@@ -24,14 +25,7 @@ type Cache struct {
 // DefaultCacheDir returns $XDG_CACHE_HOME/s3sso/oidc, falling back to
 // os.UserCacheDir()/s3sso/oidc.
 func DefaultCacheDir() (string, error) {
-	dir := os.Getenv("XDG_CACHE_HOME")
-	if dir == "" {
-		var err error
-		if dir, err = os.UserCacheDir(); err != nil {
-			return "", fault.Wrap(fault.Config, fmt.Errorf("find the cache directory: %w", err), "set XDG_CACHE_HOME or HOME")
-		}
-	}
-	return filepath.Join(dir, "s3sso", "oidc"), nil
+	return appdir.Cache("oidc")
 }
 
 // Entry is one account's cached sign-in state.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/s3sso/s3sso/internal/appdir"
 	"github.com/s3sso/s3sso/internal/fault"
 )
 
@@ -18,14 +19,7 @@ import (
 // $XDG_STATE_HOME/s3sso/journal, else the user cache directory's
 // s3sso/journal.
 func JournalDir() (string, error) {
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "s3sso", "journal"), nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fault.Wrap(fault.Local, fmt.Errorf("find the journal directory: %w", err), "set XDG_STATE_HOME")
-	}
-	return filepath.Join(d, "s3sso", "journal"), nil
+	return appdir.State("journal")
 }
 
 // uploadJournal records a multipart upload of a local file so that an
