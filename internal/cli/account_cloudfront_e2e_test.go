@@ -3,13 +3,10 @@ package cli_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -20,44 +17,12 @@ import (
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
-// startMotoServer runs moto_server (S3 + CloudFront) on a free loopback port.
-func startMotoServer(t *testing.T) string {
-	t.Helper()
-	bin := testenv.RequireTool(t, "moto_server")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not start: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // TestAccountCloudFrontMarks: with --check-cloudfront, `s3sso ls` marks the
 // buckets that are origins of a distribution (moto_server serves S3 and
 // CloudFront); a denied ListDistributions is one warning, not a failure.
 func TestAccountCloudFrontMarks(t *testing.T) {
 	testenv.Home(t)
-	moto := startMotoServer(t)
+	moto := testenv.StartMoto(t)
 	env := []string{"S3SSO_KEYRING=off", "AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_CLOUDFRONT=" + moto}
 	must := func(stdin string, args ...string) testenv.Result {
 		t.Helper()

@@ -3,10 +3,8 @@ package objstore
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -43,38 +41,6 @@ func TestBucketOfOrigin(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("BucketOfOrigin(%q) = %q, %v; want %q", domain, got, ok, want)
 		}
-	}
-}
-
-// startMoto runs moto_server (S3 + CloudFront) on a free loopback port.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	bin := testenv.RequireTool(t, "moto_server")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not start: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -115,7 +81,7 @@ func createMotoDistribution(t *testing.T, endpoint string, origins ...string) st
 // TestCloudFrontOriginsMoto lists distributions on moto_server (a real
 // ListDistributions implementation, SigV4-signed for cloudfront).
 func TestCloudFrontOriginsMoto(t *testing.T) {
-	ep := startMoto(t)
+	ep := testenv.StartMoto(t)
 	got, err := CloudFrontOrigins(t.Context(), motoConfig(), CloudFrontOptions{EndpointURL: ep})
 	if err != nil || len(got) != 0 {
 		t.Fatalf("no distributions: %v %v", got, err)

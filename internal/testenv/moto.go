@@ -1,0 +1,46 @@
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// StartMoto runs moto_server (S3 + CloudFront ListDistributions, used for
+// CloudFront origin marking, which MinIO lacks) on a free loopback port and
+// returns its URL. It is stopped when the test ends. Requests must be
+// SigV4-signed with service cloudfront for moto to route them to CloudFront.
+func StartMoto(t testing.TB) string {
+	t.Helper()
+	bin := RequireTool(t, "moto_server")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	client := &http.Client{Transport: &http.Transport{}, Timeout: time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get(url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not start: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
