@@ -83,15 +83,11 @@ const checksumAlgo = types.ChecksumAlgorithmCrc32c
 // UploadFile uploads the local file path to dst, as one PutObject or, above
 // the multipart threshold, as parallel parts.
 func (e *Engine) UploadFile(ctx context.Context, path string, dst objstore.URL, po PutOptions) error {
-	f, err := os.Open(path)
+	f, fi, err := openRegular("upload", path)
 	if err != nil {
-		return fault.Wrap(fault.Local, fmt.Errorf("upload %s: %w", path, err), "")
+		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("upload %s: %w", path, err)
-	}
 	if fi.IsDir() {
 		return fault.New(fault.Usage, fmt.Sprintf("upload %s: is a directory", path), "pass -r/--recursive to upload a directory")
 	}
