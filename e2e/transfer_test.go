@@ -2,24 +2,18 @@ package e2e
 
 // Tests of the transfer engine through the binary: resume after Ctrl-C,
 // integrity errors on corrupted downloads, retries on throttling, and the
-// mpu command. A reverse proxy in front of MinIO slows, counts, corrupts or
-// refuses requests.
+// mpu command. The suite's fault proxy (testenv.FaultProxy) in front of
+// MinIO slows, counts, corrupts or refuses requests.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,122 +24,18 @@ import (
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
-// xproxy is a reverse proxy in front of MinIO for transfer tests.
-type xproxy struct {
-	URL string
-
-	mu       sync.Mutex
-	slow     bool                                              // trickle part uploads and ranged downloads
-	refuse   func(w http.ResponseWriter, r *http.Request) bool // answers a request itself
-	corrupt  bool                                              // flip a byte of every GET body
-	started  map[string]int
-	finished map[string]int
-}
-
-func newXProxy(t *testing.T, target string) *xproxy {
+// newXProxy starts the suite's fault-injecting proxy (testenv.FaultProxy)
+// in front of MinIO.
+func newXProxy(t *testing.T, target string) *testenv.FaultProxy {
 	t.Helper()
-	u, _ := url.Parse(target)
-	p := &xproxy{started: map[string]int{}, finished: map[string]int{}}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.ModifyResponse = func(resp *http.Response) error {
-		kind := reqKind(resp.Request)
-		p.mu.Lock()
-		slow, corrupt := p.slow, p.corrupt
-		if resp.StatusCode/100 == 2 && kind != "get-range" {
-			p.finished[kind]++
-		}
-		p.mu.Unlock()
-		if kind == "get-range" && resp.StatusCode/100 == 2 {
-			resp.Body = &countOnEOF{ReadCloser: resp.Body, done: func() { p.mu.Lock(); p.finished[kind]++; p.mu.Unlock() }}
-		}
-		if slow && kind == "get-range" {
-			resp.Body = &trickle{ReadCloser: resp.Body}
-		}
-		if corrupt && resp.Request.Method == http.MethodGet && resp.StatusCode/100 == 2 && resp.ContentLength > 0 {
-			resp.Body = &flipByte{ReadCloser: resp.Body, at: resp.ContentLength / 2}
-		}
-		return nil
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		kind := reqKind(r)
-		p.mu.Lock()
-		p.started[kind]++
-		slow, refuse := p.slow, p.refuse
-		p.mu.Unlock()
-		if refuse != nil && refuse(w, r) {
-			return
-		}
-		if slow && kind == "upload-part" {
-			r.Body = &trickle{ReadCloser: r.Body}
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	p.URL = srv.URL
-	return p
+	return testenv.StartFaultProxy(t, target)
 }
 
-func reqKind(r *http.Request) string {
-	q := r.URL.Query()
-	switch {
-	case r.Method == http.MethodPut && q.Has("partNumber"):
-		return "upload-part"
-	case r.Method == http.MethodGet && r.Header.Get("Range") != "":
-		return "get-range"
-	}
-	return r.Method
-}
-
-func (p *xproxy) set(fn func(p *xproxy)) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fn(p)
-}
-
-func (p *xproxy) counts(kind string) (started, finished int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.started[kind], p.finished[kind]
-}
-
-func (p *xproxy) resetCounts() {
-	p.set(func(p *xproxy) { p.started, p.finished = map[string]int{}, map[string]int{} })
-}
-
-// trickle passes 64 KiB every 10 ms (about 6 MiB/s).
-type trickle struct{ io.ReadCloser }
-
-func (s *trickle) Read(b []byte) (int, error) {
-	time.Sleep(10 * time.Millisecond)
-	return s.ReadCloser.Read(b[:min(len(b), 64<<10)])
-}
-
-type countOnEOF struct {
-	io.ReadCloser
-	done func()
-	once sync.Once
-}
-
-func (c *countOnEOF) Read(b []byte) (int, error) {
-	n, err := c.ReadCloser.Read(b)
-	if err == io.EOF {
-		c.once.Do(c.done)
-	}
-	return n, err
-}
-
-type flipByte struct {
-	io.ReadCloser
-	at, pos int64
-}
-
-func (f *flipByte) Read(b []byte) (int, error) {
-	n, err := f.ReadCloser.Read(b)
-	if f.at >= f.pos && f.at < f.pos+int64(n) {
-		b[f.at-f.pos] ^= 0x01
-	}
-	f.pos += int64(n)
-	return n, err
+// slowTransfers trickles part uploads and ranged downloads through p (about
+// 6 MiB/s each), so that a transfer is still running when a test interrupts
+// it.
+func slowTransfers(p *testenv.FaultProxy) {
+	p.Add(testenv.FaultRule{Kind: "upload-part", Fault: testenv.Trickle{}}, testenv.FaultRule{Kind: "get-range", Fault: testenv.Trickle{}})
 }
 
 // transferEnv is setup plus a journal directory of the test's own.
@@ -196,9 +86,22 @@ func (e *env) interruptWhen(sig os.Signal, ready func() bool, args ...string) (i
 		time.Sleep(20 * time.Millisecond)
 	}
 	_ = cmd.Process.Signal(sig)
-	_ = cmd.Wait()
+	// A signalled s3sso cleans up (aborts uploads, removes temporary
+	// files) and ends promptly; the bound is generous.
+	ended := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(interruptBound):
+		_ = cmd.Process.Kill()
+		<-ended
+		e.t.Fatalf("s3sso %s: still running %v after %v\n%s", strings.Join(args, " "), interruptBound, sig, stderr.String())
+	}
 	return cmd.ProcessState.ExitCode(), stderr.String()
 }
+
+// interruptBound is how long s3sso may take to end after SIGINT or SIGTERM.
+const interruptBound = 30 * time.Second
 
 // TestCpResumeUploadAfterCtrlC interrupts a slowed multipart upload with
 // SIGINT after some parts, runs the same command with --resume, and checks
@@ -208,9 +111,9 @@ func TestCpResumeUploadAfterCtrlC(t *testing.T) {
 	data := randomBytes(t, 40<<20) // 8 parts of 5 MiB
 	src := e.file("big.bin", data)
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.slow = true })
+	slowTransfers(p)
 	args := []string{"--endpoint-url", p.URL, "cp", "--resume", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin")}
-	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("upload-part"); return f >= 2 }, args...)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { return p.Finished("upload-part") >= 2 }, args...)
 	if code != 130 {
 		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr)
 	}
@@ -242,10 +145,9 @@ func TestCpResumeUploadAfterCtrlC(t *testing.T) {
 		t.Errorf("mpu ls:\n%s", r)
 	}
 
-	p.set(func(p *xproxy) { p.slow = false })
-	p.resetCounts()
+	p.Clear()
 	e.ok(args...)
-	if started, _ := p.counts("upload-part"); started != 8-have {
+	if started := p.Started("upload-part"); started != 8-have {
 		t.Errorf("--resume sent %d parts, want %d (8 minus the %d the server had)", started, 8-have, have)
 	}
 	if !bytes.Equal(e.get("big.bin"), data) {
@@ -267,9 +169,9 @@ func TestCpResumeDownloadAfterCtrlC(t *testing.T) {
 	dir := filepath.Join(e.home, "dl")
 	dst := filepath.Join(dir, "big.bin")
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.slow = true })
+	slowTransfers(p)
 	args := []string{"--endpoint-url", p.URL, "cp", "--resume", "--part-size", "5MiB", "--part-concurrency", "2", e.url("big.bin"), dst}
-	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("get-range"); return f >= 2 }, args...)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { return p.Finished("get-range") >= 2 }, args...)
 	if code != 130 {
 		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr)
 	}
@@ -280,10 +182,9 @@ func TestCpResumeDownloadAfterCtrlC(t *testing.T) {
 	if err := json.Unmarshal(readFile(t, filepath.Join(dir, ".big.bin.s3sso-ranges.tmp")), &j); err != nil || len(j.Done) < 2 {
 		t.Fatalf("range journal: %v %v", j, err)
 	}
-	p.set(func(p *xproxy) { p.slow = false })
-	p.resetCounts()
+	p.Clear()
 	e.ok(args...)
-	if started, _ := p.counts("get-range"); started != 8-len(j.Done) {
+	if started := p.Started("get-range"); started != 8-len(j.Done) {
 		t.Errorf("--resume fetched %d ranges, want %d", started, 8-len(j.Done))
 	}
 	if !bytes.Equal(readFile(t, dst), data) {
@@ -300,7 +201,7 @@ func TestCpCorruptedDownloadFails(t *testing.T) {
 	e.put("small", randomBytes(t, 200_000))
 	e.ok("cp", "--part-size", "5MiB", e.file("big", randomBytes(t, 12<<20)), e.url("big"))
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.corrupt = true })
+	p.Add(testenv.FaultRule{Method: http.MethodGet, Fault: testenv.FlipBit{At: -1}})
 	dir := filepath.Join(e.home, "dl")
 	for _, key := range []string{"small", "big"} {
 		r := e.run("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.url(key), filepath.Join(dir, key))
@@ -316,7 +217,7 @@ func TestCpCorruptedDownloadFails(t *testing.T) {
 		t.Errorf("corrupted cp to stdout: %s", r)
 	}
 	// The same downloads without the corruption succeed.
-	p.set(func(p *xproxy) { p.corrupt = false })
+	p.Clear()
 	e.ok("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.url("big"), filepath.Join(dir, "big"))
 }
 
@@ -325,24 +226,13 @@ func TestCpCorruptedDownloadFails(t *testing.T) {
 func TestCpRetriesThrottledParts(t *testing.T) {
 	e := transferEnv(t)
 	p := newXProxy(t, e.minio.Endpoint)
-	var refused atomic.Int32
-	p.set(func(p *xproxy) {
-		p.refuse = func(w http.ResponseWriter, r *http.Request) bool {
-			if reqKind(r) != "upload-part" || refused.Add(1) > 3 {
-				return false
-			}
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
-			return true
-		}
-	})
+	p.Add(testenv.FaultRule{Kind: "upload-part", Nth: []int{1, 2, 3}, Fault: testenv.SlowDown{}})
 	data := randomBytes(t, 16<<20)
 	e.ok("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.file("f", data), e.url("f"))
 	if !bytes.Equal(e.get("f"), data) {
 		t.Fatal("content differs")
 	}
-	if started, _ := p.counts("upload-part"); started != 4+3 {
+	if started := p.Started("upload-part"); started != 4+3 {
 		t.Errorf("%d part requests, want 7 (4 parts + 3 refused)", started)
 	}
 }
@@ -403,8 +293,8 @@ func TestCpWithoutResumeAbortsOnCtrlC(t *testing.T) {
 	e := transferEnv(t)
 	src := e.file("big.bin", randomBytes(t, 20<<20))
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.slow = true })
-	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("upload-part"); return f >= 1 },
+	slowTransfers(p)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { return p.Finished("upload-part") >= 1 },
 		"--endpoint-url", p.URL, "cp", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin"))
 	if code != 130 {
 		t.Fatalf("exit %d\n%s", code, stderr)
@@ -461,16 +351,15 @@ func TestCpResumeAfterCrash(t *testing.T) {
 	data := randomBytes(t, 30<<20) // 6 parts
 	src := e.file("big.bin", data)
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.slow = true })
+	slowTransfers(p)
 	args := []string{"--endpoint-url", p.URL, "cp", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin")}
-	e.interruptWhen(syscall.SIGKILL, func() bool { _, f := p.counts("upload-part"); return f >= 2 }, args...)
+	e.interruptWhen(syscall.SIGKILL, func() bool { return p.Finished("upload-part") >= 2 }, args...)
 	if n := e.openUploads(); n != 1 || len(e.journals()) != 1 {
 		t.Fatalf("after the crash: %d uploads, journals %v", n, e.journals())
 	}
-	p.set(func(p *xproxy) { p.slow = false })
-	p.resetCounts()
+	p.Clear()
 	e.ok(append(args, "--resume")...)
-	if started, _ := p.counts("upload-part"); started >= 6 || started == 0 {
+	if started := p.Started("upload-part"); started >= 6 || started == 0 {
 		t.Errorf("--resume after the crash sent %d of 6 parts", started)
 	}
 	if !bytes.Equal(e.get("big.bin"), data) {
