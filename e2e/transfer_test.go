@@ -369,3 +369,22 @@ func TestCpResumeAfterCrash(t *testing.T) {
 		t.Errorf("after the resumed upload: %d uploads, journals %v", n, e.journals())
 	}
 }
+
+// TestSigtermEndsTransferWith143: SIGTERM (what a service manager or
+// `timeout` sends) during a sync ends s3sso promptly like Ctrl-C, with the
+// shell's code for it (143 = 128 + 15), and the multipart upload in flight
+// is aborted.
+func TestSigtermEndsTransferWith143(t *testing.T) {
+	e := transferEnv(t)
+	e.file("tree/big.bin", randomBytes(t, 20<<20))
+	p := newXProxy(t, e.minio.Endpoint)
+	slowTransfers(p)
+	code, stderr := e.interruptWhen(syscall.SIGTERM, func() bool { return p.Started("upload-part") >= 1 },
+		"--endpoint-url", p.URL, "sync", "--part-size", "5MiB", filepath.Join(e.home, "tree"), e.url("t/"))
+	if code != 143 || !strings.Contains(stderr, "interrupted") {
+		t.Fatalf("exit %d after SIGTERM, want 143\n%s", code, stderr)
+	}
+	if n := e.openUploads(); n != 0 {
+		t.Errorf("%d uploads open after SIGTERM", n)
+	}
+}
