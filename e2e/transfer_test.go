@@ -388,3 +388,20 @@ func TestSigtermEndsTransferWith143(t *testing.T) {
 		t.Errorf("%d uploads open after SIGTERM", n)
 	}
 }
+
+// TestCpCompleteReplyLost: the server completes the multipart upload but
+// answers 503; the retried CompleteMultipartUpload gets NoSuchUpload.
+// s3sso checks the object (size, parts, full-object CRC32C) and succeeds.
+func TestCpCompleteReplyLost(t *testing.T) {
+	e := transferEnv(t)
+	data := randomBytes(t, 12<<20)
+	p := newXProxy(t, e.minio.Endpoint)
+	p.Add(testenv.FaultRule{Kind: "complete-multipart", Nth: []int{1}, Fault: testenv.ApplyThenFail{}})
+	e.ok("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.file("f", data), e.url("f"))
+	if p.Started("complete-multipart") != 2 || p.Injected() != 1 {
+		t.Fatalf("the lost reply was not exercised: %d Complete requests, %d faults", p.Started("complete-multipart"), p.Injected())
+	}
+	if !bytes.Equal(e.get("f"), data) {
+		t.Fatal("content differs")
+	}
+}
