@@ -405,3 +405,67 @@ func TestCpCompleteReplyLost(t *testing.T) {
 		t.Fatal("content differs")
 	}
 }
+
+// smallDisk mounts a tmpfs of size (e.g. "1m") for the test, or skips it
+// where mounting is not allowed (not root).
+func smallDisk(t *testing.T, size string) string {
+	t.Helper()
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
+		testenv.Skipf(t, "cannot mount a small tmpfs (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	return mnt
+}
+
+// TestCpResumeDownloadOnFullDisk: with --resume, a ranged download that
+// fills the disk before any range is complete leaves nothing (its sparse
+// partial file of the object's full size would only hold the disk full);
+// once a range is complete, the partial file is kept and the error names it,
+// says how much it holds and how to delete it, and a later --resume run
+// with space finishes it.
+func TestCpResumeDownloadOnFullDisk(t *testing.T) {
+	e := transferEnv(t)
+	data := randomBytes(t, 12<<20) // ranges of 5, 5 and 2 MiB
+	e.put("big", data)
+	args := func(dst string) []string {
+		return []string{"cp", "--resume", "--part-size", "5MiB", "--part-concurrency", "1", e.url("big"), dst}
+	}
+
+	tiny := smallDisk(t, "1m")
+	r := e.fails(8, "no space left on device", args(filepath.Join(tiny, "big"))...)
+	if entries, _ := os.ReadDir(tiny); len(entries) != 0 {
+		t.Errorf("a download with no complete range left %v on the full disk\n%s", entries, r)
+	}
+	if strings.Contains(r.Stderr, "--resume") {
+		t.Errorf("nothing was kept, yet the error suggests --resume:\n%s", r)
+	}
+
+	small := smallDisk(t, "7m") // one 5 MiB range fits, not two
+	dst := filepath.Join(small, "big")
+	partial, journal := filepath.Join(small, ".big.s3sso-partial.tmp"), filepath.Join(small, ".big.s3sso-ranges.tmp")
+	r = e.fails(8, "no space left on device", args(dst)...)
+	for _, want := range []string{"kept " + partial, "5242880 of 12582912 bytes", "rm '" + partial + "' '" + journal + "'", "--resume"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("the error does not say %q:\n%s", want, r)
+		}
+	}
+	for _, p := range []string{partial, journal} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("not kept: %v", err)
+		}
+	}
+	// Room for the rest: the same command finishes it.
+	if out, err := exec.Command("mount", "-o", "remount,size=20m", small).CombinedOutput(); err != nil {
+		t.Fatalf("grow the tmpfs: %v %s", err, out)
+	}
+	p := newXProxy(t, e.minio.Endpoint)
+	e.ok(append([]string{"--endpoint-url", p.URL}, args(dst)...)...)
+	if got := p.Started("get-range"); got != 2 {
+		t.Errorf("the resumed download fetched %d ranges, want 2", got)
+	}
+	if !bytes.Equal(readFile(t, dst), data) {
+		t.Fatal("resumed download differs")
+	}
+	noTempFiles(t, small)
+}
