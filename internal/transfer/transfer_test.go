@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -535,14 +536,19 @@ func TestVerifyStoredChecksums(t *testing.T) {
 	}
 }
 
-// TestRunBoundsConcurrency: Run keeps at most Concurrency jobs in flight,
-// reports every job once, starts work before the producer ends, and folds
-// failures into a partial-failure error.
+// TestRunBoundsConcurrency: Run keeps exactly Concurrency jobs in flight
+// (the first jobs wait until that many run at once, so a pool of one fails;
+// while they wait, a pool without a bound would start more), reports every
+// job once, starts work before the producer ends, and folds failures into a
+// partial-failure error.
 func TestRunBoundsConcurrency(t *testing.T) {
-	e := New(nil, Options{Concurrency: 4, JournalDir: t.TempDir()})
+	const limit = 4
+	e := New(nil, Options{Concurrency: limit, JournalDir: t.TempDir()})
 	var inFlight, peak, reported atomic.Int32
 	var startedEarly atomic.Bool
 	produced := make(chan struct{})
+	full := make(chan struct{}) // closed when limit jobs run at once
+	var fullOnce sync.Once
 	jobs := func(yield func(Job, error) bool) {
 		for i := range 100 {
 			fail := i%10 == 0
@@ -554,6 +560,18 @@ func TestRunBoundsConcurrency(t *testing.T) {
 				}
 				n := inFlight.Add(1)
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				if n == limit {
+					fullOnce.Do(func() { close(full) })
+				}
+				if i < limit {
+					select {
+					case <-full:
+						// Held a moment longer: a pool without a bound
+						// starts the next jobs now.
+						time.Sleep(100 * time.Millisecond)
+					case <-time.After(10 * time.Second): // never, unless fewer than limit run at once
+					}
 				}
 				runtime.Gosched()
 				inFlight.Add(-1)
@@ -572,8 +590,8 @@ func TestRunBoundsConcurrency(t *testing.T) {
 	if fault.KindOf(err) != fault.Partial || !errors.As(err, &be) || be.Failed != 10 || be.Total != 100 {
 		t.Fatalf("Run: %v", err)
 	}
-	if reported.Load() != 100 || peak.Load() > 4 || !startedEarly.Load() {
-		t.Errorf("reported %d, peak %d in flight (limit 4), started before the listing ended: %v", reported.Load(), peak.Load(), startedEarly.Load())
+	if reported.Load() != 100 || peak.Load() != limit || !startedEarly.Load() {
+		t.Errorf("reported %d, peak %d in flight (want exactly %d), started before the listing ended: %v", reported.Load(), peak.Load(), limit, startedEarly.Load())
 	}
 }
 
