@@ -185,6 +185,7 @@ web identity, credential_process, assume-role chains or static keys.
 		a.newWhoamiCommand(),
 		a.newConfigureCommand(),
 		a.newCredentialsCommand(),
+		a.newDebugCommand(),
 		newCompletionCommand(),
 		&cobra.Command{Use: "exit-codes", Short: "The exit codes s3sso returns", Long: exitCodesHelp},
 	)

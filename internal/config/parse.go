@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -122,44 +121,16 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("parse %s line %d: %s", e.Path, e.Line, e.Msg)
 }
 
-// DefaultPath returns the config file path: AWS_CONFIG_FILE (with ~ and
-// environment variables expanded) or ~/.aws/config.
-func DefaultPath() string {
-	if p := os.Getenv("AWS_CONFIG_FILE"); p != "" {
-		return expandPath(p)
-	}
-	return filepath.Join(homeDir(), ".aws", "config")
-}
+// DefaultPath returns the config file path: AWS_CONFIG_FILE (with
+// environment variables and ~ expanded like Python's expandvars and
+// expanduser) or ~/.aws/config.
+func DefaultPath() string { return ConfigPath(nil) }
 
 // DefaultCredentialsPath returns the shared credentials file path:
-// AWS_SHARED_CREDENTIALS_FILE (with ~ and environment variables expanded) or
+// AWS_SHARED_CREDENTIALS_FILE (expanded like DefaultPath) or
 // ~/.aws/credentials. It has the config file's syntax (with bare section
 // names), so Load checks it too.
-func DefaultCredentialsPath() string {
-	if p := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); p != "" {
-		return expandPath(p)
-	}
-	return filepath.Join(homeDir(), ".aws", "credentials")
-}
-
-func homeDir() string {
-	if h := os.Getenv("HOME"); h != "" {
-		return h
-	}
-	h, _ := os.UserHomeDir()
-	return h
-}
-
-func expandPath(p string) string {
-	p = os.ExpandEnv(p)
-	if p == "~" {
-		return homeDir()
-	}
-	if strings.HasPrefix(p, "~/") || strings.HasPrefix(p, "~"+string(filepath.Separator)) {
-		return filepath.Join(homeDir(), p[2:])
-	}
-	return p
-}
+func DefaultCredentialsPath() string { return CredentialsPath(nil) }
 
 // Load reads the config file at path. A missing file is an empty File (with
 // Exists false), as it is for the AWS CLI.

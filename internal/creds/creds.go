@@ -41,7 +41,16 @@ type Options struct {
 
 // Load resolves the AWS configuration. Errors name the profile and carry a
 // fault kind (a missing profile is fault.NotFound).
+//
+// The profile, region, credential source and endpoints are resolved by
+// s3sso's own reader of the shared files (Resolve), which follows the AWS
+// CLI; the SDK is handed the results. Its loader still reads the files for
+// the settings s3sso does not resolve (retries, dual-stack, checksums).
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	res, err := Resolve(opts)
+	if err != nil {
+		return aws.Config{}, err
+	}
 	maxConns := opts.MaxConns
 	if maxConns <= 0 {
 		// Sized to the transfer engine: 32 objects in flight, or a few
@@ -60,8 +69,17 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(opts.Profile))
 	}
-	if opts.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(opts.Region))
+	region := res.RegionName()
+	if region == "" {
+		region = DefaultRegion
+	}
+	loadOpts = append(loadOpts, config.WithRegion(region),
+		config.WithSharedConfigFiles([]string{res.ConfigPath}),
+		config.WithSharedCredentialsFiles([]string{res.CredentialsPath}))
+	own := opts.Credentials == nil && buildable(res.Credentials)
+	if own {
+		// Replaced below; the SDK's chain must not read the files.
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	}
 	if opts.Debug {
 		loadOpts = append(loadOpts, config.WithClientLogMode(aws.LogRetries|aws.LogRequest|aws.LogResponse))
@@ -71,13 +89,22 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	restore := hideCABundle()
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil && (own || opts.Credentials != nil) {
+		// The AWS CLI accepts the files (Resolve did), the SDK's loader does
+		// not (a quoted profile name, a key combination it rejects): the
+		// settings only it reads keep their defaults.
+		SlogLogger(opts.Logger).Logf(logging.Debug, "the SDK cannot read the shared config files; its own settings keep their defaults: %v", err)
+		cfg, err = config.LoadDefaultConfig(ctx, append(loadOpts, config.WithSharedConfigProfile(""),
+			config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))...)
+	}
 	restore()
 	if err != nil {
 		return aws.Config{}, classifyLoadError(opts.Profile, err)
 	}
-	if cfg.Region == "" {
-		cfg.Region = DefaultRegion
+	if own {
+		cfg.Credentials = aws.NewCredentialsCache(provider(cfg, res.Credentials, nil))
 	}
+	cfg.ConfigSources = append([]any{resolvedEndpoints(res.Endpoints)}, cfg.ConfigSources...)
 	return cfg, nil
 }
 
