@@ -65,3 +65,17 @@ func TestConfigReadLikeTheAWSCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageHintNamesARealCommand: a bad flag on the root command points at
+// `s3sso --help`, not at the nonexistent `s3sso help --help`.
+func TestUsageHintNamesARealCommand(t *testing.T) {
+	testenv.Home(t)
+	r := testenv.Run(t, nil, "", "--no-such-flag")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "see `s3sso --help`") || strings.Contains(r.Stderr, "help --help") {
+		t.Fatalf("want the root hint:\n%s", r)
+	}
+	r = testenv.Run(t, nil, "", "ls", "--no-such-flag")
+	if !strings.Contains(r.Stderr, "see `s3sso ls --help`") {
+		t.Fatalf("want the ls hint:\n%s", r)
+	}
+}

@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, stdio Stdio, isTerm func(io.Writer)
 	root.SetErr(stdio.Err)
 	err := root.ExecuteContext(ctx)
 	if err != nil && !a.ran && fault.KindOf(err) == fault.Unknown && ctx.Err() == nil {
-		err = fault.Wrap(fault.Usage, err, fmt.Sprintf("see `s3sso %s --help`", commandPath(root, args)))
+		err = fault.Wrap(fault.Usage, err, fmt.Sprintf("see `%s --help`", strings.TrimSpace("s3sso "+commandPath(root, args))))
 	}
 	if err == nil && ctx.Err() != nil && a.ran {
 		err = fault.Wrap(fault.Interrupted, ctx.Err(), "")
@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, stdio Stdio, isTerm func(io.Writer)
 func commandPath(root *cobra.Command, args []string) string {
 	c, _, err := root.Find(args)
 	if err != nil || c == nil || c == root {
-		return "help"
+		return ""
 	}
 	return strings.TrimPrefix(c.CommandPath(), root.Name()+" ")
 }
@@ -163,8 +163,8 @@ web identity, credential_process, assume-role chains or static keys.
 	f.BoolVar(&a.opts.Debug, "debug", false, "log diagnostics, including SDK requests, to stderr")
 	f.StringVar(&a.opts.LogFormat, "log-format", "text", "diagnostic log format: text or json")
 
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return fault.Wrap(fault.Usage, err, "")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fault.Wrap(fault.Usage, err, "see `"+c.CommandPath()+" --help`")
 	})
 	root.AddCommand(
 		a.newLsCommand(),
