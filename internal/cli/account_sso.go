@@ -45,6 +45,11 @@ func (a *app) ssoAccountTarget(ctx context.Context, acct *accounts.Account) (sso
 			AccountID: s.AccountID, RoleName: s.RoleName, ProfileRegion: acct.Region},
 		StartURLCache: true,
 	}
+	// A vanity start URL that leads to another region: saved with the
+	// account, like sso_region in the config file.
+	if store, err := accounts.Open(); err == nil {
+		t.WriteBackRegion = store.SSORegionWriter(ctx, acct.Name)
+	}
 	if f, err := config.Parse("", ""); err == nil {
 		t.OIDCEndpoint, _ = f.Endpoint("", config.ServiceSSOOIDC)
 		t.PortalEndpoint, _ = f.Endpoint("", config.ServiceSSO)

@@ -195,6 +195,12 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 		if def == "" {
 			def = sso.StartURLRegion(o.StartURL)
 		}
+		if def == "" && !sso.VanityFree(o.StartURL) {
+			// A vanity domain: the region of the portal it redirects to.
+			if r, err := sso.ResolveStartURL(ctx, nil, o.StartURL, ""); err == nil {
+				def = r.Region
+			}
+		}
 		if o.SSORegion, err = p.ask("SSO region", def); err != nil {
 			return err
 		}
@@ -219,6 +225,7 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 		s.Profile = ""
 	}
 	t := sso.NewTarget(f, s)
+	t.WriteBackRegion = nil // written below, with the region the login used
 	a.ssoWarnings(f, t)
 	c := sso.New(a.logger)
 	tok, err := c.TokenProvider(t).Token(ctx)
@@ -230,6 +237,11 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 			NoBrowser: o.NoBrowser, RedirectPort: o.RedirectPort, Out: a.stdio.Err}); err != nil {
 			return err
 		}
+	}
+	if tok.Region != "" && tok.Region != o.SSORegion && !sso.VanityFree(o.StartURL) {
+		// A vanity start URL led to another region.
+		fmt.Fprintf(a.stdio.Err, "SSO region updated to %s\n", tok.Region)
+		o.SSORegion, s.Region, t.Region = tok.Region, tok.Region, tok.Region
 	}
 	if o.AccountID == "" {
 		accts, err := c.ListAccounts(ctx, t, tok)
