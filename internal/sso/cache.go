@@ -163,7 +163,13 @@ func ParseToken(data []byte) (*Token, error) {
 	return t, nil
 }
 
+// keepRaw remembers how a time field was written. Only RFC 3339 forms are
+// kept; the old "...UTC" suffix is rewritten in the CLI's current format,
+// which every reader (the Go SDK's too) accepts.
 func (t *Token) keepRaw(key string, tm time.Time, s string) {
+	if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		return
+	}
 	if t.raw == nil {
 		t.raw = map[string]rawTime{}
 	}
