@@ -79,3 +79,15 @@ func TestUsageHintNamesARealCommand(t *testing.T) {
 		t.Fatalf("want the ls hint:\n%s", r)
 	}
 }
+
+// TestNotSignedInSaysTheCommandOnce: the sign-in error names the login
+// command in its hint only, not twice.
+func TestNotSignedInSaysTheCommandOnce(t *testing.T) {
+	home := testenv.Home(t)
+	testenv.WriteFile(t, filepath.Join(home, ".aws", "config"), "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = R\n"+
+		"[sso-session corp]\nsso_start_url = https://d-1234567890.awsapps.com/start\nsso_region = us-east-1\n")
+	r := testenv.Run(t, nil, "", "ls", "--profile", "dev")
+	if r.Code != 6 || strings.Count(r.Stderr, "s3sso login --profile dev") != 1 || !strings.Contains(r.Stderr, "hint: run `s3sso login --profile dev`") {
+		t.Fatalf("want the login command once, in the hint:\n%s", r)
+	}
+}

@@ -120,8 +120,23 @@ func (a *app) report(err error) int {
 	if kind == fault.Interrupted {
 		msg = "interrupted"
 	}
-	a.printer().diag("error", msg, defaultHint(err, kind))
+	hint := defaultHint(err, kind)
+	a.printer().diag("error", withoutRepeatedHint(msg, hint), hint)
 	return code
+}
+
+// withoutRepeatedHint drops a trailing "; run `CMD`" from an error message
+// when the hint names the same command: sign-in errors carry it in their
+// text (to survive wrapping) and it should be said once.
+func withoutRepeatedHint(msg, hint string) string {
+	i := strings.LastIndex(msg, "; run `")
+	if i < 0 || !strings.HasSuffix(msg, "`") {
+		return msg
+	}
+	if cmd := msg[i+len("; run "):]; strings.Contains(hint, cmd) {
+		return msg[:i]
+	}
+	return msg
 }
 
 func (a *app) printer() *Printer {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -266,7 +267,16 @@ func TestSSOLoginPKCEThenS3AndAWSCLI(t *testing.T) {
 		!strings.HasSuffix(w["cache_file"].(string), sso.TokenFileName("corp")) || w["token_expires"] == nil || w["credentials_expires"] == nil {
 		t.Errorf("whoami: %v", w)
 	}
+	for _, k := range []string{"token_expires", "credentials_expires"} {
+		if v, _ := w[k].(string); !strings.HasSuffix(v, "Z") {
+			t.Errorf("whoami --json %s = %q, want UTC (...Z)", k, v)
+		}
+	}
 	whoText := e.mustS3sso("whoami", "--profile", "dev")
+	// Local times name their zone: "2026-07-23 21:04:05 CEST (+02:00)".
+	if !regexp.MustCompile(`token expires:\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \([+-]\d\d:\d\d\)`).MatchString(whoText.Stdout) {
+		t.Errorf("whoami: times without a zone:\n%s", whoText.Stdout)
+	}
 	proc := e.mustS3sso("credentials", "--profile", "dev", "--format", "process")
 	var pc map[string]any
 	if err := json.Unmarshal([]byte(proc.Stdout), &pc); err != nil || pc["Version"] != float64(1) || pc["SessionToken"] == "" || pc["Expiration"] == nil {
