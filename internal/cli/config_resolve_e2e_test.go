@@ -91,3 +91,25 @@ func TestNotSignedInSaysTheCommandOnce(t *testing.T) {
 		t.Fatalf("want the login command once, in the hint:\n%s", r)
 	}
 }
+
+// TestVersionFlagAndOutputAlias: --version works like `version`, and
+// --output json|text is an alias of --json as in the AWS CLI.
+func TestVersionFlagAndOutputAlias(t *testing.T) {
+	testenv.Home(t)
+	v := testenv.Run(t, nil, "", "version")
+	r := testenv.Run(t, nil, "", "--version")
+	if r.Code != 0 || r.Stdout != v.Stdout || !strings.HasPrefix(r.Stdout, "s3sso ") {
+		t.Fatalf("--version:\n%s\nversion:\n%s", r, v)
+	}
+	j := testenv.Run(t, nil, "", "version", "--json")
+	o := testenv.Run(t, nil, "", "version", "--output", "json")
+	if o.Code != 0 || o.Stdout != j.Stdout || !strings.HasPrefix(o.Stdout, "{") {
+		t.Fatalf("--output json:\n%s\n--json:\n%s", o, j)
+	}
+	if r := testenv.Run(t, nil, "", "version", "--output", "text"); r.Stdout != v.Stdout {
+		t.Errorf("--output text:\n%s", r)
+	}
+	if r := testenv.Run(t, nil, "", "version", "--output", "yaml"); r.Code != 2 || !strings.Contains(r.Stderr, "--output must be json or text") {
+		t.Errorf("--output yaml:\n%s", r)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/s3sso/s3sso/internal/buildinfo"
 	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/creds"
 	"github.com/s3sso/s3sso/internal/fault"
@@ -42,6 +43,8 @@ type globalOptions struct {
 	EndpointURL string
 	PathStyle   bool
 	JSON        bool
+	Output      string // --output json|text, an alias of --json
+	Version     bool   // --version on the root command
 	Quiet       bool
 	NoProgress  bool
 	Debug       bool
@@ -159,6 +162,17 @@ web identity, credential_process, assume-role chains or static keys.
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.ran = true
+			// --output json|text, the AWS CLI's habit, is --json or not.
+			if cmd.Flags().Changed("output") {
+				switch a.opts.Output {
+				case "json":
+					a.opts.JSON = true
+				case "text":
+					a.opts.JSON = false
+				default:
+					return usageError("--output must be json or text, not %q", a.opts.Output)
+				}
+			}
 			if err := a.setup(); err != nil {
 				return err
 			}
@@ -173,6 +187,18 @@ web identity, credential_process, assume-role chains or static keys.
 	f.StringVar(&a.opts.EndpointURL, "endpoint-url", "", "S3 endpoint URL for S3-compatible storage (default: $AWS_ENDPOINT_URL_S3 or the profile's services section)")
 	f.BoolVar(&a.opts.PathStyle, "path-style", false, "use path-style addressing (always on with a custom endpoint)")
 	f.BoolVar(&a.opts.JSON, "json", false, "write results as JSON Lines, one object per line")
+	f.StringVar(&a.opts.Output, "output", "", "json (the same as --json) or text")
+	root.Flags().BoolVar(&a.opts.Version, "version", false, "print the version (as `s3sso version` does)")
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if a.opts.Version {
+			a.printer().Print(versionMsg{buildinfo.Get()})
+			return nil
+		}
+		if len(args) > 0 {
+			return usageError("unknown command %q", args[0])
+		}
+		return cmd.Help()
+	}
 	f.BoolVarP(&a.opts.Quiet, "quiet", "q", false, "print only errors")
 	f.BoolVar(&a.opts.NoProgress, "no-progress", false, "never show a progress bar")
 	f.BoolVar(&a.opts.Debug, "debug", false, "log diagnostics, including SDK requests, to stderr")
