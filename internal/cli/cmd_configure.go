@@ -92,9 +92,44 @@ refresh; not recommended).`,
 
 // prompter asks questions on stderr and reads answers from stdin.
 type prompter struct {
-	in  *bufio.Reader
-	out io.Writer
-	eof bool // the input has ended
+	ctx   context.Context
+	in    *bufio.Reader
+	out   io.Writer
+	eof   bool // the input has ended
+	lines chan lineRead
+}
+
+type lineRead struct {
+	line string
+	err  error
+}
+
+// readLine reads one line, or returns at once when ctx ends (Ctrl-C,
+// SIGTERM): a read that is still blocked is abandoned, never used later.
+func (p *prompter) readLine() (string, error) {
+	if p.lines == nil {
+		p.lines = make(chan lineRead)
+		go func() {
+			for {
+				l, err := p.in.ReadString('\n')
+				select {
+				case p.lines <- lineRead{l, err}:
+				case <-p.ctx.Done():
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case r := <-p.lines:
+		return r.line, r.err
+	case <-p.ctx.Done():
+		fmt.Fprintln(p.out)
+		return "", fault.Wrap(fault.Interrupted, p.ctx.Err(), "nothing was written")
+	}
 }
 
 // ask returns the answer, or def for an empty answer or end of input.
@@ -104,7 +139,7 @@ func (p *prompter) ask(question, def string) (string, error) {
 	} else {
 		fmt.Fprintf(p.out, "%s: ", question)
 	}
-	line, err := p.in.ReadString('\n')
+	line, err := p.readLine()
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
@@ -205,7 +240,7 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	if err != nil {
 		return err
 	}
-	p := &prompter{in: bufio.NewReader(a.stdio.In), out: a.stdio.Err}
+	p := &prompter{ctx: ctx, in: bufio.NewReader(a.stdio.In), out: a.stdio.Err}
 	profile := a.opts.Profile
 	existing := f.Profile(config.ProfileName(profile))
 
@@ -379,6 +414,10 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	// Validate what we wrote the way every later command will read it.
 	if _, err := f.SSOForProfile(profile, true); err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		// Interrupted after the last question: still nothing written.
+		return fault.Wrap(fault.Interrupted, err, "nothing was written")
 	}
 	if err := f.Save(); err != nil {
 		return fault.Wrap(fault.Local, err, "")
