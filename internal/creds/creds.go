@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 
+	awsconfig "github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/fault"
 )
 
@@ -40,8 +41,12 @@ type Options struct {
 }
 
 // Load resolves the AWS configuration. Errors name the profile and carry a
-// fault kind (a missing profile is fault.NotFound).
+// fault kind (a missing profile is fault.NotFound, a source_profile loop
+// fault.Config).
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	if err := checkSourceLoop(awsconfig.ProfileName(opts.Profile)); err != nil {
+		return aws.Config{}, err
+	}
 	maxConns := opts.MaxConns
 	if maxConns <= 0 {
 		// Sized to the transfer engine: 32 objects in flight, or a few
@@ -93,6 +98,12 @@ func classifyLoadError(profile string, err error) error {
 			Msg:  fmt.Sprintf("profile %q not found in %s", name, configFileName()),
 			Hint: "check the name with `s3sso profiles` or `aws configure list-profiles`, or unset AWS_PROFILE",
 		}
+	}
+	var noSource config.SharedConfigAssumeRoleError
+	if errors.As(err, &noSource) && noSource.Err == nil {
+		return &fault.Error{Kind: fault.Config,
+			Msg:  fmt.Sprintf("load AWS configuration: profile %s, the source_profile of role %s, has no credentials", noSource.Profile, noSource.RoleARN),
+			Hint: "give the source profile credentials (static keys, credential_process, sso_session or web_identity_token_file), or point source_profile at one that has them"}
 	}
 	return &fault.Error{Kind: fault.Config, Msg: "load AWS configuration", Err: err,
 		Hint: "check ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"}
