@@ -1,10 +1,12 @@
 // Package creds resolves AWS configuration and credentials the way the AWS
 // CLI and SDKs do: it delegates to aws-sdk-go-v2's shared config loader
-// (environment, ~/.aws/config, ~/.aws/credentials, credential_process,
-// role_arn + source_profile, web_identity_token_file, SSO) instead of
-// re-implementing it, and adds what s3sso needs on top: an HTTP client that
-// works with AWS_CA_BUNDLE, an slog-backed SDK logger, and a way to plug in
-// s3sso's own sign-in providers.
+// (environment, ~/.aws/config, ~/.aws/credentials, role_arn +
+// source_profile, web_identity_token_file, SSO) instead of re-implementing
+// it, and adds what s3sso needs on top: an HTTP client that works with
+// AWS_CA_BUNDLE, an slog-backed SDK logger, a way to plug in s3sso's own
+// sign-in providers, source_profile loop detection, and its own runner for
+// credential_process (ProcessProvider), which bounds the helper's time and
+// output and never echoes what it printed.
 package creds
 
 import (
@@ -43,9 +45,28 @@ type Options struct {
 // Load resolves the AWS configuration. Errors name the profile and carry a
 // fault kind (a missing profile is fault.NotFound, a source_profile loop
 // fault.Config).
+//
+// When the profile's credentials come from a credential_process (its own or
+// at the end of its source_profile chain), s3sso runs the helper itself
+// with a ProcessProvider; ctx bounds those runs, so pass the command's
+// context (which Ctrl-C cancels).
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if err := checkSourceLoop(awsconfig.ProfileName(opts.Profile)); err != nil {
 		return aws.Config{}, err
+	}
+	var plan processPlan
+	useProcess := false
+	if opts.Credentials == nil && !envCredentialsFirst(opts.Profile) {
+		plan, useProcess = planProcess(ctx, awsconfig.ProfileName(opts.Profile))
+	}
+	var process aws.CredentialsProvider
+	if useProcess {
+		timeout, err := ProcessTimeout()
+		if err != nil {
+			return aws.Config{}, err
+		}
+		process = NewProcessCredentials(NewProcessProvider(ctx, plan.Profile, plan.Command, timeout))
+		opts.Credentials = process
 	}
 	maxConns := opts.MaxConns
 	if maxConns <= 0 {
@@ -83,7 +104,21 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	if useProcess && len(plan.Roles) > 0 {
+		cfg.Credentials = plan.assumeRoles(cfg, process)
+	}
 	return cfg, nil
+}
+
+// envCredentialsFirst reports whether the SDK takes credentials from the
+// environment (keys, or a web identity token file) before any profile:
+// when no profile was selected by flag.
+func envCredentialsFirst(profile string) bool {
+	if profile != "" {
+		return false
+	}
+	env, err := config.NewEnvConfig()
+	return err != nil || env.Credentials.HasKeys() || env.WebIdentityTokenFilePath != ""
 }
 
 func classifyLoadError(profile string, err error) error {
