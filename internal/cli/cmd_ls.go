@@ -15,6 +15,7 @@ type lsOptions struct {
 	Recursive bool
 	Human     bool
 	Summarize bool
+	Raw       bool
 }
 
 func (a *app) newLsCommand() *cobra.Command {
@@ -24,7 +25,9 @@ func (a *app) newLsCommand() *cobra.Command {
 		Short: "List buckets, or objects and prefixes under a prefix",
 		Long: `List buckets (no argument), or the objects and prefixes (PRE lines) one level
 under a prefix. With -r every object under the prefix is listed. A key with
-wildcards (s3://b/logs/*.gz) lists its matches.
+the wildcard * (s3://b/logs/*.gz) lists its matches; * matches any
+characters, / included. No other character is special (?, [ and ] are part
+of the key); --raw makes * an ordinary character too.
 
 Text output: date, time (UTC), size and key, like the AWS CLI. --json writes
 one object per line: {"type":"object","key":...,"size":...} and
@@ -40,6 +43,7 @@ one object per line: {"type":"object","key":...,"size":...} and
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "list every object under the prefix")
 	cmd.Flags().BoolVarP(&o.Human, "human", "H", false, "sizes in KiB, MiB, GiB")
 	cmd.Flags().BoolVar(&o.Summarize, "summarize", false, "end with the number of objects and their total size")
+	addRawFlag(cmd.Flags(), &o.Raw)
 	return cmd
 }
 
@@ -139,7 +143,7 @@ func (a *app) runLsBuckets(ctx context.Context, _ lsOptions) error {
 }
 
 func (a *app) runLs(ctx context.Context, o lsOptions, arg string) error {
-	u, err := objstore.ParseURL(arg)
+	u, err := parseURL(arg, o.Raw)
 	if err != nil {
 		return err
 	}
@@ -161,14 +165,8 @@ func (a *app) runLs(ctx context.Context, o lsOptions, arg string) error {
 		if err != nil {
 			return err
 		}
-		if wild {
-			ok, err := objstore.MatchKey(u.Key, obj.Key)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
+		if wild && !objstore.MatchKey(u.Key, obj.Key) {
+			continue
 		}
 		display := strings.TrimPrefix(obj.Key, base)
 		if o.Recursive {

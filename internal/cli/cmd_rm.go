@@ -16,6 +16,7 @@ import (
 type rmOptions struct {
 	Recursive bool
 	DryRun    bool
+	Raw       bool
 }
 
 func (a *app) newRmCommand() *cobra.Command {
@@ -29,6 +30,12 @@ func (a *app) newRmCommand() *cobra.Command {
   s3sso rm -r s3://bucket/prefix/        every object under the prefix
   s3sso rm 's3://bucket/logs/*.tmp'      every match of the wildcard
   s3sso rm -r --dry-run s3://bucket/p/   list what would be deleted
+  s3sso rm --raw 's3://bucket/a*b'       the key "a*b" itself
+
+Only * is a wildcard (it matches any characters, / included); ?, [, ] and
+every other character are part of the key, and --raw makes * one too. rm
+deletes exactly the named key, the keys under the prefix with -r, or the
+matches of the wildcard: run it with --dry-run first to see them.
 
 Many objects are deleted with DeleteObjects, 1000 keys per request, while the
 listing continues. A key the server refuses is reported and the rest go on;
@@ -45,13 +52,14 @@ the exit code is then 3.`,
 	}
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "delete every object under the prefix")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be deleted, delete nothing")
+	addRawFlag(cmd.Flags(), &o.Raw)
 	return cmd
 }
 
 func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 	urls := make([]objstore.URL, 0, len(args))
 	for _, arg := range args {
-		u, err := objstore.ParseURL(arg)
+		u, err := parseURL(arg, o.Raw)
 		if err != nil {
 			return err
 		}
@@ -141,15 +149,8 @@ func (a *app) matchObjects(ctx context.Context, store *objstore.S3, u objstore.U
 				yield(obj, err)
 				return
 			}
-			if u.HasWildcard() {
-				ok, err := objstore.MatchKey(u.Key, obj.Key)
-				if err != nil {
-					yield(obj, err)
-					return
-				}
-				if !ok {
-					continue
-				}
+			if u.HasWildcard() && !objstore.MatchKey(u.Key, obj.Key) {
+				continue
 			}
 			if !yield(obj, nil) {
 				return
