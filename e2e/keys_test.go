@@ -2,7 +2,8 @@ package e2e
 
 // Tests of object keys and wildcards (issue 14, "nothing deleted that was
 // not named"): only * is a wildcard, --raw makes it an ordinary character,
-// every key can be named exactly by every command.
+// every key can be named exactly by every command, and text output never
+// lets a key split a line.
 
 import (
 	"encoding/json"
@@ -267,4 +268,63 @@ func TestLocalPathsOnlyStarIsAWildcard(t *testing.T) {
 	if _, err := os.Stat(decoy); err != nil {
 		t.Fatalf("the decoy is gone: %v", err)
 	}
+}
+
+// TestLsEscapesControlCharacters: a key with a newline split the ls line in
+// two. Text output quotes such names Go-style; --json keeps them as they are.
+func TestLsEscapesControlCharacters(t *testing.T) {
+	e := setup(t)
+	keys := []string{"nl\nkey", "tab\tkey", "esc\x1b[31mred", `"quoted`, "plain ü"}
+	for _, k := range keys {
+		e.put("c/"+k, []byte("x"))
+	}
+	for _, args := range [][]string{{"ls", e.url("c/")}, {"ls", "-r", e.url("c/")}, {"ls", e.url("c/*")}} {
+		r := e.ok(args...)
+		if n := strings.Count(r.Stdout, "\n"); n != len(keys) {
+			t.Fatalf("s3sso %s: %d lines for %d keys:\n%s", strings.Join(args, " "), n, len(keys), r.Stdout)
+		}
+		dir := "" // -r shows full keys, else names relative to c/
+		if args[1] == "-r" {
+			dir = "c/"
+		}
+		for _, want := range []string{`"` + dir + `nl\nkey"`, `"` + dir + `tab\tkey"`, `"` + dir + `esc\x1b[31mred"`, " " + dir + "plain ü\n"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("s3sso %s: %s not shown\n%s", strings.Join(args, " "), want, r.Stdout)
+			}
+		}
+		if q := `"\"quoted"`; dir == "" && !strings.Contains(r.Stdout, q) || dir != "" && !strings.Contains(r.Stdout, ` c/"quoted`) {
+			t.Errorf("s3sso %s: the key starting with a quote is not shown unambiguously\n%s", strings.Join(args, " "), r.Stdout)
+		}
+		if strings.Contains(r.Stdout, "\x1b") || strings.Contains(r.Stdout, "\t") {
+			t.Errorf("s3sso %s: a control character reached the output:\n%q", strings.Join(args, " "), r.Stdout)
+		}
+	}
+	r := e.ok("ls", "--json", "-r", e.url("c/"))
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+		var m struct {
+			Key string `json:"key"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		got = append(got, strings.TrimPrefix(m.Key, "c/"))
+	}
+	want := slices.Clone(keys)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("--json keys %q, want %q", got, want)
+	}
+	// The transfer lines of rm (and cp, mv, sync) are quoted the same way.
+	r = e.ok("rm", e.url("c/nl\nkey"))
+	if r.Stdout != "delete: \""+e.url(`c/nl\nkey`)+"\"\n" {
+		t.Fatalf("rm of a key with a newline printed %q", r.Stdout)
+	}
+	// rm -r deletes the rest in a DeleteObjects request, whose XML body
+	// cannot carry "\x1b": that key must not be reported deleted and left.
+	r = e.ok("rm", "-r", e.url("c/"))
+	if n := strings.Count(r.Stdout, "\n"); n != len(keys)-1 {
+		t.Fatalf("rm -r reported %d deletions, want %d:\n%s", n, len(keys)-1, r.Stdout)
+	}
+	e.wantKeys("after rm -r")
 }

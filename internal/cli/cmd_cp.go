@@ -179,9 +179,9 @@ func (m transferMsg) String() string {
 		prefix = "(dry run) "
 	}
 	if m.Dst == "" {
-		return fmt.Sprintf("%s%s: %s", prefix, m.Op, m.Src)
+		return fmt.Sprintf("%s%s: %s", prefix, m.Op, displayName(m.Src))
 	}
-	return fmt.Sprintf("%s%s: %s -> %s", prefix, m.Op, m.Src, m.Dst)
+	return fmt.Sprintf("%s%s: %s -> %s", prefix, m.Op, displayName(m.Src), displayName(m.Dst))
 }
 
 func (m transferMsg) JSON() any { return m }

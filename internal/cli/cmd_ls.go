@@ -29,7 +29,9 @@ the wildcard * (s3://b/logs/*.gz) lists its matches; * matches any
 characters, / included. No other character is special (?, [ and ] are part
 of the key); --raw makes * an ordinary character too.
 
-Text output: date, time (UTC), size and key, like the AWS CLI. --json writes
+Text output: date, time (UTC), size and key, like the AWS CLI. A key with a
+character that is not printable (a newline, a tab, an escape) or that starts
+with a double quote is shown as a Go double-quoted string: "a\nb". --json writes
 one object per line: {"type":"object","key":...,"size":...} and
 {"type":"prefix","key":...} or {"type":"bucket","name":...}.`,
 		Args: argsRange(0, 1),
@@ -80,7 +82,7 @@ func (m objectMsg) String() string {
 	if m.human {
 		size = fmt.Sprintf("%10s", humanBytes(m.Size))
 	}
-	return fmt.Sprintf("%s %s %s", m.LastModified.UTC().Format("2006-01-02 15:04:05"), size, m.display)
+	return fmt.Sprintf("%s %s %s", m.LastModified.UTC().Format("2006-01-02 15:04:05"), size, displayName(m.display))
 }
 
 func (m objectMsg) JSON() any {
@@ -96,7 +98,7 @@ type prefixMsg struct {
 	display string
 }
 
-func (m prefixMsg) String() string { return fmt.Sprintf("%30s %s", "PRE", m.display) }
+func (m prefixMsg) String() string { return fmt.Sprintf("%30s %s", "PRE", displayName(m.display)) }
 func (m prefixMsg) JSON() any {
 	return struct {
 		Type string `json:"type"`

@@ -39,7 +39,7 @@ func (m statMsg) String() string {
 			fmt.Fprintf(&b, "%-15s %s\n", k+":", v)
 		}
 	}
-	row("URL", objstore.URL{Bucket: m.Bucket, Key: m.Key}.String())
+	row("URL", displayName(objstore.URL{Bucket: m.Bucket, Key: m.Key}.String()))
 	row("Size", fmt.Sprintf("%d (%s)", m.Size, humanBytes(m.Size)))
 	row("Last modified", m.LastModified.UTC().Format("2006-01-02 15:04:05 UTC"))
 	row("ETag", m.ETag)
