@@ -328,3 +328,18 @@ func TestLsEscapesControlCharacters(t *testing.T) {
 	}
 	e.wantKeys("after rm -r")
 }
+
+// TestKeyTooLongIsTheServersRefusal: a key over 1024 bytes, which the
+// server refuses (KeyTooLongError), was reported as a usage error (exit 2).
+// It is the server's answer: exit 1, in the server's words.
+func TestKeyTooLongIsTheServersRefusal(t *testing.T) {
+	e := setup(t)
+	long := strings.Repeat("k", 1025)
+	r := e.run("cp", e.file("f", []byte("f")), e.url(long))
+	if r.Code != 1 || !strings.Contains(r.Stderr, "KeyTooLongError") || !strings.Contains(strings.ToLower(r.Stderr), "too long") {
+		t.Fatalf("upload to a 1025-byte key: want exit 1 and the server's KeyTooLongError\n%s", r)
+	}
+	if strings.Contains(r.Stderr, "see `s3sso help`") {
+		t.Fatalf("the server's refusal is presented as a usage mistake:\n%s", r)
+	}
+}

@@ -606,7 +606,7 @@ func (s *S3) AbortUploads(ctx context.Context, bucket string) error {
 // (server-specific ones).
 func kindOfCode(code string) fault.Kind {
 	switch code {
-	case "XMinioInvalidObjectName", "XMinioInvalidResourceName", "InvalidObjectName", "KeyTooLongError":
+	case "XMinioInvalidObjectName", "XMinioInvalidResourceName", "InvalidObjectName":
 		return fault.Usage
 	case "ExpiredToken", "ExpiredTokenException", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId",
 		"SignatureDoesNotMatch", "InvalidClientTokenId":
