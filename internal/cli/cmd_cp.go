@@ -284,17 +284,19 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 }
 
 // runJobs runs a batch on the engine with the progress bar, reporting each
-// finished job as a result line and each failure on stderr.
+// finished job as a result line and each failure on stderr, once (see
+// failureLog).
 func (a *app) runJobs(ctx context.Context, eng *transfer.Engine, jobs iter.Seq2[transfer.Job, error]) error {
 	stop := a.startProgress(&eng.Stats)
 	defer stop()
-	return eng.Run(ctx, jobs, func(r transfer.Result) {
-		if r.Err != nil {
-			a.out.Failure(r.Job.Op, r.Job.Src, r.Err)
-			return
+	fl := newFailureLog(a.out)
+	err := eng.Run(ctx, fl.count(jobs), func(r transfer.Result) {
+		fl.result(r.Job.Op, r.Job.Src, r.Err)
+		if r.Err == nil {
+			a.out.Info(transferMsg{Op: r.Job.Op, Src: r.Job.Src, Dst: r.Job.Dst, Size: r.Job.Size})
 		}
-		a.out.Info(transferMsg{Op: r.Job.Op, Src: r.Job.Src, Dst: r.Job.Dst, Size: r.Job.Size})
 	})
+	return fl.done(err)
 }
 
 func (a *app) copyJob(eng *transfer.Engine, op string, en transfer.Entry, src, dst transfer.Location, dstIsDir bool, po transfer.PutOptions, move bool) (transfer.Job, error) {

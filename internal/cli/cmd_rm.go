@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync/atomic"
 
@@ -73,21 +72,31 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 		return err
 	}
 	eng := transfer.New(store, transfer.Options{Logger: a.logger, Concurrency: 8})
+	fl := newFailureLog(a.out)
 	var total, failed atomic.Int64
+	report := func(target string, size int64, err error) {
+		total.Add(1)
+		if err != nil {
+			failed.Add(1)
+		}
+		fl.result("delete", target, err)
+		if err == nil {
+			a.out.Info(transferMsg{Op: "delete", Src: target, Size: size})
+		}
+	}
 	for _, u := range urls {
 		if !o.Recursive && !u.HasWildcard() {
 			// One object: HEAD first so a missing key is an error, as users
 			// expect (S3's DeleteObject succeeds on missing keys).
-			total.Add(1)
 			if _, err := store.Head(ctx, u); err != nil {
 				if len(urls) == 1 {
 					return err
 				}
-				failed.Add(1)
-				a.out.Failure("delete", u.String(), err)
+				report(u.String(), 0, err)
 				continue
 			}
 			if o.DryRun {
+				total.Add(1)
 				a.out.Print(transferMsg{Op: "delete", Src: u.String(), DryRun: true})
 				continue
 			}
@@ -95,11 +104,10 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 				if len(urls) == 1 {
 					return err
 				}
-				failed.Add(1)
-				a.out.Failure("delete", u.String(), err)
+				report(u.String(), 0, err)
 				continue
 			}
-			a.out.Info(transferMsg{Op: "delete", Src: u.String()})
+			report(u.String(), 0, nil)
 			continue
 		}
 		objs := a.matchObjects(ctx, store, u, o.Recursive)
@@ -113,24 +121,18 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 			continue
 		}
 		jobs := eng.DeleteJobs(ctx, u.Bucket, objs, func(key string, size int64, err error) {
-			total.Add(1)
-			target := objstore.URL{Bucket: u.Bucket, Key: key}.String()
-			if err != nil {
-				failed.Add(1)
-				a.out.Failure("delete", target, err)
-				return
-			}
-			a.out.Info(transferMsg{Op: "delete", Src: target, Size: size})
+			report(objstore.URL{Bucket: u.Bucket, Key: key}.String(), size, err)
 		})
 		if err := eng.Run(ctx, jobs, nil); err != nil {
-			return err
+			return fl.done(err)
 		}
 	}
 	if f := failed.Load(); f > 0 {
 		if total.Load() == 1 {
-			return fault.New(fault.Partial, "delete failed", "")
+			// The one object's own error, reported once by the caller.
+			return fl.done(fl.firstErr())
 		}
-		return fault.Wrap(fault.Partial, &transfer.BatchError{Failed: int(f), Total: int(total.Load()), First: errors.New("delete failed")}, "")
+		return fl.done(fault.Wrap(fault.Partial, &transfer.BatchError{Failed: int(f), Total: int(total.Load()), First: fl.firstErr()}, ""))
 	}
 	return nil
 }
