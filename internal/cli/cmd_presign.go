@@ -36,6 +36,12 @@ A URL signed with temporary credentials (SSO, web identity, assumed roles)
 stops working when those credentials expire, whatever --expires says; s3sso
 warns when that happens before the requested expiry.
 
+The URL carries the access key ID (X-Amz-Credential) and the signature, never
+the secret key. Made with temporary credentials, it also carries their session
+token (X-Amz-Security-Token), by design: S3 needs it to check the signature.
+Whoever holds the URL can do what it allows until it expires: share it like a
+password.
+
 The key is taken as written (?, [, ], # and the rest are part of it), except
 that * is a wildcard, which presign refuses: pass --raw for a key with a *.`,
 		Args: argsRange(1, 1),
