@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,15 +21,6 @@ func errorLines(stderr string) int {
 	return n
 }
 
-func mustParseURL(t *testing.T, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 // TestSingleFailureIsReportedOnce: when the one object of a command failed
 // (a checksum mismatch, a full disk, NoSuchUpload), its error was printed
 // twice: once by the batch as it happened and once as the command's error.
@@ -44,16 +33,8 @@ func TestSingleFailureIsReportedOnce(t *testing.T) {
 	e.put("two/a", randomBytes(t, 1000))
 	e.put("two/b", randomBytes(t, 1000))
 	p := newXProxy(t, e.minio.Endpoint)
-	// Listings pass uncorrupted; object downloads are corrupted.
-	plain := httputil.NewSingleHostReverseProxy(mustParseURL(t, e.minio.Endpoint))
-	passLists := func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Query().Has("list-type") {
-			plain.ServeHTTP(w, r)
-			return true
-		}
-		return false
-	}
-	p.set(func(p *xproxy) { p.corrupt, p.refuse = true, passLists })
+	// Object downloads (single GETs) are corrupted; listings pass.
+	p.Add(testenv.FaultRule{Kind: "get", Fault: testenv.FlipBit{At: -1}})
 	dir := filepath.Join(e.home, "dl")
 	check := func(r testenv.Result, code, errs int, want string) {
 		t.Helper()
@@ -79,18 +60,8 @@ func TestSingleFailureIsReportedOnce(t *testing.T) {
 	}
 
 	// NoSuchUpload: the multipart upload vanishes under a part upload.
-	p.set(func(p *xproxy) {
-		p.corrupt = false
-		p.refuse = func(w http.ResponseWriter, r *http.Request) bool {
-			if reqKind(r) != "upload-part" {
-				return false
-			}
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified multipart upload does not exist.</Message></Error>`))
-			return true
-		}
-	})
+	p.Clear()
+	p.Add(testenv.FaultRule{Kind: "upload-part", Fault: testenv.Status{Code: http.StatusNotFound, S3Code: "NoSuchUpload"}})
 	check(e.run("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.file("big", randomBytes(t, 11<<20)), e.url("big")), 4, 1, "NoSuchUpload")
 
 	// A full disk.
