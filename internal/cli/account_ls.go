@@ -118,7 +118,7 @@ func (a *app) externalBucketStart(u objstore.URL) objstore.URL {
 	}
 	for _, e := range a.acct.ExternalBuckets {
 		if b, p, err := accounts.ParseExternalBucket(e); err == nil && b == u.Bucket && p != "" {
-			u.Key = p
+			u.Key, u.Literal = p, true // a configured prefix, never a pattern
 			return u
 		}
 	}

@@ -126,8 +126,12 @@ func kindOfAPICode(code string) fault.Kind {
 		return fault.Auth
 	case "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty", "PreconditionFailed":
 		return fault.Conflict
-	case "InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidStorageClass":
+	case "InvalidBucketName", "InvalidArgument", "InvalidStorageClass":
 		return fault.Usage
+	case "KeyTooLongError":
+		// A key over 1024 bytes: the server's refusal of a name s3sso
+		// accepts, not a usage mistake. Exit 1, in the server's words.
+		return fault.Unknown
 	case "BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum":
 		return fault.Integrity
 	}

@@ -562,8 +562,12 @@ func (r *resolver) assumeRole(name string, prof profileView) (*Credentials, erro
 			continue
 		}
 		if src != name || !hasStatic(sp) {
-			return nil, resolveErr(ErrSourceProfileLoop, "end the chain at a profile with credentials of its own",
-				"source_profile loop: %s -> %s", strings.Join(r.visited, " -> "), src)
+			hint := "make the chain end at a profile with credentials (static keys, credential_process, sso_session or web_identity_token_file) that is not already in it"
+			if src == name {
+				hint = "a profile may name itself as source_profile only when it holds aws_access_key_id and aws_secret_access_key; " + hint
+			}
+			return nil, resolveErr(ErrSourceProfileLoop, hint,
+				"source_profile loop in %s: profile %s -> %s", r.sh.cfg.Path, strings.Join(r.visited, " -> "), src)
 		}
 	}
 	r.visited = append(r.visited, src)
@@ -571,7 +575,8 @@ func (r *resolver) assumeRole(name string, prof profileView) (*Credentials, erro
 	if hasStatic(sp) || !hasAssumeRole(sp) {
 		c.Source, err = r.profileProviders(src, sp, true)
 		if err == nil && c.Source == nil {
-			err = resolveErr(ErrInvalidConfig, "give it credentials or another source", "the source profile %q must have credentials", src)
+			err = resolveErr(ErrInvalidConfig, "give profile "+src+" credentials (static keys, credential_process, sso_session or web_identity_token_file), or name another source_profile",
+				"profile %s, the source_profile of role %s, has no credentials", src, c.RoleARN)
 		}
 	} else {
 		c.Source, err = r.assumeRole(src, sp)

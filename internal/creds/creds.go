@@ -1,10 +1,12 @@
 // Package creds resolves AWS configuration and credentials the way the AWS
 // CLI and SDKs do: it delegates to aws-sdk-go-v2's shared config loader
-// (environment, ~/.aws/config, ~/.aws/credentials, credential_process,
-// role_arn + source_profile, web_identity_token_file, SSO) instead of
-// re-implementing it, and adds what s3sso needs on top: an HTTP client that
-// works with AWS_CA_BUNDLE, an slog-backed SDK logger, and a way to plug in
-// s3sso's own sign-in providers.
+// (environment, ~/.aws/config, ~/.aws/credentials, role_arn +
+// source_profile, web_identity_token_file, SSO) instead of re-implementing
+// it, and adds what s3sso needs on top: an HTTP client that works with
+// AWS_CA_BUNDLE, an slog-backed SDK logger, a way to plug in s3sso's own
+// sign-in providers, source_profile loop detection, and its own runner for
+// credential_process (ProcessProvider), which bounds the helper's time and
+// output and never echoes what it printed.
 package creds
 
 import (
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 
+	awsconfig "github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/fault"
 )
 
@@ -40,16 +43,39 @@ type Options struct {
 }
 
 // Load resolves the AWS configuration. Errors name the profile and carry a
-// fault kind (a missing profile is fault.NotFound).
+// fault kind (a missing profile is fault.NotFound, a source_profile loop
+// fault.Config).
 //
 // The profile, region, credential source and endpoints are resolved by
 // s3sso's own reader of the shared files (Resolve), which follows the AWS
 // CLI; the SDK is handed the results. Its loader still reads the files for
 // the settings s3sso does not resolve (retries, dual-stack, checksums).
+//
+// When the profile's credentials come from a credential_process (its own or
+// at the end of its source_profile chain), s3sso runs the helper itself
+// with a ProcessProvider; ctx bounds those runs, so pass the command's
+// context (which Ctrl-C cancels).
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	res, err := Resolve(opts)
 	if err != nil {
 		return aws.Config{}, err
+	}
+	if err := checkSourceLoop(awsconfig.ProfileName(opts.Profile)); err != nil {
+		return aws.Config{}, err
+	}
+	var plan processPlan
+	useProcess := false
+	if opts.Credentials == nil && endsInProcess(res.Credentials) {
+		plan, useProcess = planProcess(ctx, awsconfig.ProfileName(opts.Profile))
+	}
+	var process aws.CredentialsProvider
+	if useProcess {
+		timeout, err := ProcessTimeout()
+		if err != nil {
+			return aws.Config{}, err
+		}
+		process = NewProcessCredentials(NewProcessProvider(ctx, plan.Profile, plan.Command, timeout))
+		opts.Credentials = process
 	}
 	maxConns := opts.MaxConns
 	if maxConns <= 0 {
@@ -102,7 +128,10 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		return aws.Config{}, classifyLoadError(opts.Profile, err)
 	}
 	if own {
-		cfg.Credentials = aws.NewCredentialsCache(provider(cfg, res.Credentials, nil))
+		cfg.Credentials = aws.NewCredentialsCache(provider(ctx, cfg, res.Credentials, nil))
+	}
+	if useProcess && len(plan.Roles) > 0 {
+		cfg.Credentials = plan.assumeRoles(cfg, process)
 	}
 	cfg.ConfigSources = append([]any{resolvedEndpoints(res.Endpoints)}, cfg.ConfigSources...)
 	return cfg, nil
@@ -120,6 +149,12 @@ func classifyLoadError(profile string, err error) error {
 			Msg:  fmt.Sprintf("profile %q not found in %s", name, configFileName()),
 			Hint: "check the name with `s3sso profiles` or `aws configure list-profiles`, or unset AWS_PROFILE",
 		}
+	}
+	var noSource config.SharedConfigAssumeRoleError
+	if errors.As(err, &noSource) && noSource.Err == nil {
+		return &fault.Error{Kind: fault.Config,
+			Msg:  fmt.Sprintf("load AWS configuration: profile %s, the source_profile of role %s, has no credentials", noSource.Profile, noSource.RoleARN),
+			Hint: "give the source profile credentials (static keys, credential_process, sso_session or web_identity_token_file), or point source_profile at one that has them"}
 	}
 	return &fault.Error{Kind: fault.Config, Msg: "load AWS configuration", Err: err,
 		Hint: "check ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"}

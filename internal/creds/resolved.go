@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
-	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sso"
@@ -66,12 +65,16 @@ func buildable(c *awsconfig.Credentials) bool {
 // the loaded configuration (HTTP client, region, logger). Sources the SDK
 // fetches itself (container, instance metadata) as a role's source come
 // from the SDK's chain in base.
-func provider(cfg aws.Config, c *awsconfig.Credentials, base aws.CredentialsProvider) aws.CredentialsProvider {
+func provider(ctx context.Context, cfg aws.Config, c *awsconfig.Credentials, base aws.CredentialsProvider) aws.CredentialsProvider {
 	switch c.Method {
 	case "env", "shared-credentials-file", "config-file":
 		return credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey(), c.SessionToken())
 	case "custom-process":
-		return processcreds.NewProvider(c.Process)
+		timeout, err := ProcessTimeout()
+		if err != nil {
+			return failingProvider{err}
+		}
+		return NewProcessProvider(ctx, c.Profile, c.Process, timeout)
 	case "sso":
 		s := c.SSO
 		key := s.StartURL
@@ -103,7 +106,7 @@ func provider(cfg aws.Config, c *awsconfig.Credentials, base aws.CredentialsProv
 	case "assume-role":
 		var src aws.CredentialsProvider = ec2rolecreds.New()
 		if buildable(c.Source) {
-			src = provider(cfg, c.Source, base)
+			src = provider(ctx, cfg, c.Source, base)
 		}
 		stsCfg := cfg.Copy()
 		stsCfg.Credentials = aws.NewCredentialsCache(src)
@@ -124,6 +127,17 @@ func provider(cfg aws.Config, c *awsconfig.Credentials, base aws.CredentialsProv
 		})
 	}
 	return base
+}
+
+// endsInProcess reports whether the credentials come from a
+// credential_process, directly or at the end of a role chain.
+func endsInProcess(c *awsconfig.Credentials) bool {
+	for ; c != nil; c = c.Source {
+		if c.Method == "custom-process" {
+			return true
+		}
+	}
+	return false
 }
 
 type failingProvider struct{ err error }
