@@ -92,11 +92,12 @@ refresh; not recommended).`,
 
 // prompter asks questions on stderr and reads answers from stdin.
 type prompter struct {
-	ctx   context.Context
-	in    *bufio.Reader
-	out   io.Writer
-	eof   bool // the input has ended
-	lines chan lineRead
+	ctx     context.Context
+	in      *bufio.Reader
+	out     io.Writer
+	eof     bool // the input has ended
+	lines   chan lineRead
+	readErr error // the reader's final error (io.EOF), once it has stopped
 }
 
 type lineRead struct {
@@ -123,8 +124,14 @@ func (p *prompter) readLine() (string, error) {
 			}
 		}()
 	}
+	if p.readErr != nil {
+		// The reader ended (end of input): every later question gets the
+		// same answer at once.
+		return "", p.readErr
+	}
 	select {
 	case r := <-p.lines:
+		p.readErr = r.err
 		return r.line, r.err
 	case <-p.ctx.Done():
 		fmt.Fprintln(p.out)
