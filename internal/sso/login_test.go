@@ -32,6 +32,11 @@ type fixture struct {
 func newFixture(t *testing.T, opts ssotest.Options) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Now().UTC()}
+	// Refresh locks go to s3sso's state directory: a temporary one, not the
+	// user's.
+	if os.Getenv("XDG_STATE_HOME") == "" || !strings.HasPrefix(os.Getenv("XDG_STATE_HOME"), os.TempDir()) {
+		t.Setenv("XDG_STATE_HOME", t.TempDir())
+	}
 	if opts.Now == nil {
 		opts.Now = f.clock
 	}
