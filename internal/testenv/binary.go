@@ -126,10 +126,25 @@ func Run(t testing.TB, env []string, stdin string, args ...string) Result {
 func RunCtx(ctx context.Context, t testing.TB, env []string, stdin string, args ...string) Result {
 	t.Helper()
 	bin := Binary(t)
+	return runCmdCtx(ctx, t, func(ctx context.Context) *exec.Cmd { return exec.CommandContext(ctx, bin, args...) }, env, stdin, args)
+}
+
+// runCmd runs the command mk makes, like [Run]: mk gets the context that
+// bounds the command; args name it in failure messages.
+func runCmd(t testing.TB, mk func(context.Context) *exec.Cmd, env []string, stdin string, args []string) Result {
+	t.Helper()
+	return runCmdCtx(t.Context(), t, mk, env, stdin, args)
+}
+
+func runCmdCtx(ctx context.Context, t testing.TB, mk func(context.Context) *exec.Cmd, env []string, stdin string, args []string) Result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, RunTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := mk(ctx)
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
