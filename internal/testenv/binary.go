@@ -144,7 +144,7 @@ func runCmdCtx(ctx context.Context, t testing.TB, mk func(context.Context) *exec
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(append(cmd.Env, RaceEnv()...), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
@@ -161,4 +161,30 @@ func runCmdCtx(ctx context.Context, t testing.TB, mk func(context.Context) *exec
 		t.Fatalf("s3sso %s: %v\n%s", strings.Join(args, " "), err, res)
 	}
 	return res
+}
+
+// raceExitOption stops a binary built with -race from sleeping at exit:
+// the race runtime waits atexit_sleep_ms (1000 by default) before exiting,
+// which a command test pays on every run of the binary.
+const raceExitOption = "atexit_sleep_ms=0"
+
+// RaceEnv returns the environment entries a command running a [Binary]
+// needs: when it was built with -race, GORACE with atexit_sleep_ms=0 added
+// to any GORACE options of the environment. [Main] also puts it in the test
+// process's environment, so that every child (and the children of tools
+// such as the AWS CLI's credential_process) inherits it.
+func RaceEnv() []string {
+	if !raceEnabled {
+		return nil
+	}
+	return []string{"GORACE=" + withRaceExitOption(os.Getenv("GORACE"))}
+}
+
+func withRaceExitOption(gorace string) string {
+	for _, f := range strings.Fields(gorace) {
+		if strings.HasPrefix(f, "atexit_sleep_ms=") {
+			return gorace
+		}
+	}
+	return strings.TrimSpace(gorace + " " + raceExitOption)
 }
