@@ -18,12 +18,22 @@ var awsV2 struct {
 	version string
 }
 
-// AWSCLIv2 returns the path of the AWS CLI v2: S3SSO_AWSCLIV2_BIN, or
-// /usr/bin/aws when `aws --version` there says aws-cli/2 (scripts/apt.sh
-// installs it; make test runs that). When it is missing it skips the test,
-// or fails it when skips are disallowed (see [Skipf]).
+// AWSCLIv2 returns the path of the AWS CLI v2 (see [FindAWSCLIv2]). When
+// it is missing it skips the test, or fails it when skips are disallowed
+// (see [Skipf]).
 func AWSCLIv2(t testing.TB) string {
 	t.Helper()
+	p, ok := FindAWSCLIv2()
+	if !ok {
+		Skipf(t, "the AWS CLI v2 is not installed at %s: run scripts/apt.sh awscli (Debian's awscli package), or set %s", awsCLIv2Path, toolEnvVar("awscliv2"))
+	}
+	return p
+}
+
+// FindAWSCLIv2 returns the path of the AWS CLI v2: S3SSO_AWSCLIV2_BIN, or
+// /usr/bin/aws when `aws --version` there says aws-cli/2 (scripts/apt.sh
+// installs it; make test runs that).
+func FindAWSCLIv2() (string, bool) {
 	awsV2.once.Do(func() {
 		p := os.Getenv(toolEnvVar("awscliv2"))
 		if p == "" {
@@ -36,8 +46,5 @@ func AWSCLIv2(t testing.TB) string {
 			awsV2.path, awsV2.version = p, strings.TrimSpace(string(out))
 		}
 	})
-	if awsV2.path == "" {
-		Skipf(t, "the AWS CLI v2 is not installed at %s: run scripts/apt.sh awscli (Debian's awscli package), or set %s", awsCLIv2Path, toolEnvVar("awscliv2"))
-	}
-	return awsV2.path
+	return awsV2.path, awsV2.path != ""
 }

@@ -35,7 +35,8 @@ import (
 //
 // It needs Linux, root (CAP_SYS_ADMIN) and util-linux's unshare and
 // nsenter; without them [NewNamespace] skips the test (fails it in CI, see
-// [Skipf]).
+// [Skipf]). Programs that are not tests (the benchmark) use
+// [StartNamespace].
 type Namespace struct {
 	// Hosts is the hosts file bind-mounted over /etc/hosts inside.
 	Hosts string
@@ -43,6 +44,9 @@ type Namespace struct {
 	pid     int      // the process holding the namespaces
 	netns   *os.File // its network namespace
 	nsenter string
+	stdin   io.Closer     // closing it ends the holder
+	exited  chan struct{} // closed when the holder has exited
+	kill    func() error
 }
 
 // NewNamespace makes a namespace for the test: lo up, and /etc/hosts
@@ -53,48 +57,53 @@ func NewNamespace(t testing.TB, hosts map[string]string) *Namespace {
 	if os.Geteuid() != 0 {
 		Skipf(t, "a private network namespace needs root (CI runs as root)")
 	}
+	if _, ok := lookPath("unshare"); !ok {
+		Skipf(t, "unshare (util-linux) is needed for a private network namespace")
+	}
+	if _, ok := lookPath("nsenter"); !ok {
+		Skipf(t, "nsenter (util-linux) is needed for a private network namespace")
+	}
+	ns, err := StartNamespace(t.TempDir(), hosts)
+	if err != nil {
+		Skipf(t, "%v", err)
+	}
+	t.Cleanup(func() { _ = ns.Close() })
+	return ns
+}
+
+// StartNamespace makes a namespace as [NewNamespace] does, for programs
+// that are not tests; dir holds the hosts file. Close tears it down.
+func StartNamespace(dir string, hosts map[string]string) (*Namespace, error) {
 	unshare, ok1 := lookPath("unshare")
 	nsenter, ok2 := lookPath("nsenter")
 	if !ok1 || !ok2 {
-		Skipf(t, "unshare and nsenter (util-linux) are needed for a private network namespace")
+		return nil, fmt.Errorf("unshare and nsenter (util-linux) are needed for a private network namespace")
 	}
-	dir := t.TempDir()
-	ns := &Namespace{Hosts: filepath.Join(dir, "hosts"), nsenter: nsenter}
-	WriteFile(t, ns.Hosts, hostsFile(hosts))
-	if err := os.Chmod(ns.Hosts, 0o644); err != nil {
-		t.Fatal(err)
+	ns := &Namespace{Hosts: filepath.Join(dir, "hosts"), nsenter: nsenter, exited: make(chan struct{})}
+	if err := os.WriteFile(ns.Hosts, []byte(hostsFile(hosts)), 0o644); err != nil {
+		return nil, err
 	}
-
 	// The holder: unshare makes the namespaces (with private mount
 	// propagation, so the bind mount never reaches the machine), the shell
 	// mounts the hosts file, says so, and waits for its stdin to close:
-	// when the test ends, or when the test process dies.
+	// on Close, or when this process dies.
 	cmd := exec.Command(unshare, "--mount", "--net", "--propagation", "private", "--",
 		"/bin/sh", "-c", `mount --bind "$1" /etc/hosts && echo ready && exec cat >/dev/null`, "sh", ns.Hosts)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var errb syncBuffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the namespace holder: %v", err)
+		return nil, fmt.Errorf("start the namespace holder: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		stdin.Close()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
+	ns.stdin, ns.kill = stdin, cmd.Process.Kill
+	go func() { _ = cmd.Wait(); close(ns.exited) }()
 	ready := make(chan error, 1)
 	go func() {
 		line, err := bufio.NewReader(stdout).ReadString('\n')
@@ -105,23 +114,40 @@ func NewNamespace(t testing.TB, hosts map[string]string) *Namespace {
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
 	select {
-	case err := <-ready:
-		if err != nil {
-			Skipf(t, "cannot make a private mount and network namespace (%v): %s", err, strings.TrimSpace(errb.String()))
-		}
+	case err = <-ready:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("namespace holder not ready after 30s: %s", errb.String())
+		err = fmt.Errorf("not ready after 30s")
+	}
+	if err != nil {
+		_ = ns.Close()
+		return nil, fmt.Errorf("cannot make a private mount and network namespace (%v): %s", err, strings.TrimSpace(errb.String()))
 	}
 	ns.pid = cmd.Process.Pid
-	ns.netns, err = os.Open(fmt.Sprintf("/proc/%d/ns/net", ns.pid))
-	if err != nil {
-		t.Fatal(err)
+	if ns.netns, err = os.Open(fmt.Sprintf("/proc/%d/ns/net", ns.pid)); err != nil {
+		_ = ns.Close()
+		return nil, err
 	}
-	t.Cleanup(func() { ns.netns.Close() })
 	if err := ns.do(loopbackUp); err != nil {
-		t.Fatalf("bring lo up in the namespace: %v", err)
+		_ = ns.Close()
+		return nil, fmt.Errorf("bring lo up in the namespace: %w", err)
 	}
-	return ns
+	return ns, nil
+}
+
+// Close ends the namespace's holder process. Listeners the caller opened
+// inside keep working until closed.
+func (ns *Namespace) Close() error {
+	if ns.netns != nil {
+		ns.netns.Close()
+	}
+	ns.stdin.Close()
+	select {
+	case <-ns.exited:
+	case <-time.After(5 * time.Second):
+		_ = ns.kill()
+		<-ns.exited
+	}
+	return nil
 }
 
 // hostsFile renders an /etc/hosts with localhost and hosts (name → address).
@@ -193,17 +219,28 @@ func (ns *Namespace) Listen(network, addr string) (net.Listener, error) {
 // the test ends.
 func (ns *Namespace) Forward(t testing.TB, target string) string {
 	t.Helper()
-	ln, err := ns.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := ns.ForwardTo(target)
 	if err != nil {
 		t.Fatalf("listen in the namespace: %v", err)
 	}
+	t.Cleanup(stop)
+	return addr
+}
+
+// ForwardTo is [Namespace.Forward] for programs that are not tests: stop
+// ends the relay.
+func (ns *Namespace) ForwardTo(target string) (addr string, stop func(), err error) {
+	ln, err := ns.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
 	var wg sync.WaitGroup
 	done := make(chan struct{})
-	t.Cleanup(func() {
+	stop = func() {
 		close(done)
 		ln.Close()
 		wg.Wait()
-	})
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -219,7 +256,7 @@ func (ns *Namespace) Forward(t testing.TB, target string) string {
 			}()
 		}
 	}()
-	return ln.Addr().String()
+	return ln.Addr().String(), stop, nil
 }
 
 // relay copies between in and a new connection to target until either side
@@ -254,11 +291,18 @@ func relay(in net.Conn, target string, done <-chan struct{}) {
 // with the test's environment (os.Environ(), so after [Home] the isolated
 // one).
 func (ns *Namespace) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	full := append([]string{"--target", strconv.Itoa(ns.pid), "--net", "--mount", "--", name}, args...)
-	cmd := exec.CommandContext(ctx, ns.nsenter, full...)
+	bin, full := ns.Wrap(name, args...)
+	cmd := exec.CommandContext(ctx, bin, full...)
 	cmd.Env = os.Environ()
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
+}
+
+// Wrap returns the program and arguments that run name with args inside
+// the namespace: nsenter joins the namespaces and execs name in its own
+// process, so wait4 and timings see name itself.
+func (ns *Namespace) Wrap(name string, args ...string) (string, []string) {
+	return ns.nsenter, append([]string{"--target", strconv.Itoa(ns.pid), "--net", "--mount", "--", name}, args...)
 }
 
 // Run runs the s3sso [Binary] inside the namespace, like [Run].

@@ -4,6 +4,7 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os/exec"
 	"testing"
@@ -32,3 +33,14 @@ func (ns *Namespace) Command(ctx context.Context, name string, args ...string) *
 func (ns *Namespace) Run(t testing.TB, env []string, stdin string, args ...string) Result {
 	panic("no namespaces")
 }
+
+// StartNamespace fails: only Linux has namespaces.
+func StartNamespace(dir string, hosts map[string]string) (*Namespace, error) {
+	return nil, errors.New("private network namespaces need Linux")
+}
+
+func (ns *Namespace) Close() error { return nil }
+
+func (ns *Namespace) ForwardTo(target string) (string, func(), error) { panic("no namespaces") }
+
+func (ns *Namespace) Wrap(name string, args ...string) (string, []string) { panic("no namespaces") }

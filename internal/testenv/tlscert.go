@@ -31,9 +31,19 @@ type TLSCert struct {
 // directory of the test.
 func NewTLSCert(t testing.TB, names ...string) *TLSCert {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := MakeTLSCert(t.TempDir(), names...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return c
+}
+
+// MakeTLSCert is [NewTLSCert] for programs that are not tests: the CA file
+// is written to dir.
+func MakeTLSCert(dir string, names ...string) (*TLSCert, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	ca := &x509.Certificate{
@@ -44,15 +54,15 @@ func NewTLSCert(t testing.TB, names ...string) *TLSCert {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	ca, err = x509.ParseCertificate(caDER)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	leaf := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]},
@@ -68,15 +78,15 @@ func NewTLSCert(t testing.TB, names ...string) *TLSCert {
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	c := &TLSCert{CAFile: filepath.Join(t.TempDir(), "ca.pem")}
+	c := &TLSCert{CAFile: filepath.Join(dir, "ca.pem")}
 	if err := os.WriteFile(c.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	c.Config = &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER, caDER}, PrivateKey: key}},
 	}
-	return c
+	return c, nil
 }
