@@ -232,6 +232,23 @@ func clientNote(name string) string {
 	}
 }
 
+// w8pNote says how a client authenticates in W8p.
+func w8pNote(name string) string {
+	switch name {
+	case S3sso:
+		return "SSO, role credentials cached"
+	case S3ssoCold:
+		return "SSO, empty role-credential cache: GetRoleCredentials"
+	case AWS:
+		return "AWS CLI v1, SSO: GetRoleCredentials on every start"
+	case AWSv2:
+		return "SSO, role credentials cached"
+	case AWSv2Cold:
+		return "SSO, empty role-credential cache: GetRoleCredentials"
+	}
+	return "static keys (no SSO support)"
+}
+
 // tail returns the last n bytes of s, on a line boundary when possible.
 func tail(s string, n int) string {
 	s = strings.TrimSpace(s)
