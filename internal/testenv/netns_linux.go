@@ -3,6 +3,7 @@ package testenv
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -166,18 +167,38 @@ func hostsFile(hosts map[string]string) string {
 }
 
 // do runs fn on an OS thread that has joined the namespace's network
-// namespace. The thread is never returned to the Go scheduler: it ends with
-// the goroutine, so no other goroutine ever runs inside by accident.
-// Sockets made by fn stay in the namespace after it returns.
+// namespace, then moves the thread back to its own network namespace
+// before other goroutines may run on it. Sockets made by fn stay in the
+// namespace after it returns.
+//
+// The thread must not simply be left to die with its goroutine: a child
+// started with a parent-death signal (Pdeathsig) from that thread earlier
+// would be killed when it ends.
 func (ns *Namespace) do(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: see above
+		runtime.LockOSThread()
+		home, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("open this thread's network namespace: %w", err)
+			return
+		}
+		defer home.Close()
 		if err := unix.Setns(int(ns.netns.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("join the network namespace: %w", err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if rerr := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); rerr != nil {
+			// Stay locked: the thread ends with this goroutine rather
+			// than run others inside the namespace.
+			errc <- errors.Join(err, fmt.Errorf("leave the network namespace: %w", rerr))
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- err
 	}()
 	return <-errc
 }
