@@ -277,7 +277,7 @@ func version(ctx context.Context, c *client) string {
 	}
 	var args []string
 	switch c.name {
-	case AWS:
+	case AWS, AWSv2:
 		args = []string{"--version"}
 	case MC:
 		args = []string{"--version"}
