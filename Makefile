@@ -2,6 +2,7 @@
 #
 #   make build   build bin/s3sso
 #   make tools   build the pinned external tools (MinIO, staticcheck, Dex) once
+#                and install the Debian packages tests need (the AWS CLI v2)
 #   make lint    gofmt, go vet, staticcheck
 #   make test    tools + lint + all tests with the race detector (what CI runs);
 #                installs the Secret Service packages (scripts/apt-keyring.sh)
@@ -29,11 +30,14 @@ LDFLAGS := -X github.com/s3sso/s3sso/internal/buildinfo.Version=$(VERSION)
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/s3sso ./cmd/s3sso
 
-# Pinned tools the tests and lint need (see scripts/tools.sh).
+# Pinned tools the tests and lint need (see scripts/tools.sh), and Debian
+# packages (scripts/apt.sh: quiet and quick when already installed).
 TOOLS := minio staticcheck dex
+APT_PACKAGES := awscli
 
 tools:
 	@scripts/tools.sh $(TOOLS) >/dev/null
+	@scripts/apt.sh $(APT_PACKAGES)
 
 lint: tools
 	@echo "gofmt -l ."; \

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that tests need and the Go module proxy cannot
+# provide:
+#
+#   scripts/apt.sh [awscli]...
+#
+#   awscli   the AWS CLI v2 (Debian's awscli package, /usr/bin/aws), a second
+#            real peer of the SSO token and role-credential caches; the
+#            image's AWS CLI v1 stays first on PATH, tests call v2 by its
+#            full path (see internal/testenv: AWSCLIv2)
+#
+# Idempotent and quiet when everything is installed already (one dpkg query
+# per package, no apt-get update). Otherwise it runs `apt-get update` once and
+# `apt-get install -y` with no prompts, which needs root (CI runs as root with
+# no standard input). Progress goes to stderr.
+set -euo pipefail
+
+log() { echo "apt: $*" >&2; }
+
+# installed PKG: whether dpkg has PKG installed.
+installed() {
+	[[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
+}
+
+[[ $# -gt 0 ]] || set -- awscli
+missing=()
+for p in "$@"; do
+	case "$p" in
+	awscli) installed awscli && [[ -x /usr/bin/aws ]] || missing+=(awscli) ;;
+	*) log "unknown package $p"; exit 2 ;;
+	esac
+done
+[[ ${#missing[@]} -gt 0 ]] || exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+	log "need root to install ${missing[*]} (run: sudo apt-get install -y ${missing[*]})"
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+log "installing ${missing[*]} (apt-get update, then apt-get install)"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+# Output is shown only when a step fails.
+if ! apt-get update -qq </dev/null >"$out" 2>&1 ||
+	! apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >"$out" 2>&1; then
+	cat "$out" >&2
+	log "installing ${missing[*]} failed"
+	exit 1
+fi
+log "installed ${missing[*]}"
