@@ -5,7 +5,7 @@
 #                and install the Debian packages tests need (the AWS CLI v2)
 #   make lint    gofmt, go vet, staticcheck
 #   make test    tools + lint + all tests with the race detector (what CI runs);
-#                installs the Secret Service packages (scripts/apt-keyring.sh)
+#                installs the Secret Service packages (scripts/apt.sh keyring)
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
 #   make clean   remove build outputs
@@ -33,7 +33,7 @@ build:
 # Pinned tools the tests and lint need (see scripts/tools.sh), and Debian
 # packages (scripts/apt.sh: quiet and quick when already installed).
 TOOLS := minio staticcheck dex
-APT_PACKAGES := awscli
+APT_PACKAGES := awscli keyring
 
 tools:
 	@scripts/tools.sh $(TOOLS) >/dev/null
@@ -51,7 +51,6 @@ lint: tools
 # come, then "N passed, N failed, N skipped".
 test: tools lint
 	@mkdir -p $(BIN)
-	@scripts/apt-keyring.sh
 	$(GO) build -o $(BIN)/testsummary ./internal/testenv/cmd/testsummary
 	S3SSO_TEST_DISALLOW_SKIP=1 $(GO) test -race -count=1 -json ./... </dev/null \
 		| tee $(BIN)/test.json | $(BIN)/testsummary
