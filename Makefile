@@ -2,10 +2,10 @@
 #
 #   make build   build bin/s3sso
 #   make tools   build the pinned external tools (MinIO, staticcheck, Dex) once
-#                and install the Debian packages tests need (the AWS CLI v2)
+#                and install the Debian packages tests need (scripts/apt.sh:
+#                the AWS CLI v2, gnome-keyring for a real Secret Service)
 #   make lint    gofmt, go vet, staticcheck
-#   make test    tools + lint + all tests with the race detector (what CI runs);
-#                installs the Secret Service packages (scripts/apt.sh keyring)
+#   make test    tools + lint + all tests with the race detector (what CI runs)
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
 #   make clean   remove build outputs
