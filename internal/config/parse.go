@@ -173,6 +173,7 @@ func Parse(path, content string) (*File, error) {
 func (f *File) parse() error {
 	f.Sections = nil
 	seen := map[string]bool{}
+	var curNames map[string]bool // the key names of cur
 	var cur *Section
 	var curKey *Key
 	keyIndent := 0
@@ -216,6 +217,7 @@ func (f *File) parse() error {
 			}
 			seen[header] = true
 			cur = &Section{Header: header, line: i, endLine: i + 1}
+			curNames = map[string]bool{}
 			cur.Kind, cur.Name = classifyHeader(header)
 			f.Sections = append(f.Sections, cur)
 			curKey = nil
@@ -229,11 +231,12 @@ func (f *File) parse() error {
 			return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("expected \"key = value\" in section %s", quoteLine("["+cur.Header+"]"))}
 		}
 		name := strings.ToLower(strings.TrimSpace(trimmed[:d]))
-		if cur.key(name) != nil {
+		if curNames[name] {
 			return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("key %q appears more than once in section %s", name, quoteLine("["+cur.Header+"]"))}
 		}
 		curKey = &Key{Name: name, Value: strings.TrimSpace(trimmed[d+1:]), line: i, endLine: i + 1}
 		keyIndent = indent
+		curNames[name] = true
 		cur.Keys = append(cur.Keys, curKey)
 		cur.endLine = i + 1
 	}
