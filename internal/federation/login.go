@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -250,11 +251,16 @@ func pageText(b []byte) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// shorten cuts s to at most n bytes (at a character boundary) and marks the
+// cut with "...".
 func shorten(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 func callbackError(err error) error {
