@@ -160,7 +160,7 @@ func (p *prompter) choose(what string, items []string) (int, error) {
 }
 
 func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error {
-	f, err := loadAWSConfig()
+	f, err := a.sharedConfig()
 	if err != nil {
 		return err
 	}

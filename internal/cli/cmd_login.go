@@ -62,7 +62,7 @@ func (a *app) runLogin(ctx context.Context, o loginCmdOptions) error {
 	if a.opts.Account != "" {
 		return a.loginAccount(ctx, a.opts.Account, loginOptions{UseDeviceCode: o.UseDeviceCode, NoBrowser: o.NoBrowser, RedirectPort: o.RedirectPort})
 	}
-	f, err := loadAWSConfig()
+	f, err := a.sharedConfig()
 	if err != nil {
 		return err
 	}
@@ -114,15 +114,6 @@ func useDeviceCodeOptIn(f *config.File, s config.SSO) bool {
 	return false
 }
 
-// loadAWSConfig reads the AWS config file (AWS_CONFIG_FILE or ~/.aws/config).
-func loadAWSConfig() (*config.File, error) {
-	f, err := config.Load(config.DefaultPath())
-	if err != nil {
-		return nil, fault.Wrap(fault.Config, err, "fix the file; the AWS CLI rejects it too")
-	}
-	return f, nil
-}
-
 // ssoProfile resolves the SSO sign-in of the profile in effect.
 func (a *app) ssoProfile(f *config.File, needRole bool) (config.SSO, error) {
 	name := config.ProfileName(a.opts.Profile)
@@ -163,10 +154,9 @@ func (a *app) ssoCredentials(ctx context.Context) (aws.CredentialsProvider, erro
 	if a.opts.Profile == "" && os.Getenv("AWS_ACCESS_KEY_ID") != "" {
 		return nil, nil
 	}
-	f, err := config.Load(config.DefaultPath())
+	f, err := a.sharedConfig()
 	if err != nil {
-		a.logger.Debug("AWS config not readable by s3sso's parser; using the SDK chain", "err", err)
-		return nil, nil
+		return nil, err
 	}
 	name := config.ProfileName(a.opts.Profile)
 	if !f.IsSSOProfile(name) {

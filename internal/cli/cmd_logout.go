@@ -50,7 +50,12 @@ func (a *app) runLogout(ctx context.Context, o logoutOptions) error {
 		if err != nil {
 			return fault.Wrap(fault.Local, fmt.Errorf("remove cached SSO tokens: %w", err), "")
 		}
-		targets := ssoTargetsByFile()
+		// Signing out must not depend on a config file that parses: the
+		// tokens go either way, and a broken file is reported.
+		targets, err := ssoTargetsByFile()
+		if err != nil {
+			a.printer().Warn("%v; portal sessions are ended through the endpoints in the tokens' regions", err)
+		}
 		for _, rt := range toks {
 			t, ok := targets[rt.File]
 			if !ok {
@@ -68,7 +73,7 @@ func (a *app) runLogout(ctx context.Context, o logoutOptions) error {
 			fields: map[string]any{"op": "logout", "tokens": len(toks), "role_credentials": n}})
 		return nil
 	}
-	f, err := loadAWSConfig()
+	f, err := a.sharedConfig()
 	if err != nil {
 		return err
 	}
@@ -132,11 +137,11 @@ func removeRoleCredentials(c *sso.Client, f *config.File, t sso.Target) (int, er
 // ssoTargetsByFile maps token cache file names to the sign-ins of the
 // config file's profiles, so that a logout reaches each token's portal
 // through that profile's endpoint settings.
-func ssoTargetsByFile() map[string]sso.Target {
+func ssoTargetsByFile() (map[string]sso.Target, error) {
 	out := map[string]sso.Target{}
 	f, err := config.Load(config.DefaultPath())
 	if err != nil {
-		return out
+		return out, err
 	}
 	for _, name := range f.Names(config.KindProfile) {
 		if !f.HasSSOLogin(name) {
@@ -148,7 +153,7 @@ func ssoTargetsByFile() map[string]sso.Target {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // portalLogout ends the portal session; failures are only logged (the AWS

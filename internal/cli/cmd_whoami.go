@@ -104,8 +104,11 @@ func (a *app) runWhoami(ctx context.Context) error {
 		return a.whoamiAccount(ctx, a.opts.Account)
 	}
 	m := whoamiMsg{Profile: config.ProfileName(a.opts.Profile), Method: "AWS SDK credential chain"}
-	f, ferr := loadAWSConfig()
-	if ferr == nil && f.HasSSOLogin(m.Profile) {
+	f, err := a.sharedConfig()
+	if err != nil {
+		return err
+	}
+	if f.HasSSOLogin(m.Profile) {
 		s, err := f.SSOForProfile(m.Profile, false)
 		if err != nil {
 			return err
@@ -128,7 +131,7 @@ func (a *app) runWhoami(ctx context.Context) error {
 		} else if errors.Is(err, sso.ErrNoToken) {
 			m.CacheFile += " (missing: run `" + s.LoginCommand() + "`)"
 		}
-	} else if ferr == nil {
+	} else {
 		m.Warnings = f.CommentCharWarnings(m.Profile)
 	}
 	cfg, err := a.awsConfig(ctx)

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/creds"
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
@@ -63,6 +64,10 @@ type app struct {
 	// credsRefused is the SSO role provider's hook for credentials S3
 	// refused (nil unless an SSO sign-in supplies the credentials).
 	credsRefused func(accessKeyID string) bool
+
+	sharedOnce sync.Once
+	shared     *config.File // the AWS config file, parsed by sharedConfig
+	sharedErr  error
 
 	// isTerminal reports whether w is an interactive terminal; tests replace it.
 	isTerminal func(w io.Writer) bool
@@ -226,10 +231,39 @@ func redactAttr(_ []string, attr slog.Attr) slog.Attr {
 	return attr
 }
 
+// sharedConfig parses the AWS shared config file (AWS_CONFIG_FILE or
+// ~/.aws/config) and checks the syntax of the credentials file
+// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials), once per process.
+// Every command that resolves AWS configuration goes through it before the
+// SDK's loader, which tolerates what botocore refuses (a repeated section or
+// key, a line that is not "key = value", an unclosed [header]) and would
+// otherwise run with a guess or report a missing profile: such a file is a
+// configuration error (exit code 10) naming the file and line, as for the
+// AWS CLI. A missing file is fine.
+func (a *app) sharedConfig() (*config.File, error) {
+	a.sharedOnce.Do(func() {
+		f, err := config.Load(config.DefaultPath())
+		if err == nil {
+			_, err = config.Load(config.DefaultCredentialsPath())
+		}
+		if err != nil {
+			a.sharedErr = fault.Wrap(fault.Config, err, "fix the file; the AWS CLI rejects it too")
+			return
+		}
+		a.shared = f
+	})
+	return a.shared, a.sharedErr
+}
+
 // awsConfig resolves the AWS configuration once per process: from a saved
-// account when --account names one, else from the AWS config profile.
+// account when --account names one, else from the AWS config profile. The
+// shared config files are checked first (sharedConfig), whichever is used:
+// the SDK's loader reads them in every case.
 func (a *app) awsConfig(ctx context.Context) (aws.Config, error) {
 	a.cfgOnce.Do(func() {
+		if _, a.cfgErr = a.sharedConfig(); a.cfgErr != nil {
+			return
+		}
 		opts := creds.Options{
 			Profile: a.opts.Profile,
 			Region:  a.opts.Region,
