@@ -2,9 +2,12 @@
 #
 #   make build   build bin/s3sso
 #   make tools   build the pinned external tools (MinIO, staticcheck, Dex) once
+#                and install the Debian packages tests need (scripts/apt.sh:
+#                the AWS CLI v2, gnome-keyring for a real Secret Service)
 #   make lint    gofmt, go vet, staticcheck
-#   make test    tools + lint + all tests with the race detector (what CI runs);
-#                installs the Secret Service packages (scripts/apt-keyring.sh)
+#   make test    tools + lint + all tests with the race detector, then every fuzz
+#                target for TEST_FUZZTIME (default 4s) each (what CI runs)
+#   make fuzz    every fuzz target for FUZZTIME (default 2m) each (scripts/fuzz.sh)
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
 #   make clean   remove build outputs
@@ -24,16 +27,19 @@ export S3SSO_TOOLS_DIR ?= $(HOME)/.cache/s3sso/tools
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
 LDFLAGS := -X github.com/s3sso/s3sso/internal/buildinfo.Version=$(VERSION)
 
-.PHONY: build tools lint test demo bench clean
+.PHONY: build tools lint test fuzz demo bench clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/s3sso ./cmd/s3sso
 
-# Pinned tools the tests and lint need (see scripts/tools.sh).
+# Pinned tools the tests and lint need (see scripts/tools.sh), and Debian
+# packages (scripts/apt.sh: quiet and quick when already installed).
 TOOLS := minio staticcheck dex
+APT_PACKAGES := awscli keyring
 
 tools:
 	@scripts/tools.sh $(TOOLS) >/dev/null
+	@scripts/apt.sh $(APT_PACKAGES)
 
 lint: tools
 	@echo "gofmt -l ."; \
@@ -44,13 +50,23 @@ lint: tools
 
 # The raw event stream is kept in bin/test.json; testsummary prints each
 # package's ok/FAIL line, the output of failed tests and skip reasons as they
-# come, then "N passed, N failed, N skipped".
+# come, then "N passed, N failed, N skipped". After the tests every fuzz
+# target runs for TEST_FUZZTIME with one worker (scripts/fuzz.sh, its events
+# go to the same summary, its report to stderr); TEST_FUZZTIME=0 skips that.
+TEST_FUZZTIME ?= 4s
 test: tools lint
 	@mkdir -p $(BIN)
-	@scripts/apt-keyring.sh
 	$(GO) build -o $(BIN)/testsummary ./internal/testenv/cmd/testsummary
-	S3SSO_TEST_DISALLOW_SKIP=1 $(GO) test -race -count=1 -json ./... </dev/null \
+	{ S3SSO_TEST_DISALLOW_SKIP=1 $(GO) test -race -count=1 -json ./... </dev/null || true; \
+	  if [[ "$(TEST_FUZZTIME)" != 0 ]]; then \
+	    FUZZTIME=$(TEST_FUZZTIME) FUZZ_PARALLEL=1 FUZZ_JSON=1 GO=$(GO) scripts/fuzz.sh; fi; } \
 		| tee $(BIN)/test.json | $(BIN)/testsummary
+
+# Long fuzzing: FUZZTIME per target (a duration, or Nx runs), FUZZ_PARALLEL
+# workers (default: one per CPU), FUZZ_MATCH to pick targets by name.
+FUZZTIME ?= 2m
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 demo:
 	scripts/demo.sh

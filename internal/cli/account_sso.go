@@ -149,7 +149,7 @@ func (a *app) ssoAccountCredentials(ctx context.Context, acct *accounts.Account)
 	if t, err = a.chooseSSORole(ctx, c, t, tok, acct); err != nil {
 		return nil, err
 	}
-	creds, tp := c.NewCredentials(t)
+	creds, tp := c.NewCredentials(t, func(r *sso.RoleProvider) { a.credsRefused = r.CredentialsRefused })
 	if _, err := creds.Retrieve(ctx); err != nil {
 		return nil, accountLoginHint(err, t, acct.Name)
 	}
@@ -278,6 +278,12 @@ func (a *app) logoutSSOAccount(ctx context.Context, acct *accounts.Account) erro
 		return err
 	}
 	c := sso.New(a.logger)
+	if t.AccountID != "" && t.RoleName != "" {
+		// The role credentials shared with the AWS CLI go too.
+		if _, err := c.RoleCache.Remove(t); err != nil {
+			return fault.Wrap(fault.Local, err, "")
+		}
+	}
 	path := c.Cache.TokenPath(t.CacheKey())
 	tok, err := c.Cache.ReadToken(t.CacheKey())
 	if err != nil {

@@ -175,6 +175,7 @@ func (a *app) ssoCredentials(ctx context.Context) (aws.CredentialsProvider, erro
 	t := sso.NewTarget(f, s)
 	c := sso.New(a.logger)
 	creds, tp := c.NewCredentials(t, func(r *sso.RoleProvider) {
+		a.credsRefused = r.CredentialsRefused
 		if a.interactive() {
 			r.OfferLogin = func(ctx context.Context, t sso.Target, cause error) error {
 				return a.offerLogin(ctx, c, f, t, cause)

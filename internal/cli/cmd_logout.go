@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -25,10 +24,11 @@ func (a *app) newLogoutCommand() *cobra.Command {
 		Use:   "logout",
 		Short: "Sign out of IAM Identity Center and remove cached tokens",
 		Long: `Sign out of IAM Identity Center: end the portal session (Logout) and delete
-the cached token of the profile in effect, and its cached role credentials
-in ~/.aws/cli/cache. With --all, do what "aws sso logout" does: sign out of
-every cached token in ~/.aws/sso/cache and delete every SSO entry in
-~/.aws/cli/cache. Client registrations are kept.
+the cached token of the profile in effect, and the role credentials cached
+in ~/.aws/cli/cache for every configured profile that signs in with that
+token. With --all, do what "aws sso logout" does: sign out of every cached
+token in ~/.aws/sso/cache and delete every SSO entry in ~/.aws/cli/cache.
+Client registrations are kept.
 
 With --account NAME, forgets a saved s3sso account's sign-in instead.`,
 		Args: argsRange(0, 0),
@@ -65,7 +65,7 @@ func (a *app) runLogout(ctx context.Context, o logoutOptions) error {
 			}
 			a.portalLogout(ctx, c, t, rt.Token)
 		}
-		n, err := sso.RemoveCLIRoleCredentials(sso.CLICacheDir())
+		n, err := sso.RemoveCLIRoleCredentials(c.RoleCache.Dir)
 		if err != nil {
 			return fault.Wrap(fault.Local, fmt.Errorf("remove cached role credentials: %w", err), "")
 		}
@@ -92,16 +92,46 @@ func (a *app) runLogout(ctx context.Context, o logoutOptions) error {
 	} else if !errors.Is(rerr, fs.ErrNotExist) {
 		return fault.Wrap(fault.Local, fmt.Errorf("remove cached SSO token: %w", rerr), "")
 	}
-	roles := 0
-	if s.AccountID != "" && s.RoleName != "" {
-		p := filepath.Join(sso.CLICacheDir(), sso.CLIRoleCacheFileName(s.AccountID, s.RoleName, s.Session, s.StartURL))
-		if os.Remove(p) == nil {
-			roles++
-		}
+	roles, err := removeRoleCredentials(c, f, t)
+	if err != nil {
+		return fault.Wrap(fault.Local, err, "")
 	}
 	a.printer().Print(textMsg{text: fmt.Sprintf("Signed out of %s: removed %d cached token(s) and %d cached role credential(s)", s.CacheKey(), removed, roles),
 		fields: map[string]any{"op": "logout", "profile": s.Profile, "tokens": removed, "role_credentials": roles}})
 	return nil
+}
+
+// removeRoleCredentials deletes the cached role credentials of t's role and
+// of every other configured profile that signs in with the same token (same
+// sso-session, or same start URL for legacy profiles): once the token is
+// gone, none of them may outlive the sign-in. It returns how many it
+// removed.
+func removeRoleCredentials(c *sso.Client, f *config.File, t sso.Target) (int, error) {
+	targets := []sso.Target{t}
+	for _, name := range f.Names(config.KindProfile) {
+		if !f.HasSSOLogin(name) {
+			continue
+		}
+		if s, err := f.SSOForProfile(name, false); err == nil && s.CacheKey() == t.CacheKey() && s.Session == t.Session {
+			targets = append(targets, sso.NewTarget(f, s))
+		}
+	}
+	n := 0
+	seen := map[string]bool{}
+	var errs []error
+	for _, rt := range targets {
+		if rt.AccountID == "" || rt.RoleName == "" || seen[c.RoleCache.Path(rt)] {
+			continue
+		}
+		seen[c.RoleCache.Path(rt)] = true
+		ok, err := c.RoleCache.Remove(rt)
+		if err != nil {
+			errs = append(errs, err)
+		} else if ok {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 // ssoTargetsByFile maps token cache file names to the sign-ins of the

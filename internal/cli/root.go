@@ -64,6 +64,9 @@ type app struct {
 	cfg     aws.Config
 	cfgErr  error
 	acct    *accountSettings // the --account in use, once resolved
+	// credsRefused is the SSO role provider's hook for credentials S3
+	// refused (nil unless an SSO sign-in supplies the credentials).
+	credsRefused func(accessKeyID string) bool
 
 	sharedOnce sync.Once
 	shared     *config.File // the AWS config file, parsed by sharedConfig
@@ -340,6 +343,8 @@ func (a *app) store(ctx context.Context) (*objstore.S3, error) {
 		EndpointURL: a.opts.EndpointURL,
 		PathStyle:   a.opts.PathStyle,
 		Logger:      a.logger,
+
+		CredentialsRefused: a.credsRefused,
 	}
 	if a.acct != nil {
 		if so.EndpointURL == "" {

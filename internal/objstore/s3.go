@@ -42,6 +42,12 @@ type S3Options struct {
 	// DualStack uses the IPv4/IPv6 dual-stack endpoints.
 	DualStack bool
 	Logger    *slog.Logger
+	// CredentialsRefused, when set, is called when the server refuses a
+	// request's credentials as unknown or expired (InvalidAccessKeyId,
+	// ExpiredToken, InvalidToken), with the access key ID the request was
+	// signed with; when it returns true the request is retried at once,
+	// with credentials resolved anew (see sso.RoleProvider).
+	CredentialsRefused func(accessKeyID string) bool
 }
 
 // S3 is an S3 client with s3sso's conventions. It is safe for concurrent use.
@@ -97,6 +103,7 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 				ro.RateLimiter = ratelimit.None
 			})
 		}
+		so.Retryer = withRefusalRetry(so.Retryer, o.CredentialsRefused)
 	})
 	if endpoint != "" && !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
 		return nil, fault.New(fault.Usage, fmt.Sprintf("endpoint URL %q must start with http:// or https://", endpoint), "")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,7 @@ func newFixture(t *testing.T, opts ssotest.Options) *fixture {
 	f.emu = ssotest.Start(t, opts)
 	f.c = New(nil)
 	f.c.Cache = Cache{Dir: t.TempDir()}
+	f.c.RoleCache = RoleCache{Dir: filepath.Join(t.TempDir(), "cli", "cache")}
 	f.c.Now = f.clock
 	f.c.after = func(d time.Duration) <-chan time.Time {
 		f.mu.Lock()
@@ -199,8 +201,10 @@ func TestPKCEErrors(t *testing.T) {
 	t.Run("state mismatch", func(t *testing.T) {
 		f := newFixture(t, ssotest.Options{})
 		f.emu.SetTamperState(true)
-		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)})
-		if !errors.Is(err, authflow.ErrStateMismatch) || fault.KindOf(err) != fault.Auth {
+		// The redirect with the wrong state is refused and the login
+		// waits on for the real one, until its time runs out.
+		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil), CallbackTimeout: time.Second})
+		if !errors.Is(err, authflow.ErrStateMismatch) || fault.KindOf(err) != fault.Auth || !strings.Contains(err.Error(), "no sign-in response within 1s") {
 			t.Fatalf("error %v", err)
 		}
 		if f.emu.Count("CreateToken") != 0 {
@@ -214,6 +218,9 @@ func TestPKCEErrors(t *testing.T) {
 		var ae *authflow.AuthError
 		if !errors.As(err, &ae) || ae.Code != "access_denied" || fault.KindOf(err) != fault.AccessDenied {
 			t.Fatalf("error %v", err)
+		}
+		if h := fault.HintOf(err); !strings.Contains(h, "denied or cancelled in the browser") || !strings.Contains(h, "s3sso login --profile dev") {
+			t.Errorf("hint %q", h)
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
@@ -354,8 +361,12 @@ func TestRoleCredentials(t *testing.T) {
 	if _, err := badCreds.Retrieve(t.Context()); fault.KindOf(err) != fault.AccessDenied {
 		t.Errorf("unassigned role: %v", err)
 	}
-	// 401: the token was revoked on the server.
+	// 401: the token was revoked on the server (and no role credentials
+	// are cached: TestRoleProviderRevokedToken covers those).
 	f.emu.RevokeAll()
+	if _, err := f.c.RoleCache.Remove(f.target); err != nil {
+		t.Fatal(err)
+	}
 	fresh, _ := f.c.NewCredentials(f.target)
 	_, err = fresh.Retrieve(t.Context())
 	if !errors.Is(err, ErrLoginRequired) || !strings.Contains(err.Error(), "rejected") || fault.KindOf(err) != fault.Auth {
@@ -490,5 +501,57 @@ func TestRefreshKeepsFieldsAndLocksElsewhere(t *testing.T) {
 	}
 	if locks, _ := filepath.Glob(filepath.Join(state, "s3sso", "sso-locks", "*.lock")); len(locks) != 1 {
 		t.Errorf("want one lock in s3sso's state directory, got %v", locks)
+	}
+}
+
+// TestPKCECallbackRefusesForgeries sends forged requests to the loopback
+// listener of a pending login (wrong state, no code, wrong Host header,
+// POST, error=access_denied with a wrong state) before the browser follows
+// the real authorization URL: each gets an error page, none ends the login,
+// and only the real code is exchanged.
+func TestPKCECallbackRefusesForgeries(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	type answer struct {
+		name   string
+		status int
+	}
+	var answers []answer
+	open := func(ctx context.Context, authURL string) error {
+		u, err := url.Parse(authURL)
+		if err != nil {
+			return err
+		}
+		redirect, state := u.Query().Get("redirect_uri"), u.Query().Get("state")
+		ru, _ := url.Parse(redirect)
+		send := func(name, method, query, host string) {
+			req, _ := http.NewRequestWithContext(ctx, method, redirect+"?"+query, nil)
+			if host != "" {
+				req.Host = host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers = append(answers, answer{name + ": " + err.Error(), 0})
+				return
+			}
+			resp.Body.Close()
+			answers = append(answers, answer{name, resp.StatusCode})
+		}
+		send("wrong state", "GET", "code=forged&state=not-"+state, "")
+		send("no code", "GET", "state="+url.QueryEscape(state), "")
+		send("denied, wrong state", "GET", "error=access_denied&state=x", "")
+		send("POST", "POST", "code=forged&state="+url.QueryEscape(state), "")
+		send("DNS rebinding", "GET", "code=forged&state="+url.QueryEscape(state), "rebind.example:"+ru.Port())
+		return browser(nil)(ctx, authURL)
+	}
+	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: open, CallbackTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatalf("login after forged requests: %v", err)
+	}
+	want := []answer{{"wrong state", 400}, {"no code", 400}, {"denied, wrong state", 400}, {"POST", 405}, {"DNS rebinding", 403}}
+	if fmt.Sprint(answers) != fmt.Sprint(want) {
+		t.Errorf("answers %v, want %v", answers, want)
+	}
+	if tok.AccessToken == "" || f.emu.Count("CreateToken:authorization_code") != 1 {
+		t.Errorf("token %v, code exchanges %d (want 1: only the real code)", tok.AccessToken != "", f.emu.Count("CreateToken:authorization_code"))
 	}
 }

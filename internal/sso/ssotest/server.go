@@ -68,6 +68,9 @@ type Options struct {
 	StartURLRegions map[string]string
 	// Now returns the current time (time.Now).
 	Now func() time.Time
+	// Latency delays every API answer by this much, as the round trip to
+	// the real service does (about 100 ms from a laptop); 0 answers at once.
+	Latency time.Duration
 }
 
 // Server is a running emulator.
@@ -90,7 +93,10 @@ type Server struct {
 	slowDown int
 	authErr  string
 	badState bool
-	deny     bool
+	// refreshDelay holds every refresh_token CreateToken call this long
+	// before it is answered (SetRefreshDelay).
+	refreshDelay time.Duration
+	deny         bool
 }
 
 type client struct {
@@ -164,11 +170,18 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return err
 	}
+	s.Serve(ln, "http://"+ln.Addr().String())
+	return nil
+}
+
+// Serve serves on ln in the background; baseURL is how clients reach it
+// (URL). Wrap ln with tls.NewListener to serve HTTPS, e.g. under the real
+// host names inside a test's private namespace (testenv.Namespace).
+func (s *Server) Serve(ln net.Listener, baseURL string) {
 	s.ln = ln
-	s.URL = "http://" + ln.Addr().String()
+	s.URL = baseURL
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
-	return nil
 }
 
 // Close stops the server.
@@ -185,7 +198,12 @@ func (s *Server) Close() error {
 // "StartDeviceAuthorization", "CreateToken", "CreateToken:refresh_token",
 // "CreateToken:authorization_code", "CreateToken:device_code",
 // "Authorize", "GetRoleCredentials", "ListAccounts", "ListAccountRoles",
-// "Logout").
+// "Logout"). "CreateToken:GRANT:AGENT" counts the CreateToken calls of one
+// client kind by User-Agent (AGENT is "botocore", "go" for the Go SDK, or
+// "other"), "CreateToken:refresh_token:arrived:AGENT" the refresh calls
+// that arrived (counted before SetRefreshDelay's hold, the others after it),
+// and "CreateToken:refresh_token:issued" the refreshes that succeeded (each
+// spends its refresh token: the next one must use the new).
 func (s *Server) Count(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -200,6 +218,12 @@ func (s *Server) SetAuthorizeError(code string) { s.mu.Lock(); s.authErr = code;
 
 // SetTamperState makes /authorize redirect back with a different state.
 func (s *Server) SetTamperState(on bool) { s.mu.Lock(); s.badState = on; s.mu.Unlock() }
+
+// SetRefreshDelay holds each refresh_token CreateToken call for d before it
+// is answered (concurrent calls wait side by side; the first one answered
+// afterwards spends the refresh token). Race tests use it to widen the window
+// in which several clients read the old token.
+func (s *Server) SetRefreshDelay(d time.Duration) { s.mu.Lock(); s.refreshDelay = d; s.mu.Unlock() }
 
 // SetDenyDevice makes visiting a verification URL deny the request.
 func (s *Server) SetDenyDevice(on bool) { s.mu.Lock(); s.deny = on; s.mu.Unlock() }
@@ -244,6 +268,13 @@ func random(n int) string {
 
 // ServeHTTP routes the OIDC and portal APIs.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Latency > 0 && r.URL.Path != "/_emu/stats" {
+		select {
+		case <-time.After(s.opts.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/client/register":
 		s.registerClient(w, r)
@@ -400,7 +431,11 @@ func (s *Server) startDeviceAuthorization(w http.ResponseWriter, r *http.Request
 	d := &device{code: "dc-" + random(24), user: user, client: c, expires: s.now().Add(s.opts.DeviceCodeTTL)}
 	s.devices[d.code] = d
 	s.users[d.user] = d
-	base := "http://" + r.Host + "/device"
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host + "/device"
 	writeJSON(w, 200, map[string]any{
 		"deviceCode": d.code, "userCode": d.user, "verificationUri": base,
 		"verificationUriComplete": base + "?user_code=" + url.QueryEscape(d.user),
@@ -501,6 +536,18 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &in) {
 		return
 	}
+	if in.GrantType == "refresh_token" {
+		s.mu.Lock()
+		d := s.refreshDelay
+		s.counts["CreateToken:refresh_token:arrived:"+agentOf(r)]++
+		s.mu.Unlock()
+		if d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+			}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts["CreateToken"]++
@@ -509,6 +556,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		kind = "device_code"
 	}
 	s.counts["CreateToken:"+kind]++
+	s.counts["CreateToken:"+kind+":"+agentOf(r)]++
 	if in.ClientID == "" || in.ClientSecret == "" || in.GrantType == "" {
 		oidcError(w, 400, "InvalidRequestException", "invalid_request", "clientId, clientSecret and grantType are required")
 		return
@@ -559,10 +607,23 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		delete(s.refresh, in.RefreshToken)
+		s.counts["CreateToken:refresh_token:issued"]++
 		s.issue(w, c)
 	default:
 		oidcError(w, 400, "UnsupportedGrantTypeException", "unsupported_grant_type", "unsupported grant type "+in.GrantType)
 	}
+}
+
+// agentOf classifies a request's client by its User-Agent.
+func agentOf(r *http.Request) string {
+	ua := strings.ToLower(r.UserAgent())
+	switch {
+	case strings.Contains(ua, "botocore"):
+		return "botocore"
+	case strings.Contains(ua, "aws-sdk-go-v2"):
+		return "go"
+	}
+	return "other"
 }
 
 func pkceS256(verifier string) string {
