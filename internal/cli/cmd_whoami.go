@@ -55,6 +55,10 @@ type whoamiMsg struct {
 	Warnings           []string  `json:"warnings,omitempty"`
 }
 
+// whoamiTime shows a time in the local zone with the zone's name and
+// offset; --json writes UTC (RFC 3339, "Z").
+const whoamiTime = "2006-01-02 15:04:05 MST (-07:00)"
+
 func (m whoamiMsg) JSON() any { return m }
 
 func (m whoamiMsg) String() string {
@@ -70,9 +74,9 @@ func (m whoamiMsg) String() string {
 		}
 		left := time.Until(t).Round(time.Minute)
 		if left <= 0 {
-			return t.Local().Format(time.DateTime) + " (expired)"
+			return t.Local().Format(whoamiTime) + " (expired)"
 		}
-		return fmt.Sprintf("%s (in %s)", t.Local().Format(time.DateTime), left)
+		return fmt.Sprintf("%s (in %s)", t.Local().Format(whoamiTime), left)
 	}
 	line("profile", m.Profile)
 	line("sign-in method", m.Method)
@@ -125,7 +129,7 @@ func (a *app) runWhoami(ctx context.Context) error {
 		}
 		m.Warnings = ssoWarningList(f, t)
 		if tok, err := c.Cache.ReadToken(s.CacheKey()); err == nil {
-			m.TokenExpires = tok.ExpiresAt
+			m.TokenExpires = tok.ExpiresAt.UTC()
 			r := !s.Legacy() && tok.Refreshable(time.Now())
 			m.Refreshable = &r
 		} else if errors.Is(err, sso.ErrNoToken) {
@@ -142,7 +146,7 @@ func (a *app) runWhoami(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.AccessKeyID, m.CredentialsSource, m.CredentialsExpires = d.AccessKeyID, d.Source, d.Expires
+	m.AccessKeyID, m.CredentialsSource, m.CredentialsExpires = d.AccessKeyID, d.Source, d.Expires.UTC()
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		m.ARNError = firstLine(err.Error())
