@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/s3sso/s3sso/internal/atomicfile"
 )
@@ -30,15 +32,26 @@ func SectionHeader(kind, name string) string {
 // without surrounding space, line breaks, delimiters, brackets or a leading
 // comment character, and values and names must be one line; otherwise Set
 // changes nothing and returns an error.
-func (f *File) Set(kind, name string, kvs ...KV) error {
+func (f *File) Set(kind, name string, kvs ...KV) (err error) {
 	if strings.ContainsAny(name, "\n\r") {
 		return fmt.Errorf("set [%s]: the name contains a line break", SectionHeader(kind, name))
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("set a section: the name is not valid UTF-8")
 	}
 	for _, kv := range kvs {
 		if err := checkKV(kv); err != nil {
 			return fmt.Errorf("set %q in [%s]: %w", kv.Key, SectionHeader(kind, name), err)
 		}
 	}
+	// A Set that fails leaves the file as it was.
+	saved := slices.Clone(f.lines)
+	defer func() {
+		if err != nil {
+			f.lines = saved
+			_ = f.parse()
+		}
+	}()
 	s := f.section(kind, name)
 	if s == nil {
 		if n := len(f.lines); n > 0 && strings.TrimSpace(f.lines[n-1]) != "" {
@@ -92,7 +105,7 @@ func (f *File) Set(kind, name string, kvs ...KV) error {
 // parses back to the same key and (trimmed) value.
 func checkKV(kv KV) error {
 	switch {
-	case kv.Key == "" || strings.TrimSpace(kv.Key) != kv.Key:
+	case kv.Key == "" || pyStrip(kv.Key) != kv.Key:
 		return errors.New("the key is empty or has surrounding space")
 	case strings.ContainsAny(kv.Key, "\n\r=:[]"):
 		return errors.New("the key contains a line break, a delimiter or a bracket")
@@ -100,6 +113,8 @@ func checkKV(kv KV) error {
 		return errors.New("the key starts with a comment character")
 	case strings.ContainsAny(kv.Value, "\n\r"):
 		return errors.New("the value contains a line break")
+	case !utf8.ValidString(kv.Key) || !utf8.ValidString(kv.Value):
+		return errors.New("the key or value is not valid UTF-8, which the AWS CLI rejects")
 	}
 	return nil
 }
