@@ -59,7 +59,7 @@ func (a *app) lsAccountBuckets(ctx context.Context, store *objstore.S3) error {
 	if acct.ListAllBuckets {
 		buckets, err := store.ListBuckets(ctx)
 		if err != nil {
-			if Classify(err) == fault.AccessDenied {
+			if fault.Classify(err) == fault.AccessDenied {
 				return fault.WithHint(err, fmt.Sprintf("account %s may not list all buckets: turn that off with "+
 					"`s3sso account edit %s --list-all-buckets=false` and add the buckets it can use with "+
 					"`s3sso account edit %s --external-bucket BUCKET[/PATH]`", acct.Name, acct.Name, acct.Name))

@@ -1,13 +1,7 @@
 package cli
 
 import (
-	"context"
 	"errors"
-	"io/fs"
-	"net"
-	"net/url"
-	"strings"
-	"syscall"
 
 	"github.com/aws/smithy-go"
 
@@ -63,81 +57,12 @@ var exitCodeOfKind = map[fault.Kind]int{
 	fault.Interrupted:  ExitInterrupted,
 }
 
-// Classify returns the kind of err: the kind it was given with package fault,
-// or one inferred from well-known SDK, network and file system errors. It is
-// the one place that turns foreign errors into kinds.
-func Classify(err error) fault.Kind {
-	if err == nil {
-		return fault.Unknown
-	}
-	if k := fault.KindOf(err); k != fault.Unknown {
-		return k
-	}
-	if errors.Is(err, context.Canceled) {
-		return fault.Interrupted
-	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		if k := kindOfAPICode(apiErr.ErrorCode()); k != fault.Unknown {
-			return k
-		}
-	}
-	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTDIR),
-		errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT), errors.Is(err, fs.ErrPermission):
-		return fault.Local
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return fault.Network
-	}
-	var dnsErr *net.DNSError
-	var opErr *net.OpError
-	var urlErr *url.Error
-	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
-		return fault.Network
-	}
-	if errors.As(err, &urlErr) && urlErr.Timeout() {
-		return fault.Network
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return fault.NotFound
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fault.Network
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "get identity: get credentials") || strings.Contains(msg, "failed to refresh cached credentials") ||
-		strings.Contains(msg, "no EC2 IMDS role found") {
-		return fault.Auth
-	}
-	return fault.Unknown
-}
-
-func kindOfAPICode(code string) fault.Kind {
-	switch code {
-	case "NoSuchBucket", "NoSuchKey", "NotFound", "NoSuchUpload", "NoSuchVersion", "NoSuchEntity":
-		return fault.NotFound
-	case "AccessDenied", "AllAccessDisabled", "Forbidden", "AccountProblem", "UnauthorizedOperation":
-		return fault.AccessDenied
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "InvalidToken",
-		"TokenRefreshRequired", "InvalidClientTokenId", "UnrecognizedClientException", "UnauthorizedException":
-		return fault.Auth
-	case "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty", "PreconditionFailed":
-		return fault.Conflict
-	case "InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidStorageClass":
-		return fault.Usage
-	case "BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum":
-		return fault.Integrity
-	}
-	return fault.Unknown
-}
-
 // ExitCode maps an error to the process exit code.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	return exitCodeOfKind[Classify(err)]
+	return exitCodeOfKind[fault.Classify(err)]
 }
 
 // defaultHint returns advice for an error that carries no hint of its own.

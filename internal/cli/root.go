@@ -102,7 +102,7 @@ func (a *app) report(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	kind := Classify(err)
+	kind := fault.Classify(err)
 	code := exitCodeOfKind[kind]
 	var partial *transfer.BatchError
 	if errors.As(err, &partial) {

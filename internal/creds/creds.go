@@ -8,6 +8,7 @@
 package creds
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ type Options struct {
 	// Credentials, when set, replaces the SDK's credential chain (s3sso's
 	// own sign-in methods plug in here).
 	Credentials aws.CredentialsProvider
+	// CABundle is the AWS_CA_BUNDLE in effect (EnvCABundle), passed to the
+	// SDK explicitly; nil trusts the system's roots.
+	CABundle *CABundle
 }
 
 // Load resolves the AWS configuration. Errors name the profile and carry a
@@ -49,9 +53,9 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		maxConns = 256
 	}
 	// The SDK can only apply a CA bundle to a client it can rebuild, so the
-	// client must be a BuildableClient (see infra.md). AWS_CA_BUNDLE itself
-	// is applied by NewHTTPClient, on the first TLS connection.
-	httpClient := NewHTTPClient(maxConns)
+	// client must be a BuildableClient (see infra.md). The bundle itself is
+	// applied by NewHTTPClient, on the first TLS connection.
+	httpClient := NewHTTPClient(maxConns, opts.CABundle)
 
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
@@ -69,9 +73,19 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Credentials != nil {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(opts.Credentials))
 	}
-	restore := hideCABundle()
+	if opts.CABundle.lazy() {
+		// The SDK would read and parse AWS_CA_BUNDLE itself, up front, into
+		// the TLS settings of its copy of the client. Those settings are
+		// never used (the client's own TLS dialer trusts the lazily parsed
+		// bundle), so it is handed just the bundle's first certificate, and
+		// the environment is left alone.
+		first, err := opts.CABundle.firstPEMBlock()
+		if err != nil {
+			return aws.Config{}, err
+		}
+		loadOpts = append(loadOpts, config.WithCustomCABundle(bytes.NewReader(first)))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
-	restore()
 	if err != nil {
 		return aws.Config{}, classifyLoadError(opts.Profile, err)
 	}
@@ -91,7 +105,7 @@ func classifyLoadError(profile string, err error) error {
 		return &fault.Error{
 			Kind: fault.NotFound,
 			Msg:  fmt.Sprintf("profile %q not found in %s", name, configFileName()),
-			Hint: "check the name with `s3sso profiles` or `aws configure list-profiles`, or unset AWS_PROFILE",
+			Hint: "check the name with `aws configure list-profiles` (or in the file), or unset AWS_PROFILE",
 		}
 	}
 	return &fault.Error{Kind: fault.Config, Msg: "load AWS configuration", Err: err,

@@ -281,7 +281,7 @@ func TestCallbackAccessDenied(t *testing.T) {
 		q := r.URL.Query()
 		http.Redirect(w, r, q.Get("redirect_uri")+"?error=access_denied&error_description=user+said+no&state="+q.Get("state"), http.StatusFound)
 	}
-	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Open: httpGetOpener}
+	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
 	_, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 10 * time.Second})
 	var ae *authflow.AuthError
 	if !errors.As(err, &ae) || ae.Code != "access_denied" || fault.KindOf(err) != fault.AccessDenied || !strings.Contains(fault.HintOf(err), "declined") {
@@ -295,7 +295,7 @@ func TestCallbackStateMismatch(t *testing.T) {
 	idp.authorize = func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Query().Get("redirect_uri")+"?code=abc&state=forged", http.StatusFound)
 	}
-	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Open: httpGetOpener}
+	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
 	_, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 10 * time.Second})
 	if !errors.Is(err, authflow.ErrStateMismatch) {
 		t.Fatalf("err %v", err)
@@ -312,7 +312,7 @@ func TestLoginCodeFlowParams(t *testing.T) {
 			authQuery = r.URL.Query()
 			http.Redirect(w, r, authQuery.Get("redirect_uri")+"?code=the-code&state="+authQuery.Get("state"), http.StatusFound)
 		}
-		c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", NoPKCE: noPKCE}, Open: httpGetOpener}
+		c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", NoPKCE: noPKCE}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
 		tok, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -332,8 +332,8 @@ func TestLoginCodeFlowParams(t *testing.T) {
 
 func TestDeviceFlow(t *testing.T) {
 	idp := newFakeIdP(t)
-	var prompt strings.Builder
-	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompt: &prompt}
+	var prompt recPrompter
+	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompter: &prompt}
 	tok, err := c.Login(t.Context(), LoginOptions{UseDeviceCode: true})
 	if err != nil {
 		t.Fatal(err)
@@ -377,7 +377,7 @@ func TestRefreshTokenOnlyWithOfflineAccess(t *testing.T) {
 		q := r.URL.Query()
 		http.Redirect(w, r, q.Get("redirect_uri")+"?code=c&state="+q.Get("state"), http.StatusFound)
 	}
-	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", Scopes: []string{"email"}}, Open: httpGetOpener}
+	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", Scopes: []string{"email"}}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
 	tok, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -398,3 +398,13 @@ func httpGetOpener(ctx context.Context, u string) error {
 	}()
 	return nil
 }
+
+// recPrompter records the sign-ins shown, as text.
+type recPrompter struct{ strings.Builder }
+
+func (p *recPrompter) SignIn(_ context.Context, s authflow.SignIn) error {
+	fmt.Fprintf(p, "%s %s %s %s\n", s.Flow, s.URL, s.VerificationURL, s.UserCode)
+	return nil
+}
+
+func (p *recPrompter) Warn(string) {}

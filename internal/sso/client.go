@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
 
 	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/creds"
+	"github.com/s3sso/s3sso/internal/fault"
 )
 
 // Target is one IAM Identity Center sign-in: the validated configuration
@@ -35,6 +35,22 @@ type Target struct {
 	// (Session must be ""). Set Scopes so the client registration is not
 	// shared with legacy profiles' device-flow registration.
 	StartURLCache bool
+	// Ref is what a new sign-in to this target is asked for in errors;
+	// empty means the profile, else the sso-session.
+	Ref fault.LoginRef
+}
+
+// LoginRef returns what a person signs in to for t.
+func (t Target) LoginRef() fault.LoginRef {
+	switch {
+	case !t.Ref.IsZero():
+		return t.Ref
+	case t.Profile != "":
+		return fault.LoginRef{Profile: t.Profile}
+	case t.Session != "":
+		return fault.LoginRef{SSOSession: t.Session}
+	}
+	return fault.LoginRef{Profile: "default"}
 }
 
 // Legacy reports whether t signs in like a legacy profile: device flow, no
@@ -64,6 +80,9 @@ type Client struct {
 	Now func() time.Time
 	// after waits for d (tests replace it to skip poll intervals).
 	after func(d time.Duration) <-chan time.Time
+	// HTTPClient sends the OIDC and portal requests; nil means a client
+	// trusting AWS_CA_BUNDLE (creds.NewHTTPClient).
+	HTTPClient aws.HTTPClient
 
 	mu   sync.Mutex
 	apis map[string]*apis
@@ -96,9 +115,9 @@ func (c *Client) api(ctx context.Context, t Target) (*apis, error) {
 	if a := c.apis[key]; a != nil {
 		return a, nil
 	}
-	hc, err := httpClient()
-	if err != nil {
-		return nil, err
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = creds.NewHTTPClient(0, creds.EnvCABundle())
 	}
 	cfg := aws.Config{Region: t.Region, HTTPClient: hc, Credentials: aws.AnonymousCredentials{},
 		RetryMaxAttempts: 3, RetryMode: aws.RetryModeStandard}
@@ -130,12 +149,6 @@ func (c *Client) api(ctx context.Context, t Target) (*apis, error) {
 	}
 	c.apis[key] = a
 	return a, nil
-}
-
-// httpClient returns the shared HTTP client for AWS APIs, which trusts
-// AWS_CA_BUNDLE like the AWS CLI does, parsing it on first use.
-func httpClient() (*awshttp.BuildableClient, error) {
-	return creds.NewHTTPClient(0), nil
 }
 
 // apiCode returns the error code of an AWS API error ("" if none).

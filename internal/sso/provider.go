@@ -123,7 +123,7 @@ func (p *TokenProvider) refreshFailed(err error) error {
 	if RegionMismatch(p.t.StartURL, p.t.Region) == "" && apiCode(err) == "InvalidGrantException" {
 		var fe *fault.Error
 		if errors.As(e, &fe) {
-			fe.Hint += " (the IAM Identity Center session may have ended; if this repeats right after a login, check that sso_region " + p.t.Region + " is your instance's region)"
+			fe.Hint = "the IAM Identity Center session may have ended; if this repeats right after a login, check that sso_region " + p.t.Region + " is your instance's region"
 		}
 	}
 	return e
