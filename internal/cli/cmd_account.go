@@ -534,7 +534,7 @@ func (a *app) describeAccount(store *accounts.Store, f *accounts.File, acct *acc
 		s := acct.SSO
 		e.Settings = map[string]string{"start-url": s.StartURL, "sso-region": s.Region,
 			"account-id": orText(s.AccountID, "(chosen at sign-in)"), "role-name": orText(s.RoleName, "(chosen at sign-in)"),
-			"cache-file": ssoAccountCache().TokenPath(s.StartURL)}
+			"cache-file": a.sessions.AccountStatus(store, acct).CacheFile}
 	case acct.Type == accounts.TypeProfile && acct.Profile != nil:
 		e.Settings = map[string]string{"profile": acct.Profile.Name}
 	case acct.Type == accounts.TypeKeys && acct.Keys != nil:
@@ -612,7 +612,11 @@ func (a *app) newAccountRmCommand() *cobra.Command {
 			}
 			switch acct.Type {
 			case accounts.TypeOIDC:
-				if err := a.logoutOIDC(cmd.Context(), acct, true); err != nil {
+				res, err := a.sessions.LogoutOIDC(cmd.Context(), acct)
+				for _, w := range res.Warnings {
+					a.printer().Warn("%s", w)
+				}
+				if err != nil {
 					return err
 				}
 			case accounts.TypeSSO:

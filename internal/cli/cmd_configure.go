@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/fault"
-	"github.com/s3sso/s3sso/internal/sso"
+	"github.com/s3sso/s3sso/internal/session"
 )
 
 type configureSSOOptions struct {
@@ -82,10 +81,12 @@ refresh; not recommended).`,
 	return cmd
 }
 
-// prompter asks questions on stderr and reads answers from stdin.
+// prompter asks the wizard's questions on stderr and reads answers from
+// stdin through the terminal prompter (so Ctrl-C ends a question at once).
 type prompter struct {
-	in  *bufio.Reader
-	out io.Writer
+	ctx  context.Context
+	term *termPrompter
+	out  io.Writer
 }
 
 // ask returns the answer, or def for an empty answer or end of input.
@@ -95,7 +96,7 @@ func (p *prompter) ask(question, def string) (string, error) {
 	} else {
 		fmt.Fprintf(p.out, "%s: ", question)
 	}
-	line, err := p.in.ReadString('\n')
+	line, err := p.term.readLine(p.ctx)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
@@ -160,11 +161,11 @@ func (p *prompter) choose(what string, items []string) (int, error) {
 }
 
 func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error {
-	f, err := loadAWSConfig()
+	f, err := session.LoadAWSConfig()
 	if err != nil {
 		return err
 	}
-	p := &prompter{in: bufio.NewReader(a.stdio.In), out: a.stdio.Err}
+	p := &prompter{ctx: ctx, term: a.prompter, out: a.stdio.Err}
 	profile := a.opts.Profile
 	existing := f.Profile(config.ProfileName(profile))
 
@@ -193,7 +194,7 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	if o.SSORegion == "" {
 		def := sess.Value("sso_region")
 		if def == "" {
-			def = sso.StartURLRegion(o.StartURL)
+			def = session.StartURLRegion(o.StartURL)
 		}
 		if o.SSORegion, err = p.ask("SSO region", def); err != nil {
 			return err
@@ -218,21 +219,13 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	if existing == nil {
 		s.Profile = ""
 	}
-	t := sso.NewTarget(f, s)
-	a.ssoWarnings(f, t)
-	c := sso.New(a.logger)
-	tok, err := c.TokenProvider(t).Token(ctx)
+	a.prompter.NoBrowser = o.NoBrowser
+	portal, err := a.sessions.SignInPortal(ctx, f, s, session.LoginOptions{UseDeviceCode: o.UseDeviceCode, RedirectPort: o.RedirectPort})
 	if err != nil {
-		if !errors.Is(err, sso.ErrLoginRequired) {
-			return err
-		}
-		if tok, err = c.Login(ctx, t, sso.LoginOptions{UseDeviceCode: o.UseDeviceCode || useDeviceCodeOptIn(f, s),
-			NoBrowser: o.NoBrowser, RedirectPort: o.RedirectPort, Out: a.stdio.Err}); err != nil {
-			return err
-		}
+		return err
 	}
 	if o.AccountID == "" {
-		accts, err := c.ListAccounts(ctx, t, tok)
+		accts, err := portal.Accounts(ctx)
 		if err != nil {
 			return err
 		}
@@ -247,7 +240,7 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 		o.AccountID = accts[i].ID
 	}
 	if o.RoleName == "" {
-		roles, err := c.ListRoles(ctx, t, tok, o.AccountID)
+		roles, err := portal.Roles(ctx, o.AccountID)
 		if err != nil {
 			return err
 		}

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/aws/smithy-go"
 
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/session"
 )
 
 // Exit codes. They are part of the interface: scripts rely on them, and
@@ -65,8 +67,56 @@ func ExitCode(err error) int {
 	return exitCodeOfKind[fault.Classify(err)]
 }
 
+// loginCommand is the command that signs in to ref.
+func loginCommand(ref fault.LoginRef, deviceCode bool) string {
+	cmd := "s3sso login"
+	switch {
+	case ref.Account != "":
+		cmd += " --account " + quoteArg(ref.Account)
+	case ref.SSOSession != "":
+		cmd += " --sso-session " + quoteArg(ref.SSOSession)
+	case ref.Profile != "" && ref.Profile != "default":
+		cmd += " --profile " + quoteArg(ref.Profile)
+	}
+	if deviceCode {
+		cmd += " --use-device-code"
+	}
+	return cmd
+}
+
+// dataHint renders the advice for errors that carry data instead of a
+// command line: what to sign in to, which setting to save.
+func dataHint(err error) (string, bool) {
+	var choice *session.ChoiceError
+	var noRole *session.RoleARNRequiredError
+	var notSSO *session.NotSSOProfileError
+	var role *session.RoleError
+	switch {
+	case errors.As(err, &choice):
+		name, flag := choice.Choice.Ref.Account, "--"+choice.Choice.Setting
+		return fmt.Sprintf("save it with `s3sso account edit %s %s VALUE`, or sign in on a terminal to pick it", name, flag), true
+	case errors.As(err, &noRole):
+		return fmt.Sprintf("save one with `s3sso account add %s ... --role-arn arn:aws:iam::ACCOUNT:role/NAME --force`", noRole.Account), true
+	case errors.As(err, &notSSO):
+		return "set it up with `s3sso configure sso --profile " + notSSO.Profile + "`, or pick another profile with --profile", true
+	case errors.As(err, &role):
+		return "check the account's --account-id and --role-name (`s3sso account edit " + role.Account + "`)", true
+	}
+	if le, hint, ok := fault.LoginHint(err); ok && !le.Ref.IsZero() {
+		again := ""
+		if fault.KindOf(err) != fault.Auth || le.DeviceCode {
+			again = " again"
+		}
+		return fault.JoinHints("run `"+loginCommand(le.Ref, le.DeviceCode)+"`"+again, hint), true
+	}
+	return "", false
+}
+
 // defaultHint returns advice for an error that carries no hint of its own.
 func defaultHint(err error, kind fault.Kind) string {
+	if h, ok := dataHint(err); ok {
+		return h
+	}
 	if h := fault.HintOf(err); h != "" {
 		return h
 	}

@@ -14,15 +14,14 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/s3sso/s3sso/internal/creds"
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
+	"github.com/s3sso/s3sso/internal/session"
 	"github.com/s3sso/s3sso/internal/transfer"
 )
 
@@ -56,10 +55,11 @@ type app struct {
 	out    *Printer
 	ran    bool // a command's RunE started (errors before that are usage errors)
 
-	cfgOnce sync.Once
-	cfg     aws.Config
-	cfgErr  error
-	acct    *accountSettings // the --account in use, once resolved
+	// sessions resolves identities and signs in; prompter is its terminal
+	// side. Both are set up before a command runs.
+	sessions *session.Manager
+	prompter *termPrompter
+	acct     *session.AccountSettings // the --account in use, once resolved
 
 	// isTerminal reports whether w is an interactive terminal; tests replace it.
 	isTerminal func(w io.Writer) bool
@@ -201,6 +201,8 @@ func (a *app) setup() error {
 		return fault.Newf(fault.Usage, "--log-format must be text or json, not %q", a.opts.LogFormat)
 	}
 	a.out = NewPrinter(a.stdio.Out, a.stdio.Err, a.opts.JSON, a.opts.Quiet)
+	a.prompter = newTermPrompter(a)
+	a.sessions = session.New(session.Options{Logger: a.logger, Debug: a.opts.Debug, Prompter: a.prompter})
 	return nil
 }
 
@@ -215,61 +217,43 @@ func redactAttr(_ []string, attr slog.Attr) slog.Attr {
 		}
 	}
 	if attr.Value.Kind() == slog.KindString {
-		attr.Value = slog.StringValue(creds.Scrub(attr.Value.String()))
+		attr.Value = slog.StringValue(session.Scrub(attr.Value.String()))
 	}
 	return attr
 }
 
-// awsConfig resolves the AWS configuration once per process: from a saved
-// account when --account names one, else from the AWS config profile.
-func (a *app) awsConfig(ctx context.Context) (aws.Config, error) {
-	a.cfgOnce.Do(func() {
-		opts := creds.Options{
-			Profile: a.opts.Profile,
-			Region:  a.opts.Region,
-			Logger:  a.logger,
-			Debug:   a.opts.Debug,
-		}
-		if a.opts.Account != "" {
-			var acct accountSettings
-			acct, a.cfgErr = a.accountConfig(ctx, a.opts.Account)
-			if a.cfgErr != nil {
-				return
-			}
-			a.acct = &acct
-			opts.Credentials = acct.Credentials
-			opts.Profile = acct.Profile
-			if opts.Region == "" {
-				opts.Region = acct.Region
-			}
-		} else if opts.Credentials, a.cfgErr = a.ssoCredentials(ctx); a.cfgErr != nil {
-			return
-		}
-		a.cfg, a.cfgErr = creds.Load(ctx, opts)
-	})
-	return a.cfg, a.cfgErr
+// ref is the identity the global flags name.
+func (a *app) ref() session.Ref {
+	return session.Ref{Profile: a.opts.Profile, Account: a.opts.Account}
 }
 
-// store returns the S3 store for the global flags (and the account's
-// settings, which flags override).
+// session resolves the identity of the global flags (a saved account with
+// --account, else the AWS config profile), with --region, --endpoint-url
+// and --path-style as overrides.
+func (a *app) session(ctx context.Context) (*session.Session, error) {
+	s, err := a.sessions.Open(ctx, a.ref(), session.Overrides{Region: a.opts.Region, EndpointURL: a.opts.EndpointURL, PathStyle: a.opts.PathStyle})
+	if err == nil {
+		a.acct = s.Account
+	}
+	return s, err
+}
+
+// awsConfig is the session's AWS configuration.
+func (a *app) awsConfig(ctx context.Context) (aws.Config, error) {
+	s, err := a.session(ctx)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	return s.Config, nil
+}
+
+// store returns the session's S3 store.
 func (a *app) store(ctx context.Context) (*objstore.S3, error) {
-	cfg, err := a.awsConfig(ctx)
+	s, err := a.session(ctx)
 	if err != nil {
 		return nil, err
 	}
-	so := objstore.S3Options{
-		EndpointURL: a.opts.EndpointURL,
-		PathStyle:   a.opts.PathStyle,
-		Logger:      a.logger,
-	}
-	if a.acct != nil {
-		if so.EndpointURL == "" {
-			so.EndpointURL = a.acct.EndpointURL
-		}
-		so.PathStyle = so.PathStyle || a.acct.PathStyle
-		so.DualStack = a.acct.DualStack
-	}
-	return objstore.NewS3(cfg, so)
+	return s.Store()
 }
 
 // showProgress reports whether a live progress bar belongs on this terminal.

@@ -94,8 +94,27 @@ func SetLoginRef(err error, from, ref LoginRef) error {
 	return err
 }
 
-// hintJoin joins advice clauses with "; ".
-func hintJoin(parts ...string) string {
+// LoginHint returns the sign-in request in err's chain and the hint that
+// goes with it: that of the *Error wrapping it directly (further advice, such
+// as a region to fix), not hints added by outer layers.
+func LoginHint(err error) (*LoginRequiredError, string, bool) {
+	hint := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch x := e.(type) {
+		case *Error:
+			hint = x.Hint
+		case *LoginRequiredError:
+			if inner, _, ok := LoginHint(x.Err); ok && !inner.Ref.IsZero() {
+				return inner, HintOf(x.Err), true
+			}
+			return x, hint, true
+		}
+	}
+	return nil, "", false
+}
+
+// JoinHints joins the non-empty hints with "; ".
+func JoinHints(parts ...string) string {
 	var out []string
 	for _, p := range parts {
 		if p = strings.TrimSpace(p); p != "" {
@@ -104,6 +123,3 @@ func hintJoin(parts ...string) string {
 	}
 	return strings.Join(out, "; ")
 }
-
-// JoinHints joins non-empty hints with "; ".
-func JoinHints(parts ...string) string { return hintJoin(parts...) }

@@ -70,9 +70,9 @@ func TestAssumeRoleResponses(t *testing.T) {
 		{name: "aws", status: 200, body: awsOK, roleARN: "arn:aws:iam::111122223333:role/web", wantKey: "ASIAEXAMPLE", wantExp: exp,
 			wantRole: "arn:aws:sts::111122223333:assumed-role/web/alice"},
 		{name: "minio claim mode", status: 200, body: minioOK, wantKey: "MINIOKEY", wantExp: exp.Add(123456789)},
-		{name: "minio expired", status: 400, body: stsErr("ExpiredToken", "Token is expired"), kind: fault.Auth, hint: "sign in again", expired: true},
+		{name: "minio expired", status: 400, body: stsErr("ExpiredToken", "Token is expired"), kind: fault.Auth, hint: "the ID token expired", expired: true},
 		{name: "aws expired", status: 400, body: stsErr("ExpiredTokenException", "Token expired: current date/time 1 must be before the expiration date/time 0"),
-			kind: fault.Auth, hint: "sign in again", expired: true},
+			kind: fault.Auth, hint: "the ID token expired", expired: true},
 		{name: "old minio expired", status: 400, body: stsErr("InvalidParameterValue", "Token is expired"), kind: fault.Auth, expired: true},
 		{name: "invalid token", status: 400, body: stsErr("InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider"),
 			kind: fault.Auth, hint: "--client-id"},
@@ -133,6 +133,9 @@ func TestAssumeRoleResponses(t *testing.T) {
 			var se *STSError
 			if errors.As(err, &se) && se.Expired() != tc.expired {
 				t.Errorf("Expired() = %v", se.Expired())
+			}
+			if _, ok := fault.LoginRequired(err); ok != tc.expired {
+				t.Errorf("asks for a new sign-in: %v, want %v", ok, tc.expired)
 			}
 			if strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error leaks the token or spans lines: %q", err)

@@ -39,6 +39,10 @@ type S3Options struct {
 	// DualStack uses the IPv4/IPv6 dual-stack endpoints.
 	DualStack bool
 	Logger    *slog.Logger
+	// Renew, when set, is called when the server refuses the credentials
+	// (expired) mid-way; requests wait for it and are sent again after it
+	// succeeds (see InBatch).
+	Renew RenewFunc
 }
 
 // S3 is an S3 client with s3sso's conventions. It is safe for concurrent use.
@@ -84,6 +88,9 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 				ro.Backoff = jitterBackoff{base: 100 * time.Millisecond, max: ro.MaxBackoff}
 				ro.RateLimiter = ratelimit.None
 			})
+		}
+		if o.Renew != nil {
+			so.APIOptions = append(so.APIOptions, addRenewGate(&renewGate{renew: o.Renew}))
 		}
 	})
 	if endpoint != "" && !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {

@@ -153,7 +153,10 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 	var authErr error // credentials refused: the rest would fail the same way
 	// rctx ends the run early when the credentials are refused (expired
 	// token, sign-in required), without counting the cancelled jobs.
-	rctx, stopRun := context.WithCancel(ctx)
+	// Requests of the run are a batch's: credentials refused mid-run are
+	// renewed (by a new sign-in if need be) while the run pauses, rather
+	// than asked about (objstore.InBatch).
+	rctx, stopRun := context.WithCancel(objstore.InBatch(ctx))
 	defer stopRun()
 	done := func(j Job, err error) {
 		mu.Lock()
