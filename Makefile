@@ -1,8 +1,9 @@
 # s3sso build, lint and test entry points. GNU make.
 #
 #   make build   build bin/s3sso
-#   make tools   build the pinned external tools (MinIO, staticcheck, Dex) once
-#   make lint    gofmt, go vet, staticcheck
+#   make tools   build the pinned external tools (MinIO, golangci-lint, Dex) once
+#   make lint    gofmt, go vet, golangci-lint (.golangci.yml: staticcheck's checks,
+#                errcheck, ... and depguard's layer rules)
 #   make test    tools + lint + all tests with the race detector (what CI runs)
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
@@ -29,7 +30,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/s3sso ./cmd/s3sso
 
 # Pinned tools the tests and lint need (see scripts/tools.sh).
-TOOLS := minio staticcheck dex
+TOOLS := minio golangci-lint dex
 
 tools:
 	@scripts/tools.sh $(TOOLS) >/dev/null
@@ -39,7 +40,7 @@ lint: tools
 	unformatted=$$(gofmt -l .); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(S3SSO_TOOLS_DIR)/staticcheck ./...
+	$(S3SSO_TOOLS_DIR)/golangci-lint run ./...
 
 # The raw event stream is kept in bin/test.json; testsummary prints each
 # package's ok/FAIL line, the output of failed tests and skip reasons as they

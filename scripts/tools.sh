@@ -98,7 +98,7 @@ want() {
 	rclone) build rclone "$RCLONE_MOD" "$RCLONE_VER" . ;;
 	mc) build mc "$MC_MOD" "$MC_VER" . ;;
 	dex) BUILD_PREP=dex_prep build dex "$DEX_MOD" "$DEX_VER" ./cmd/dex ;;
-	all) for t in minio staticcheck golangci-lint dex; do want "$t"; done ;;
+	all) for t in minio golangci-lint dex; do want "$t"; done ;;
 	*) log "unknown tool $1"; return 2 ;;
 	esac
 }

@@ -82,4 +82,3 @@ func kindOfAPICode(code string) Kind {
 	}
 	return Unknown
 }
-

@@ -86,7 +86,7 @@ func SetLoginRef(err error, from, ref LoginRef) error {
 		}
 		if j, ok := e.(interface{ Unwrap() []error }); ok {
 			for _, x := range j.Unwrap() {
-				SetLoginRef(x, from, ref)
+				_ = SetLoginRef(x, from, ref)
 			}
 			return err
 		}

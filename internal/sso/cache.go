@@ -104,7 +104,7 @@ func ParseTime(s string) (time.Time, error) {
 func ParseToken(data []byte) (*Token, error) {
 	v, err := decodeOrdered(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: invalid JSON: %v", ErrNoToken, err)
+		return nil, fmt.Errorf("%w: invalid JSON: %w", ErrNoToken, err)
 	}
 	fields, ok := v.([]pyField)
 	if !ok {
