@@ -269,14 +269,19 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 // runJobs runs a batch on the engine with the progress bar, reporting each
 // finished job as a result line and each failure on stderr.
 func (a *app) runJobs(ctx context.Context, eng *transfer.Engine, jobs iter.Seq2[transfer.Job, error]) error {
-	stop := a.startProgress(&eng.Stats)
-	defer stop()
-	return eng.Run(ctx, jobs, func(r transfer.Result) {
-		if r.Err != nil {
-			a.out.Failure(r.Job.Op, r.Job.Src, r.Err)
-			return
+	bar := a.newProgressBar()
+	defer bar.stop()
+	return eng.RunEvents(ctx, jobs, func(ev transfer.Event) {
+		switch ev := ev.(type) {
+		case transfer.Progress:
+			bar.update(ev)
+		case transfer.Result:
+			if ev.Err != nil {
+				a.out.Failure(ev.Job.Op, ev.Job.Src, ev.Err)
+				return
+			}
+			a.out.Info(transferMsg{Op: ev.Job.Op, Src: ev.Job.Src, Dst: ev.Job.Dst, Size: ev.Job.Size})
 		}
-		a.out.Info(transferMsg{Op: r.Job.Op, Src: r.Job.Src, Dst: r.Job.Dst, Size: r.Job.Size})
 	})
 }
 
