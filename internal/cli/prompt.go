@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/s3sso/s3sso/internal/authflow"
+	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/session"
 )
 
@@ -171,11 +172,15 @@ func (p *termPrompter) Confirm(ctx context.Context, _ session.Ref, cause error) 
 func (p *termPrompter) Notify(_ context.Context, n session.Notice) {
 	switch n.Kind {
 	case session.NoticeSignInExpired:
+		why := n.Cause
+		if le, ok := fault.LoginRequired(why); ok && le.Err != nil {
+			why = le.Err // without the SDK's wrapping
+		}
 		p.a.printer().Hold(true)
 		p.paused = true
 		p.say("\nThe sign-in of %s has expired and could not be renewed (%s).\n"+
 			"The transfer is paused: nothing has failed, and after you sign in again it continues where it stopped.\n",
-			n.Ref, firstLine(session.Scrub(n.Cause.Error())))
+			n.Ref, firstLine(session.Scrub(why.Error())))
 	case session.NoticeJobResumed:
 		p.say("Signed in again; the transfer continues.\n")
 		if p.paused {

@@ -214,8 +214,8 @@ func (s *Session) Store() (*objstore.S3, error) {
 }
 
 // Renew replaces credentials that the server refused (cause): first
-// silently (new role credentials, a refreshed token), else, when the
-// Manager's prompter can, by a new sign-in. A batch job (ctx marked by
+// silently (new role credentials, a refreshed token), else, when a person
+// is at the Manager's prompter (Interactive), by a new sign-in. A batch job (ctx marked by
 // objstore.InBatch) is told it is paused and goes on afterwards; a single
 // command asks to confirm first. It returns cause when nothing could be
 // renewed. Concurrent calls share one sign-in.
@@ -235,15 +235,15 @@ func (s *Session) Renew(ctx context.Context, cause error) error {
 	} else {
 		cause = err
 	}
+	// Only with a person there to see it (never in CI or scripts, where
+	// the job stops with the sign-in error and --resume continues it).
 	p := m.prompter
-	if !p.CanSignIn() {
+	if !p.Interactive() || !p.CanSignIn() {
 		return cause
 	}
 	job := objstore.IsBatch(ctx)
 	if job {
 		p.Notify(ctx, Notice{Kind: NoticeSignInExpired, Ref: s.Ref, Cause: cause})
-	} else if !p.Interactive() {
-		return cause
 	} else if ok, err := p.Confirm(ctx, s.Ref, cause); err != nil || !ok {
 		if ctx.Err() != nil {
 			return fault.Wrap(fault.Interrupted, ctx.Err(), "")
