@@ -91,7 +91,13 @@ func dataHint(err error) (string, bool) {
 	var noRole *session.RoleARNRequiredError
 	var notSSO *session.NotSSOProfileError
 	var role *session.RoleError
+	var listAll *session.ListAllDeniedError
 	switch {
+	case errors.As(err, &listAll):
+		n := listAll.Account
+		return fmt.Sprintf("account %s may not list all buckets: turn that off with "+
+			"`s3sso account edit %s --list-all-buckets=false` and add the buckets it can use with "+
+			"`s3sso account edit %s --external-bucket BUCKET[/PATH]`", n, n, n), true
 	case errors.As(err, &choice):
 		name, flag := choice.Choice.Ref.Account, "--"+choice.Choice.Setting
 		return fmt.Sprintf("save it with `s3sso account edit %s %s VALUE`, or sign in on a terminal to pick it", name, flag), true

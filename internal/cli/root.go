@@ -60,6 +60,7 @@ type app struct {
 	sessions *session.Manager
 	prompter *termPrompter
 	acct     *session.AccountSettings // the --account in use, once resolved
+	cur      *session.Session         // the session of the global flags, once resolved
 
 	// isTerminal reports whether w is an interactive terminal; tests replace it.
 	isTerminal func(w io.Writer) bool
@@ -233,7 +234,7 @@ func (a *app) ref() session.Ref {
 func (a *app) session(ctx context.Context) (*session.Session, error) {
 	s, err := a.sessions.Open(ctx, a.ref(), session.Overrides{Region: a.opts.Region, EndpointURL: a.opts.EndpointURL, PathStyle: a.opts.PathStyle})
 	if err == nil {
-		a.acct = s.Account
+		a.acct, a.cur = s.Account, s
 	}
 	return s, err
 }
