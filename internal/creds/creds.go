@@ -8,12 +8,12 @@
 package creds
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,16 +74,11 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(opts.Credentials))
 	}
 	if opts.CABundle.lazy() {
-		// The SDK would read and parse AWS_CA_BUNDLE itself, up front, into
-		// the TLS settings of its copy of the client. Those settings are
-		// never used (the client's own TLS dialer trusts the lazily parsed
-		// bundle), so it is handed just the bundle's first certificate, and
-		// the environment is left alone.
-		first, err := opts.CABundle.firstPEMBlock()
-		if err != nil {
-			return aws.Config{}, err
-		}
-		loadOpts = append(loadOpts, config.WithCustomCABundle(bytes.NewReader(first)))
+		// Handed a bundle explicitly, the SDK's config loader neither reads
+		// AWS_CA_BUNDLE (a missing file must not matter to a plain-HTTP
+		// endpoint) nor parses a few hundred certificates up front; the
+		// environment is left alone (see placeholderRoot).
+		loadOpts = append(loadOpts, config.WithCustomCABundle(strings.NewReader(placeholderRoot)))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -56,21 +55,25 @@ func loadPool(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// firstPEMBlock returns the first PEM block of the bundle's file, unparsed
-// (see Load: the SDK's copy of the roots is never used for a connection).
-func (b *CABundle) firstPEMBlock() ([]byte, error) {
-	data, err := os.ReadFile(b.Path)
-	if err != nil {
-		return nil, &fault.Error{Kind: fault.Config, Msg: "read AWS_CA_BUNDLE " + b.Path, Err: err,
-			Hint: "point AWS_CA_BUNDLE at a PEM file of trusted certificates, or unset it"}
-	}
-	blk, _ := pem.Decode(data)
-	if blk == nil {
-		return nil, &fault.Error{Kind: fault.Config, Msg: fmt.Sprintf("AWS_CA_BUNDLE %s holds no PEM certificates", b.Path),
-			Hint: "point AWS_CA_BUNDLE at a PEM file of trusted certificates, or unset it"}
-	}
-	return pem.EncodeToMemory(blk), nil
-}
+// placeholderRoot is what the SDK's config loader is handed as the CA
+// bundle when the real one is applied lazily (see Load): a self-signed
+// certificate whose private key was thrown away when it was made, so
+// nothing can be signed by it. The loader only copies it into the TLS
+// settings of its copy of the HTTP client, which are never used: the
+// client's own TLS dialer trusts exactly the lazily parsed bundle.
+const placeholderRoot = `-----BEGIN CERTIFICATE-----
+MIIBzjCCAXWgAwIBAgIUQoWY5AHcmkXVtjDXAZVfotnFgycwCgYIKoZIzj0EAwIw
+PDE6MDgGA1UEAwwxczNzc28gcGxhY2Vob2xkZXIsIG5ldmVyIHRydXN0ZWQgZm9y
+IGEgY29ubmVjdGlvbjAgFw0yNjExMjgxMzU5MTFaGA8yMTI2MTEwNDEzNTkxMVow
+PDE6MDgGA1UEAwwxczNzc28gcGxhY2Vob2xkZXIsIG5ldmVyIHRydXN0ZWQgZm9y
+IGEgY29ubmVjdGlvbjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABFjxkViMqd85
+ebCvhE6rCVL4lhF3pxYiU1QHCghrqWi64JI8iNUYs2Z1Bf7hOiltFVZ1/3arY3j8
+DFfd3fg6BK2jUzBRMB0GA1UdDgQWBBQPQbcVZ+iaAdxXShy5YqazKNqgsTAfBgNV
+HSMEGDAWgBQPQbcVZ+iaAdxXShy5YqazKNqgsTAPBgNVHRMBAf8EBTADAQH/MAoG
+CCqGSM49BAMCA0cAMEQCIDjGcNDBpySYq7jDSE4t7s1zbVZ0ArW98W1Ae5hVCKCE
+AiBnrOR44to4dmxvxJWYLQi0T654imsgm8+FfI5BECNzgA==
+-----END CERTIFICATE-----
+`
 
 // lazy reports whether the bundle can be applied lazily: no HTTPS proxy is
 // configured (a proxy tunnel's TLS uses the transport's own TLS settings,
