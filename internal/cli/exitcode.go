@@ -92,7 +92,11 @@ func dataHint(err error) (string, bool) {
 	var notSSO *session.NotSSOProfileError
 	var role *session.RoleError
 	var listAll *session.ListAllDeniedError
+	var exists *session.AccountExistsError
 	switch {
+	case errors.As(err, &exists):
+		n := exists.Account
+		return "choose another name, change it with `s3sso account edit " + n + "`, remove it with `s3sso account rm " + n + "`, or pass --force", true
 	case errors.As(err, &listAll):
 		n := listAll.Account
 		return fmt.Sprintf("account %s may not list all buckets: turn that off with "+

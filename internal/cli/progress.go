@@ -2,8 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/s3sso/s3sso/internal/transfer"
