@@ -72,7 +72,7 @@ type Options struct {
 
 // Manager resolves references into sessions and signs in and out. It is
 // safe for concurrent use; sessions are cached by reference and overrides
-// until the Manager's Close or ctx of Open ends.
+// (failures are not cached), and forgotten by Logout and account changes.
 type Manager struct {
 	logger   *slog.Logger
 	debug    bool
@@ -155,6 +155,14 @@ func (m *Manager) Open(ctx context.Context, ref Ref, ov Overrides) (*Session, er
 	}
 	m.mu.Unlock()
 	e.once.Do(func() { e.s, e.err = m.open(ctx, ref, ov) })
+	if e.err != nil {
+		// Not cached: the next Open tries again (after a sign-in, say).
+		m.mu.Lock()
+		if m.sessions[k] == e {
+			delete(m.sessions, k)
+		}
+		m.mu.Unlock()
+	}
 	return e.s, e.err
 }
 

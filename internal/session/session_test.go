@@ -118,3 +118,25 @@ func TestRefLoginRef(t *testing.T) {
 		}
 	}
 }
+
+// A failed Open is not cached: once the profile exists, Open succeeds.
+func TestOpenFailureNotCached(t *testing.T) {
+	isolate(t)
+	m := New(Options{})
+	if _, err := m.Open(t.Context(), Ref{Profile: "c"}, Overrides{}); fault.KindOf(err) != fault.NotFound {
+		t.Fatalf("missing profile: %v", err)
+	}
+	f, err := os.OpenFile(os.Getenv("AWS_CONFIG_FILE"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("[profile c]\naws_access_key_id = AKIDC\naws_secret_access_key = sc\n")
+	f.Close()
+	s, err := m.Open(t.Context(), Ref{Profile: "c"}, Overrides{})
+	if err != nil {
+		t.Fatalf("after adding the profile: %v", err)
+	}
+	if cr, err := s.Config.Credentials.Retrieve(t.Context()); err != nil || cr.AccessKeyID != "AKIDC" {
+		t.Errorf("credentials %q %v", cr.AccessKeyID, err)
+	}
+}
