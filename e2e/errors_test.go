@@ -5,12 +5,9 @@ import (
 	"context"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,61 +236,38 @@ func TestFullDiskLeavesNoPartialFile(t *testing.T) {
 	}
 }
 
-// slowProxy forwards to MinIO and trickles response bodies, so a transfer is
-// still running when the test interrupts it.
-func slowProxy(t *testing.T, target string) string {
-	t.Helper()
-	u, _ := url.Parse(target)
-	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.ModifyResponse = func(resp *http.Response) error {
-		resp.Body = &slowBody{r: resp.Body}
-		return nil
-	}
-	srv := httptest.NewServer(rp)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-type slowBody struct{ r io.ReadCloser }
-
-func (s *slowBody) Read(p []byte) (int, error) {
-	time.Sleep(20 * time.Millisecond)
-	return s.r.Read(p[:min(len(p), 16<<10)])
-}
-func (s *slowBody) Close() error { return s.r.Close() }
-
+// TestCtrlCDuringDownloadLeavesNoFile interrupts a download once the
+// object's body is arriving (slowed by the proxy): exit 130 and no file,
+// not even a temporary one.
 func TestCtrlCDuringDownloadLeavesNoFile(t *testing.T) {
 	e := setup(t)
 	e.put("slow", randomBytes(t, 8<<20))
-	proxy := slowProxy(t, e.minio.Endpoint)
+	p := testenv.StartFaultProxy(t, e.minio.Endpoint)
+	p.Add(testenv.FaultRule{Kind: "get", Fault: testenv.Trickle{Chunk: 16 << 10, Every: 20 * time.Millisecond}})
 	dest := filepath.Join(e.home, "dl")
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(testenv.Binary(t), "--endpoint-url", proxy, "cp", e.url("slow"), filepath.Join(dest, "slow"))
-	cmd.Env = append(os.Environ(), e.vars...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { return p.Started("get") >= 1 },
+		"--endpoint-url", p.URL, "cp", e.url("slow"), filepath.Join(dest, "slow"))
+	if code != 130 {
+		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr)
 	}
-	time.Sleep(700 * time.Millisecond)
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	_ = cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 130 {
-		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "interrupted") {
-		t.Fatalf("stderr: %s", stderr.String())
+	if !strings.Contains(stderr, "interrupted") {
+		t.Fatalf("stderr: %s", stderr)
 	}
 	if entries, _ := os.ReadDir(dest); len(entries) != 0 {
 		t.Fatalf("interrupted download left %v", entries)
 	}
 }
 
+// TestCtrlCDuringUploadAbortsMultipart interrupts an upload from standard
+// input once two parts have reached the server (the third waits for more
+// input): exit 130, no object, and the multipart upload is aborted.
 func TestCtrlCDuringUploadAbortsMultipart(t *testing.T) {
 	e := setup(t)
-	cmd := exec.Command(testenv.Binary(t), "cp", "--part-size", "5MiB", "-", e.url("interrupted"))
+	p := testenv.StartFaultProxy(t, e.minio.Endpoint)
+	cmd := exec.Command(testenv.Binary(t), "--endpoint-url", p.URL, "cp", "--part-size", "5MiB", "-", e.url("interrupted"))
 	cmd.Env = append(os.Environ(), e.vars...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -303,7 +277,13 @@ func TestCtrlCDuringUploadAbortsMultipart(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _ = stdin.Write(randomBytes(t, 12<<20)) // two parts go out, the third waits for more input
-	time.Sleep(500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := p.WaitFinished(ctx, "upload-part", 2); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatal(err)
+	}
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	_ = cmd.Wait()
 	stdin.Close()
@@ -312,6 +292,9 @@ func TestCtrlCDuringUploadAbortsMultipart(t *testing.T) {
 	}
 	if e.exists("interrupted") {
 		t.Fatal("an interrupted upload created the object")
+	}
+	if p.Started("abort-multipart") != 1 {
+		t.Errorf("%d AbortMultipartUpload requests, want 1", p.Started("abort-multipart"))
 	}
 	ups, err := e.client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(e.bucket)})
 	if err != nil {

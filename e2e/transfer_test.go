@@ -2,24 +2,18 @@ package e2e
 
 // Tests of the transfer engine through the binary: resume after Ctrl-C,
 // integrity errors on corrupted downloads, retries on throttling, and the
-// mpu command. A reverse proxy in front of MinIO slows, counts, corrupts or
-// refuses requests.
+// mpu command. The suite's fault proxy (testenv.FaultProxy) in front of
+// MinIO slows, counts, corrupts or refuses requests.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,122 +24,18 @@ import (
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
-// xproxy is a reverse proxy in front of MinIO for transfer tests.
-type xproxy struct {
-	URL string
-
-	mu       sync.Mutex
-	slow     bool                                              // trickle part uploads and ranged downloads
-	refuse   func(w http.ResponseWriter, r *http.Request) bool // answers a request itself
-	corrupt  bool                                              // flip a byte of every GET body
-	started  map[string]int
-	finished map[string]int
-}
-
-func newXProxy(t *testing.T, target string) *xproxy {
+// newXProxy starts the suite's fault-injecting proxy (testenv.FaultProxy)
+// in front of MinIO.
+func newXProxy(t *testing.T, target string) *testenv.FaultProxy {
 	t.Helper()
-	u, _ := url.Parse(target)
-	p := &xproxy{started: map[string]int{}, finished: map[string]int{}}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.ModifyResponse = func(resp *http.Response) error {
-		kind := reqKind(resp.Request)
-		p.mu.Lock()
-		slow, corrupt := p.slow, p.corrupt
-		if resp.StatusCode/100 == 2 && kind != "get-range" {
-			p.finished[kind]++
-		}
-		p.mu.Unlock()
-		if kind == "get-range" && resp.StatusCode/100 == 2 {
-			resp.Body = &countOnEOF{ReadCloser: resp.Body, done: func() { p.mu.Lock(); p.finished[kind]++; p.mu.Unlock() }}
-		}
-		if slow && kind == "get-range" {
-			resp.Body = &trickle{ReadCloser: resp.Body}
-		}
-		if corrupt && resp.Request.Method == http.MethodGet && resp.StatusCode/100 == 2 && resp.ContentLength > 0 {
-			resp.Body = &flipByte{ReadCloser: resp.Body, at: resp.ContentLength / 2}
-		}
-		return nil
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		kind := reqKind(r)
-		p.mu.Lock()
-		p.started[kind]++
-		slow, refuse := p.slow, p.refuse
-		p.mu.Unlock()
-		if refuse != nil && refuse(w, r) {
-			return
-		}
-		if slow && kind == "upload-part" {
-			r.Body = &trickle{ReadCloser: r.Body}
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	p.URL = srv.URL
-	return p
+	return testenv.StartFaultProxy(t, target)
 }
 
-func reqKind(r *http.Request) string {
-	q := r.URL.Query()
-	switch {
-	case r.Method == http.MethodPut && q.Has("partNumber"):
-		return "upload-part"
-	case r.Method == http.MethodGet && r.Header.Get("Range") != "":
-		return "get-range"
-	}
-	return r.Method
-}
-
-func (p *xproxy) set(fn func(p *xproxy)) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fn(p)
-}
-
-func (p *xproxy) counts(kind string) (started, finished int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.started[kind], p.finished[kind]
-}
-
-func (p *xproxy) resetCounts() {
-	p.set(func(p *xproxy) { p.started, p.finished = map[string]int{}, map[string]int{} })
-}
-
-// trickle passes 64 KiB every 10 ms (about 6 MiB/s).
-type trickle struct{ io.ReadCloser }
-
-func (s *trickle) Read(b []byte) (int, error) {
-	time.Sleep(10 * time.Millisecond)
-	return s.ReadCloser.Read(b[:min(len(b), 64<<10)])
-}
-
-type countOnEOF struct {
-	io.ReadCloser
-	done func()
-	once sync.Once
-}
-
-func (c *countOnEOF) Read(b []byte) (int, error) {
-	n, err := c.ReadCloser.Read(b)
-	if err == io.EOF {
-		c.once.Do(c.done)
-	}
-	return n, err
-}
-
-type flipByte struct {
-	io.ReadCloser
-	at, pos int64
-}
-
-func (f *flipByte) Read(b []byte) (int, error) {
-	n, err := f.ReadCloser.Read(b)
-	if f.at >= f.pos && f.at < f.pos+int64(n) {
-		b[f.at-f.pos] ^= 0x01
-	}
-	f.pos += int64(n)
-	return n, err
+// slowTransfers trickles part uploads and ranged downloads through p (about
+// 6 MiB/s each), so that a transfer is still running when a test interrupts
+// it.
+func slowTransfers(p *testenv.FaultProxy) {
+	p.Add(testenv.FaultRule{Kind: "upload-part", Fault: testenv.Trickle{}}, testenv.FaultRule{Kind: "get-range", Fault: testenv.Trickle{}})
 }
 
 // transferEnv is setup plus a journal directory of the test's own.
@@ -196,9 +86,22 @@ func (e *env) interruptWhen(sig os.Signal, ready func() bool, args ...string) (i
 		time.Sleep(20 * time.Millisecond)
 	}
 	_ = cmd.Process.Signal(sig)
-	_ = cmd.Wait()
+	// A signalled s3sso cleans up (aborts uploads, removes temporary
+	// files) and ends promptly; the bound is generous.
+	ended := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(interruptBound):
+		_ = cmd.Process.Kill()
+		<-ended
+		e.t.Fatalf("s3sso %s: still running %v after %v\n%s", strings.Join(args, " "), interruptBound, sig, stderr.String())
+	}
 	return cmd.ProcessState.ExitCode(), stderr.String()
 }
+
+// interruptBound is how long s3sso may take to end after SIGINT or SIGTERM.
+const interruptBound = 30 * time.Second
 
 // TestCpResumeUploadAfterCtrlC interrupts a slowed multipart upload with
 // SIGINT after some parts, runs the same command with --resume, and checks
@@ -208,9 +111,9 @@ func TestCpResumeUploadAfterCtrlC(t *testing.T) {
 	data := randomBytes(t, 40<<20) // 8 parts of 5 MiB
 	src := e.file("big.bin", data)
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.slow = true })
+	slowTransfers(p)
 	args := []string{"--endpoint-url", p.URL, "cp", "--resume", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin")}
-	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("upload-part"); return f >= 2 }, args...)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { return p.Finished("upload-part") >= 2 }, args...)
 	if code != 130 {
 		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr)
 	}
@@ -242,10 +145,9 @@ func TestCpResumeUploadAfterCtrlC(t *testing.T) {
 		t.Errorf("mpu ls:\n%s", r)
 	}
 
-	p.set(func(p *xproxy) { p.slow = false })
-	p.resetCounts()
+	p.Clear()
 	e.ok(args...)
-	if started, _ := p.counts("upload-part"); started != 8-have {
+	if started := p.Started("upload-part"); started != 8-have {
 		t.Errorf("--resume sent %d parts, want %d (8 minus the %d the server had)", started, 8-have, have)
 	}
 	if !bytes.Equal(e.get("big.bin"), data) {
@@ -267,9 +169,9 @@ func TestCpResumeDownloadAfterCtrlC(t *testing.T) {
 	dir := filepath.Join(e.home, "dl")
 	dst := filepath.Join(dir, "big.bin")
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.slow = true })
+	slowTransfers(p)
 	args := []string{"--endpoint-url", p.URL, "cp", "--resume", "--part-size", "5MiB", "--part-concurrency", "2", e.url("big.bin"), dst}
-	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("get-range"); return f >= 2 }, args...)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { return p.Finished("get-range") >= 2 }, args...)
 	if code != 130 {
 		t.Fatalf("exit %d after Ctrl-C, want 130\n%s", code, stderr)
 	}
@@ -280,10 +182,9 @@ func TestCpResumeDownloadAfterCtrlC(t *testing.T) {
 	if err := json.Unmarshal(readFile(t, filepath.Join(dir, ".big.bin.s3sso-ranges.tmp")), &j); err != nil || len(j.Done) < 2 {
 		t.Fatalf("range journal: %v %v", j, err)
 	}
-	p.set(func(p *xproxy) { p.slow = false })
-	p.resetCounts()
+	p.Clear()
 	e.ok(args...)
-	if started, _ := p.counts("get-range"); started != 8-len(j.Done) {
+	if started := p.Started("get-range"); started != 8-len(j.Done) {
 		t.Errorf("--resume fetched %d ranges, want %d", started, 8-len(j.Done))
 	}
 	if !bytes.Equal(readFile(t, dst), data) {
@@ -300,7 +201,7 @@ func TestCpCorruptedDownloadFails(t *testing.T) {
 	e.put("small", randomBytes(t, 200_000))
 	e.ok("cp", "--part-size", "5MiB", e.file("big", randomBytes(t, 12<<20)), e.url("big"))
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.corrupt = true })
+	p.Add(testenv.FaultRule{Method: http.MethodGet, Fault: testenv.FlipBit{At: -1}})
 	dir := filepath.Join(e.home, "dl")
 	for _, key := range []string{"small", "big"} {
 		r := e.run("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.url(key), filepath.Join(dir, key))
@@ -316,7 +217,7 @@ func TestCpCorruptedDownloadFails(t *testing.T) {
 		t.Errorf("corrupted cp to stdout: %s", r)
 	}
 	// The same downloads without the corruption succeed.
-	p.set(func(p *xproxy) { p.corrupt = false })
+	p.Clear()
 	e.ok("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.url("big"), filepath.Join(dir, "big"))
 }
 
@@ -325,24 +226,13 @@ func TestCpCorruptedDownloadFails(t *testing.T) {
 func TestCpRetriesThrottledParts(t *testing.T) {
 	e := transferEnv(t)
 	p := newXProxy(t, e.minio.Endpoint)
-	var refused atomic.Int32
-	p.set(func(p *xproxy) {
-		p.refuse = func(w http.ResponseWriter, r *http.Request) bool {
-			if reqKind(r) != "upload-part" || refused.Add(1) > 3 {
-				return false
-			}
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
-			return true
-		}
-	})
+	p.Add(testenv.FaultRule{Kind: "upload-part", Nth: []int{1, 2, 3}, Fault: testenv.SlowDown{}})
 	data := randomBytes(t, 16<<20)
 	e.ok("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.file("f", data), e.url("f"))
 	if !bytes.Equal(e.get("f"), data) {
 		t.Fatal("content differs")
 	}
-	if started, _ := p.counts("upload-part"); started != 4+3 {
+	if started := p.Started("upload-part"); started != 4+3 {
 		t.Errorf("%d part requests, want 7 (4 parts + 3 refused)", started)
 	}
 }
@@ -403,8 +293,8 @@ func TestCpWithoutResumeAbortsOnCtrlC(t *testing.T) {
 	e := transferEnv(t)
 	src := e.file("big.bin", randomBytes(t, 20<<20))
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.slow = true })
-	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { _, f := p.counts("upload-part"); return f >= 1 },
+	slowTransfers(p)
+	code, stderr := e.interruptWhen(syscall.SIGINT, func() bool { return p.Finished("upload-part") >= 1 },
 		"--endpoint-url", p.URL, "cp", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin"))
 	if code != 130 {
 		t.Fatalf("exit %d\n%s", code, stderr)
@@ -461,16 +351,15 @@ func TestCpResumeAfterCrash(t *testing.T) {
 	data := randomBytes(t, 30<<20) // 6 parts
 	src := e.file("big.bin", data)
 	p := newXProxy(t, e.minio.Endpoint)
-	p.set(func(p *xproxy) { p.slow = true })
+	slowTransfers(p)
 	args := []string{"--endpoint-url", p.URL, "cp", "--part-size", "5MiB", "--part-concurrency", "2", src, e.url("big.bin")}
-	e.interruptWhen(syscall.SIGKILL, func() bool { _, f := p.counts("upload-part"); return f >= 2 }, args...)
+	e.interruptWhen(syscall.SIGKILL, func() bool { return p.Finished("upload-part") >= 2 }, args...)
 	if n := e.openUploads(); n != 1 || len(e.journals()) != 1 {
 		t.Fatalf("after the crash: %d uploads, journals %v", n, e.journals())
 	}
-	p.set(func(p *xproxy) { p.slow = false })
-	p.resetCounts()
+	p.Clear()
 	e.ok(append(args, "--resume")...)
-	if started, _ := p.counts("upload-part"); started >= 6 || started == 0 {
+	if started := p.Started("upload-part"); started >= 6 || started == 0 {
 		t.Errorf("--resume after the crash sent %d of 6 parts", started)
 	}
 	if !bytes.Equal(e.get("big.bin"), data) {
@@ -479,4 +368,104 @@ func TestCpResumeAfterCrash(t *testing.T) {
 	if n := e.openUploads(); n != 0 || len(e.journals()) != 0 {
 		t.Errorf("after the resumed upload: %d uploads, journals %v", n, e.journals())
 	}
+}
+
+// TestSigtermEndsTransferWith143: SIGTERM (what a service manager or
+// `timeout` sends) during a sync ends s3sso promptly like Ctrl-C, with the
+// shell's code for it (143 = 128 + 15), and the multipart upload in flight
+// is aborted.
+func TestSigtermEndsTransferWith143(t *testing.T) {
+	e := transferEnv(t)
+	e.file("tree/big.bin", randomBytes(t, 20<<20))
+	p := newXProxy(t, e.minio.Endpoint)
+	slowTransfers(p)
+	code, stderr := e.interruptWhen(syscall.SIGTERM, func() bool { return p.Started("upload-part") >= 1 },
+		"--endpoint-url", p.URL, "sync", "--part-size", "5MiB", filepath.Join(e.home, "tree"), e.url("t/"))
+	if code != 143 || !strings.Contains(stderr, "interrupted") {
+		t.Fatalf("exit %d after SIGTERM, want 143\n%s", code, stderr)
+	}
+	if n := e.openUploads(); n != 0 {
+		t.Errorf("%d uploads open after SIGTERM", n)
+	}
+}
+
+// TestCpCompleteReplyLost: the server completes the multipart upload but
+// answers 503; the retried CompleteMultipartUpload gets NoSuchUpload.
+// s3sso checks the object (size, parts, full-object CRC32C) and succeeds.
+func TestCpCompleteReplyLost(t *testing.T) {
+	e := transferEnv(t)
+	data := randomBytes(t, 12<<20)
+	p := newXProxy(t, e.minio.Endpoint)
+	p.Add(testenv.FaultRule{Kind: "complete-multipart", Nth: []int{1}, Fault: testenv.ApplyThenFail{}})
+	e.ok("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.file("f", data), e.url("f"))
+	if p.Started("complete-multipart") != 2 || p.Injected() != 1 {
+		t.Fatalf("the lost reply was not exercised: %d Complete requests, %d faults", p.Started("complete-multipart"), p.Injected())
+	}
+	if !bytes.Equal(e.get("f"), data) {
+		t.Fatal("content differs")
+	}
+}
+
+// smallDisk mounts a tmpfs of size (e.g. "1m") for the test, or skips it
+// where mounting is not allowed (not root).
+func smallDisk(t *testing.T, size string) string {
+	t.Helper()
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
+		testenv.Skipf(t, "cannot mount a small tmpfs (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	return mnt
+}
+
+// TestCpResumeDownloadOnFullDisk: with --resume, a ranged download that
+// fills the disk before any range is complete leaves nothing (its sparse
+// partial file of the object's full size would only hold the disk full);
+// once a range is complete, the partial file is kept and the error names it,
+// says how much it holds and how to delete it, and a later --resume run
+// with space finishes it.
+func TestCpResumeDownloadOnFullDisk(t *testing.T) {
+	e := transferEnv(t)
+	data := randomBytes(t, 12<<20) // ranges of 5, 5 and 2 MiB
+	e.put("big", data)
+	args := func(dst string) []string {
+		return []string{"cp", "--resume", "--part-size", "5MiB", "--part-concurrency", "1", e.url("big"), dst}
+	}
+
+	tiny := smallDisk(t, "1m")
+	r := e.fails(8, "no space left on device", args(filepath.Join(tiny, "big"))...)
+	if entries, _ := os.ReadDir(tiny); len(entries) != 0 {
+		t.Errorf("a download with no complete range left %v on the full disk\n%s", entries, r)
+	}
+	if strings.Contains(r.Stderr, "--resume") {
+		t.Errorf("nothing was kept, yet the error suggests --resume:\n%s", r)
+	}
+
+	small := smallDisk(t, "7m") // one 5 MiB range fits, not two
+	dst := filepath.Join(small, "big")
+	partial, journal := filepath.Join(small, ".big.s3sso-partial.tmp"), filepath.Join(small, ".big.s3sso-ranges.tmp")
+	r = e.fails(8, "no space left on device", args(dst)...)
+	for _, want := range []string{"kept " + partial, "5242880 of 12582912 bytes", "rm '" + partial + "' '" + journal + "'", "--resume"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("the error does not say %q:\n%s", want, r)
+		}
+	}
+	for _, p := range []string{partial, journal} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("not kept: %v", err)
+		}
+	}
+	// Room for the rest: the same command finishes it.
+	if out, err := exec.Command("mount", "-o", "remount,size=20m", small).CombinedOutput(); err != nil {
+		t.Fatalf("grow the tmpfs: %v %s", err, out)
+	}
+	p := newXProxy(t, e.minio.Endpoint)
+	e.ok(append([]string{"--endpoint-url", p.URL}, args(dst)...)...)
+	if got := p.Started("get-range"); got != 2 {
+		t.Errorf("the resumed download fetched %d ranges, want 2", got)
+	}
+	if !bytes.Equal(readFile(t, dst), data) {
+		t.Fatal("resumed download differs")
+	}
+	noTempFiles(t, small)
 }

@@ -7,14 +7,39 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/s3sso/s3sso/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM cancels the command, which then cleans
+	// up (aborts multipart uploads, removes temporary files) and exits 130
+	// (SIGINT) or 143 (SIGTERM). A second one exits at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var first atomic.Value
+	go func() {
+		s := <-sigs
+		first.Store(s)
+		cancel()
+		os.Exit(signalExit(<-sigs))
+	}()
 	code := cli.Run(ctx, os.Args[1:], cli.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
-	stop()
+	signal.Stop(sigs)
+	if s, ok := first.Load().(os.Signal); ok && code == cli.ExitInterrupted {
+		code = signalExit(s)
+	}
 	os.Exit(code)
+}
+
+// signalExit is the shell's exit code for a process ended by s: 128 + its
+// number (130 for SIGINT, 143 for SIGTERM).
+func signalExit(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return cli.ExitTerminated
+	}
+	return cli.ExitInterrupted
 }

@@ -5,16 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,37 +228,6 @@ func TestSSOAccountRoleChoice(t *testing.T) {
 	}
 }
 
-// countingProxy is a reverse proxy in front of MinIO that counts
-// ListBuckets calls (GET / with no bucket).
-type countingProxy struct {
-	URL         string
-	listBuckets atomic.Int64
-}
-
-func startCountingProxy(t *testing.T, target string) *countingProxy {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &countingProxy{}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && (r.URL.Path == "/" || r.URL.Path == "") {
-			p.listBuckets.Add(1)
-		}
-		rp.ServeHTTP(w, r)
-	}), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	p.URL = "http://" + ln.Addr().String()
-	return p
-}
-
 // restrictedCredentials mints MinIO credentials whose session policy allows
 // reading reports/ of one bucket only (no s3:ListAllMyBuckets, and no
 // unconditional s3:ListBucket, with which MinIO would list that bucket).
@@ -301,7 +265,7 @@ func TestAccountListAllBucketsAndExternalBuckets(t *testing.T) {
 	}
 	e := accountEnv(t, ssotest.Options{Credentials: restrictedCredentials(m, bucket),
 		Accounts: []ssotest.Account{{ID: e2eAccount, Name: "dev", Roles: []string{"Reader"}}}})
-	proxy := startCountingProxy(t, m.Endpoint)
+	proxy := testenv.StartFaultProxy(t, m.Endpoint) // counts ListBuckets calls
 	e.mustS3sso("account", "add", "reader", "--type", "sso", "--start-url", e2eStartURL, "--sso-region", "us-east-1",
 		"--endpoint-url", proxy.URL)
 	e.mustS3sso("login", "--account", "reader")
@@ -310,12 +274,12 @@ func TestAccountListAllBucketsAndExternalBuckets(t *testing.T) {
 	if r.Code == 0 || !strings.Contains(r.Stderr, "--list-all-buckets=false") || !strings.Contains(r.Stderr, "--external-bucket") {
 		t.Fatalf("ls without ListBuckets permission: %s", r)
 	}
-	if proxy.listBuckets.Load() == 0 {
+	if proxy.Started("list-buckets") == 0 {
 		t.Fatal("the proxy saw no ListBuckets call; it does not count what it should")
 	}
 
 	e.mustS3sso("account", "edit", "reader", "--list-all-buckets=false", "--external-bucket", bucket+"/reports/2024")
-	calls := proxy.listBuckets.Load()
+	calls := proxy.Started("list-buckets")
 	ls := e.mustS3sso("ls", "--account", "reader")
 	if !strings.Contains(ls.Stdout, bucket+"/reports/2024") || !strings.Contains(ls.Stdout, "(external)") || ls.Stderr != "" {
 		t.Errorf("ls with external buckets: %s", ls)
@@ -330,7 +294,7 @@ func TestAccountListAllBucketsAndExternalBuckets(t *testing.T) {
 	if !strings.Contains(browse.Stdout, "a.csv") || strings.Contains(browse.Stdout, "top.txt") {
 		t.Errorf("browsing an external bucket with a path starts at the path: %s", browse)
 	}
-	if got := proxy.listBuckets.Load(); got != calls {
+	if got := proxy.Started("list-buckets"); got != calls {
 		t.Errorf("list-all-buckets=false made %d ListBuckets calls", got-calls)
 	}
 	// Explicit prefixes are browsed as given.

@@ -249,6 +249,17 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 				yield(transfer.Job{}, err)
 				return
 			}
+			switch {
+			case en.Skip != "":
+				a.out.Warn("skipping %s: %s", en.Path, en.Skip)
+				continue
+			case en.Err != nil:
+				// An unreadable directory: one failed entry, the rest goes on.
+				if !yield(transfer.Job{Op: "read", Src: en.Path, Run: func(context.Context) error { return en.Err }}, nil) {
+					return
+				}
+				continue
+			}
 			job, jerr := a.copyJob(eng, op, en, src, dst, dstIsDir, po, move)
 			if jerr != nil {
 				// A per-object problem (an unsafe key): report, go on.

@@ -82,7 +82,11 @@ func (a *app) runSync(ctx context.Context, o syncOptions, srcArg, dstArg string)
 				yield(transfer.Job{}, err)
 				return
 			}
-			if o.DryRun {
+			if act.Op == "skip" {
+				a.out.Warn("skipping %s: %s", act.Src, act.Reason)
+				continue
+			}
+			if o.DryRun && act.Op != "read" {
 				a.out.Print(transferMsg{Op: act.Op, Src: act.Src, Dst: act.Dst, Size: act.Size, DryRun: true})
 				continue
 			}

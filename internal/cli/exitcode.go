@@ -25,7 +25,8 @@ const (
 	ExitIntegrity    = 9   // checksum or size mismatch
 	ExitConfig       = 10  // invalid configuration
 	ExitConflict     = 11  // target exists or is not empty
-	ExitInterrupted  = 130 // interrupted (Ctrl-C)
+	ExitInterrupted  = 130 // interrupted (Ctrl-C, SIGINT)
+	ExitTerminated   = 143 // terminated (SIGTERM); set by main, which sees the signal
 )
 
 const exitCodesHelp = `Exit codes:
@@ -42,6 +43,7 @@ const exitCodesHelp = `Exit codes:
   10   configuration: invalid config file or setting
   11   conflict: the target already exists or is not empty
   130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)
 `
 
 var exitCodeOfKind = map[fault.Kind]int{

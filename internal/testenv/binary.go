@@ -125,6 +125,21 @@ func Run(t testing.TB, env []string, stdin string, args ...string) Result {
 // RunCtx is [Run] with a context: cancelling ctx kills the command.
 func RunCtx(ctx context.Context, t testing.TB, env []string, stdin string, args ...string) Result {
 	t.Helper()
+	return run(ctx, t, (*exec.Cmd).Start, env, stdin, args...)
+}
+
+// RunWithoutDAC is [Run] for tests of file permissions: on Linux the command
+// runs without the capabilities that let root read and search any file
+// whatever its mode (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so that a
+// directory of mode 000 is unreadable to it even when the tests run as root,
+// as it is to any other user.
+func RunWithoutDAC(t testing.TB, env []string, stdin string, args ...string) Result {
+	t.Helper()
+	return run(t.Context(), t, startWithoutDAC, env, stdin, args...)
+}
+
+func run(ctx context.Context, t testing.TB, start func(*exec.Cmd) error, env []string, stdin string, args ...string) Result {
+	t.Helper()
 	bin := Binary(t)
 	ctx, cancel := context.WithTimeout(ctx, RunTimeout)
 	defer cancel()
@@ -136,7 +151,10 @@ func RunCtx(ctx context.Context, t testing.TB, env []string, stdin string, args 
 	cmd.Stderr = &stderr
 	// Do not wait forever for output pipes held open by a child process.
 	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
+	err := start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
 	if ctx.Err() != nil {
 		t.Fatalf("s3sso %s: %v\n%s", strings.Join(args, " "), ctx.Err(), res)

@@ -245,6 +245,9 @@ func Main(m *testing.M) {
 	shared.mu.Unlock()
 
 	code := m.Run()
+	if n := TotalInjected(); n > 0 && testing.Verbose() {
+		fmt.Printf("testenv: fault proxies injected %d faults\n", n)
+	}
 
 	shared.mu.Lock()
 	if shared.minio != nil {

@@ -70,3 +70,29 @@ func processAlive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || !strings.HasPrefix(s[i+1:], " Z")
 }
+
+// TestStartWithoutDAC: a directory of mode 000 is unreadable to a command
+// started by startWithoutDAC, also when the tests run as root, and the
+// capabilities of the test process itself are unchanged.
+func TestStartWithoutDAC(t *testing.T) {
+	dir := t.TempDir()
+	locked := dir + "/locked"
+	if err := os.Mkdir(locked, 0o000); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(locked, 0o700) })
+	cmd := exec.Command("ls", locked)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := startWithoutDAC(cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil || !strings.Contains(out.String(), "Permission denied") {
+		t.Fatalf("ls of a mode-000 directory without DAC capabilities: %v\n%s", err, out.String())
+	}
+	if os.Geteuid() == 0 {
+		if _, err := os.ReadDir(locked); err != nil {
+			t.Fatalf("the test process lost its capabilities: %v", err)
+		}
+	}
+}

@@ -341,6 +341,14 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	sums := make([][]byte, n)
 	lens := make([]int64, n)
 	var jmu sync.Mutex
+	// saved is how many bytes of finished ranges the journal on disk
+	// records: what a later --resume can use of the partial file.
+	var saved int64
+	if rj != nil {
+		for _, o := range rj.Done {
+			saved += min(rs, size-o)
+		}
+	}
 	// A full checksum that does not combine (MD5 ETag, SHA) is computed in
 	// file order by a follower that reads back each range as soon as all
 	// ranges before it are written, so hashing overlaps the transfer.
@@ -385,6 +393,12 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 				jmu.Lock()
 				rj.Done = append(rj.Done, start)
 				werr := writeJournal(jpath, rj, false, false)
+				if werr == nil {
+					saved = 0
+					for _, o := range rj.Done {
+						saved += min(rs, size-o)
+					}
+				}
 				jmu.Unlock()
 				if werr != nil {
 					e.opts.Logger.Warn("update download journal", "url", src.URL.String(), "err", werr)
@@ -394,13 +408,29 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 		})
 	}
 	if err = g.Wait(); err != nil {
-		if rj != nil && fault.KindOf(err) != fault.Integrity {
-			keep = true
+		jmu.Lock()
+		kept := saved
+		jmu.Unlock()
+		switch {
+		case rj == nil || fault.KindOf(err) == fault.Integrity:
+		case kept == 0:
+			// No finished range is recorded: the partial file (sparse, of
+			// the object's full size) holds nothing a resume could use,
+			// and on a full disk it is what fills it. It is removed.
 			if ctx.Err() != nil {
-				err = fault.Wrap(fault.Interrupted, ctx.Err(), ResumeHint)
-			} else {
-				err = fault.WithHint(err, ResumeHint)
+				err = fault.Wrap(fault.Interrupted, ctx.Err(), "")
 			}
+		case ctx.Err() != nil:
+			keep = true
+			err = fault.Wrap(fault.Interrupted, ctx.Err(), ResumeHint)
+		default:
+			keep = true
+			hint := ResumeHint
+			if fault.KindOf(err) == fault.Local {
+				hint = "free some space, then " + ResumeHint
+			}
+			err = fault.WithHint(fmt.Errorf("%w (kept %s, %d of %d bytes, for --resume; to discard it: rm '%s' '%s')",
+				err, f.Name(), kept, size, f.Name(), jpath), hint)
 		}
 		return err
 	}

@@ -6,14 +6,9 @@ import (
 	"crypto/rand"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,146 +118,29 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 	return p
 }
 
-// proxy is a reverse proxy in front of MinIO whose hooks see every request
-// and may answer it themselves or rewrite the response.
-type proxy struct {
-	URL string
-	mu  sync.Mutex
-	// before may answer a request itself (returning true).
-	before func(w http.ResponseWriter, r *http.Request) bool
-	// after may replace a response body.
-	after func(r *http.Request, resp *http.Response)
-	// requests counts requests by kind ("upload-part", "get-range", ...).
-	requests map[string]int
-}
-
-func newProxy(t *testing.T, target string) *proxy {
+// newProxy starts the suite's fault-injecting proxy in front of MinIO
+// (testenv.FaultProxy); it forwards everything until rules are added.
+func newProxy(t *testing.T, target string) *testenv.FaultProxy {
 	t.Helper()
-	u, _ := url.Parse(target)
-	p := &proxy{requests: map[string]int{}}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.ModifyResponse = func(resp *http.Response) error {
-		p.mu.Lock()
-		after := p.after
-		p.mu.Unlock()
-		if after != nil {
-			after(resp.Request, resp)
-		}
-		return nil
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.requests[requestKind(r)]++
-		before := p.before
-		p.mu.Unlock()
-		if before != nil && before(w, r) {
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	p.URL = srv.URL
-	return p
+	return testenv.StartFaultProxy(t, target)
 }
 
-func (p *proxy) setBefore(f func(w http.ResponseWriter, r *http.Request) bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.before = f
-}
-
-// reset removes the hooks and zeroes the counters.
-func (p *proxy) reset() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.before, p.after = nil, nil
-	p.requests = map[string]int{}
-}
-
-func (p *proxy) count(kind string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.requests[kind]
-}
-
-func requestKind(r *http.Request) string {
-	q := r.URL.Query()
-	switch {
-	case r.Method == http.MethodPut && q.Has("partNumber"):
-		return "upload-part"
-	case r.Method == http.MethodGet && r.Header.Get("Range") != "":
-		return "get-range"
-	case r.Method == http.MethodGet && q.Has("uploadId"):
-		return "list-parts"
-	case r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/") && !q.Has("list-type") && !q.Has("uploads"):
-		return "get"
-	}
-	return r.Method
-}
-
-// flipper corrupts one byte in the middle of every GET response body.
-type flipper struct {
-	r    io.ReadCloser
-	at   int64
-	pos  int64
-	done bool
-}
-
-func (f *flipper) Read(b []byte) (int, error) {
-	n, err := f.r.Read(b)
-	if !f.done && f.at >= f.pos && f.at < f.pos+int64(n) {
-		b[f.at-f.pos] ^= 0xff
-		f.done = true
-	}
-	f.pos += int64(n)
-	return n, err
-}
-
-func (f *flipper) Close() error { return f.r.Close() }
-
-// tamper makes p corrupt GET bodies (whole and ranged) of key.
-func (p *proxy) tamper(key string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.after = func(r *http.Request, resp *http.Response) {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/"+key) && resp.StatusCode/100 == 2 && resp.ContentLength > 0 {
-			resp.Body = &flipper{r: resp.Body, at: resp.ContentLength / 2}
-		}
-	}
+// tamper makes p flip one bit of the GET bodies (whole and ranged) of key.
+func tamper(p *testenv.FaultProxy, key string) {
+	p.Add(testenv.FaultRule{Method: http.MethodGet, Match: func(r *http.Request) bool {
+		return strings.HasSuffix(r.URL.Path, "/"+key)
+	}, Fault: testenv.FlipBit{At: -1, Bit: 7}})
 }
 
 // cancelAfter cancels ctx shortly after n requests of kind have completed;
 // later requests of that kind are held until then, so exactly n complete.
-func (p *proxy) cancelAfter(ctx context.Context, kind string, n int32, cancel context.CancelFunc) {
-	var started, done atomic.Int32
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.before = func(w http.ResponseWriter, r *http.Request) bool {
-		if requestKind(r) != kind || started.Add(1) <= n {
-			return false
+func cancelAfter(p *testenv.FaultProxy, ctx context.Context, kind string, n int, cancel context.CancelFunc) {
+	p.Add(testenv.FaultRule{Kind: kind, From: n + 1, Fault: testenv.Hold{Until: ctx.Done()}})
+	go func() {
+		if p.WaitFinished(ctx, kind, n) == nil {
+			// A moment after the proxy sent the whole response, so the
+			// client has it.
+			time.AfterFunc(200*time.Millisecond, cancel)
 		}
-		<-ctx.Done()
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return true
-	}
-	p.after = func(r *http.Request, resp *http.Response) {
-		if requestKind(r) == kind && resp.StatusCode/100 == 2 {
-			if done.Add(1) == n {
-				resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-			}
-		}
-	}
-}
-
-// cancelOnClose cancels a moment after the proxy has sent the whole
-// response, so the client has it.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (c *cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	time.AfterFunc(200*time.Millisecond, c.cancel)
-	return err
+	}()
 }

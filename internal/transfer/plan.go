@@ -75,6 +75,14 @@ type Entry struct {
 	// Single is true when the source named exactly one object (no -r, no
 	// wildcard): the destination may then be a file name.
 	Single bool
+	// Skip, when set, says why a local entry is not transferred: it is not
+	// a regular file (a named pipe, socket or device, see [NotRegular]).
+	// It was never opened; report it as a warning.
+	Skip string
+	// Err, when set, is why a local entry could not be read: a directory
+	// the walk could not list (its Rel ends in "/"). The listing goes on
+	// after it; report it as one failed operation.
+	Err error
 }
 
 // Remote returns the entry as a download or copy source.
@@ -164,7 +172,11 @@ func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
 				if err != nil || mfi.IsDir() {
 					continue
 				}
-				if !yield(Entry{Rel: filepath.Base(m), Path: m, Size: mfi.Size(), ModTime: mfi.ModTime()}, nil) {
+				en := Entry{Rel: filepath.Base(m), Path: m, Size: mfi.Size(), ModTime: mfi.ModTime()}
+				if !mfi.Mode().IsRegular() {
+					en = Entry{Rel: en.Rel, Path: m, Skip: NotRegular(mfi.Mode())}
+				}
+				if !yield(en, nil) {
 					return
 				}
 			}
@@ -172,6 +184,13 @@ func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
 		}
 		if err != nil {
 			yield(Entry{}, fault.Wrap(fault.NotFound, fmt.Errorf("read %s: %w", path, unwrapPathErr(err)), ""))
+			return
+		}
+		if !fi.IsDir() && !fi.Mode().IsRegular() {
+			// Opening a named pipe would wait for a writer; a device may
+			// never end. Standard input is the way to upload a stream.
+			yield(Entry{}, fault.New(fault.Usage, fmt.Sprintf("%s is %s", path, NotRegular(fi.Mode())),
+				fmt.Sprintf("to upload what it delivers, read it as standard input: s3sso cp - s3://BUCKET/KEY < %s", path)))
 			return
 		}
 		if !fi.IsDir() {
@@ -182,12 +201,22 @@ func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
 			yield(Entry{}, fault.New(fault.Usage, fmt.Sprintf("%s is a directory", path), "pass -r/--recursive to copy a directory"))
 			return
 		}
-		werr := walkSorted(path, func(rel, p string, _ fs.DirEntry) error {
-			info, err := os.Stat(p) // follows symlinks to files
-			if err != nil || info.IsDir() {
-				return nil // dangling link or link to a directory: skip
+		werr := walkSorted(path, func(rel, p string, _ fs.DirEntry, err error) error {
+			var en Entry
+			switch {
+			case err != nil: // an unreadable directory: one failed entry
+				en = Entry{Rel: rel, Path: p, Err: err}
+			default:
+				info, err := os.Stat(p) // follows symlinks to files
+				if err != nil || info.IsDir() {
+					return nil // dangling link or link to a directory: skip
+				}
+				en = Entry{Rel: rel, Path: p, Size: info.Size(), ModTime: info.ModTime()}
+				if !info.Mode().IsRegular() {
+					en = Entry{Rel: rel, Path: p, Skip: NotRegular(info.Mode())}
+				}
 			}
-			if !yield(Entry{Rel: rel, Path: p, Size: info.Size(), ModTime: info.ModTime()}, nil) {
+			if !yield(en, nil) {
 				return errStop
 			}
 			return nil
@@ -198,6 +227,25 @@ func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
 	}
 }
 
+// NotRegular describes a file that is not a regular file ("a named pipe
+// (FIFO)", "a socket", ...). Such files are never opened: reading a named
+// pipe waits for a writer, and a device may never end.
+func NotRegular(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO), not a regular file"
+	case m&fs.ModeSocket != 0:
+		return "a socket, not a regular file"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device, not a regular file"
+	case m&fs.ModeDevice != 0:
+		return "a block device, not a regular file"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
+}
+
 // walkSorted calls fn for every entry below root that is not a directory
 // (symbolic links are not followed), with its "/"-separated path relative
 // to root, in byte order of that relative path: the order in which S3
@@ -206,12 +254,21 @@ func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
 // before "a-b" there, but after it in byte order ('-' < '/'). Each directory
 // is therefore sorted by name with "/" appended to subdirectories. Only one
 // directory's names per level of depth are held at a time.
-func walkSorted(root string, fn func(rel, path string, d fs.DirEntry) error) error {
-	var walk func(dir, rel string) error
-	walk = func(dir, rel string) error {
+//
+// A subdirectory that cannot be read is passed to fn with its error (a
+// fault.Local error), its path, and its relative path ending in "/" (which
+// sorts just before what it would hold), and the walk goes on; an
+// unreadable root is walkSorted's error.
+func walkSorted(root string, fn func(rel, path string, d fs.DirEntry, err error) error) error {
+	var walk func(dir, rel string, d fs.DirEntry) error
+	walk = func(dir, rel string, dd fs.DirEntry) error {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
-			return fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", dir, unwrapPathErr(err)), "")
+			err = fault.Wrap(fault.Local, fmt.Errorf("read directory %s: %w", dir, unwrapPathErr(err)), "check its permissions")
+			if dd == nil {
+				return err
+			}
+			return fn(rel, dir, dd, err)
 		}
 		keys := make([]sortedEntry, len(entries))
 		for i, d := range entries {
@@ -227,18 +284,18 @@ func walkSorted(root string, fn func(rel, path string, d fs.DirEntry) error) err
 			p := filepath.Join(dir, d.Name())
 			r := rel + d.Name()
 			if d.IsDir() {
-				if err := walk(p, r+"/"); err != nil {
+				if err := walk(p, r+"/", d); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := fn(r, p, d); err != nil {
+			if err := fn(r, p, d, nil); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return walk(root, "")
+	return walk(root, "", nil)
 }
 
 type sortedEntry struct {

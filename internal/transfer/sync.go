@@ -28,13 +28,17 @@ type SyncOptions struct {
 	Put      PutOptions
 }
 
-// SyncAction is one planned change of a sync.
+// SyncAction is one planned change of a sync. An action with Op "skip" is a
+// local source entry that is not a regular file (Reason says what it is): it
+// is to be reported as a warning, not run. Actions whose Run always fails
+// ("read", "compare") are entries that could not be read or compared: each
+// is one failed operation, and the sync goes on.
 type SyncAction struct {
-	Op     string // "upload", "download", "copy" or "delete"
+	Op     string // "upload", "download", "copy", "delete", or "skip", "read", "compare"
 	Src    string
 	Dst    string
 	Size   int64
-	Reason string // "new", "size", "newer", "content", "extra"
+	Reason string // "new", "size", "newer", "content", "extra"; for "skip" why
 	Run    func(ctx context.Context) error
 }
 
@@ -46,6 +50,7 @@ type destEntry struct {
 	etag    string
 	url     objstore.URL
 	path    string
+	err     error // a local directory that could not be read (rel ends in "/")
 }
 
 // Sync plans the changes that make dst match src. Source and destination
@@ -105,8 +110,25 @@ func (e *Engine) Sync(ctx context.Context, src, dst Location, so SyncOptions) it
 			}
 			return nil
 		}
+		// failed yields an action that fails with err: one failed entry.
+		failed := func(op, path string, err error) bool {
+			return yield(SyncAction{Op: op, Src: path, Run: func(context.Context) error { return err }}, nil)
+		}
+		// A destination directory that could not be read hides what it
+		// holds: nothing of the source under it is transferred (its files
+		// could not be compared), and it is reported once, when that
+		// matters (a source file under it, or --delete).
+		var blocked destEntry
+		blockedReported := false
 		// extra is a destination entry missing in the source.
 		extra := func(d destEntry) bool {
+			if d.err != nil {
+				blocked, blockedReported = d, so.Delete
+				if so.Delete {
+					return failed("read", d.path, d.err)
+				}
+				return true
+			}
 			if !so.Delete {
 				return true
 			}
@@ -135,6 +157,42 @@ func (e *Engine) Sync(ctx context.Context, src, dst Location, so SyncOptions) it
 					yield(SyncAction{}, err)
 					return
 				}
+			}
+			switch {
+			case en.Err != nil:
+				// An unreadable source directory: what the destination has
+				// under it is neither compared nor deleted.
+				for have && strings.HasPrefix(d.rel, en.Rel) {
+					if err := advance(); err != nil {
+						yield(SyncAction{}, err)
+						return
+					}
+				}
+				if !failed("read", en.Path, en.Err) {
+					return
+				}
+				continue
+			case blocked.err != nil && strings.HasPrefix(en.Rel, blocked.rel):
+				if !blockedReported {
+					blockedReported = true
+					if !failed("read", blocked.path, blocked.err) {
+						return
+					}
+				}
+				continue
+			case en.Skip != "":
+				// Not a regular file: never opened, and the destination's
+				// object of the same name is kept.
+				if have && d.rel == en.Rel {
+					if err := advance(); err != nil {
+						yield(SyncAction{}, err)
+						return
+					}
+				}
+				if !yield(SyncAction{Op: "skip", Src: en.Path, Reason: en.Skip, Run: func(context.Context) error { return nil }}, nil) {
+					return
+				}
+				continue
 			}
 			reason := "new"
 			if have && d.rel == en.Rel {
@@ -235,13 +293,22 @@ func (e *Engine) listDest(ctx context.Context, dst Location) iter.Seq2[destEntry
 			yield(destEntry{}, fault.New(fault.Usage, fmt.Sprintf("sync: %s is not a directory", root), ""))
 			return
 		}
-		err = walkSorted(root, func(rel, p string, de fs.DirEntry) error {
+		err = walkSorted(root, func(rel, p string, de fs.DirEntry, err error) error {
+			if err != nil {
+				if !yield(destEntry{rel: rel, path: p, err: err}, nil) {
+					return errStop
+				}
+				return nil
+			}
 			if strings.HasSuffix(de.Name(), ".tmp") && strings.Contains(de.Name(), ".s3sso-") {
 				return nil
 			}
 			info, err := de.Info()
 			if err != nil {
 				return nil
+			}
+			if t := info.Mode().Type(); t&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0 {
+				return nil // a special file is not an entry: never compared (opened) or deleted
 			}
 			if !yield(destEntry{rel: rel, size: info.Size(), modTime: info.ModTime(), path: p}, nil) {
 				return errStop
@@ -329,9 +396,9 @@ func fileMD5(path string, off, n int64) (string, error) {
 }
 
 func fileMD5Raw(path string, off, n int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, _, err := openRegular("read", path)
 	if err != nil {
-		return nil, fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
+		return nil, err
 	}
 	defer f.Close()
 	h := md5.New()

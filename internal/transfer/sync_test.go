@@ -53,7 +53,7 @@ func TestWalkSortedByteOrder(t *testing.T) {
 	names := trickyTree()
 	writeTree(t, root, names)
 	var got []string
-	if err := walkSorted(root, func(rel, p string, _ fs.DirEntry) error {
+	if err := walkSorted(root, func(rel, p string, _ fs.DirEntry, _ error) error {
 		if p != filepath.Join(root, filepath.FromSlash(rel)) {
 			t.Errorf("path %q for %q", p, rel)
 		}

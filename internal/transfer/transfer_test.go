@@ -13,14 +13,17 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/testenv"
 )
 
 func TestCRCCombine(t *testing.T) {
@@ -144,7 +147,7 @@ func TestCorruptDownloadIsIntegrityError(t *testing.T) {
 	p := newProxy(t, w.m.Endpoint)
 	e := w.engine(p.URL, false)
 	for _, key := range []string{"small", "big", "plain", "composite"} {
-		p.tamper(key)
+		tamper(p, key)
 		dir := t.TempDir()
 		err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "out"))
 		if fault.KindOf(err) != fault.Integrity {
@@ -154,13 +157,13 @@ func TestCorruptDownloadIsIntegrityError(t *testing.T) {
 			t.Errorf("%s: corrupted download left %v", key, entries)
 		}
 		// Untampered, the same download succeeds.
-		p.reset()
+		p.Clear()
 		if err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "out")); err != nil {
 			t.Errorf("%s: clean download: %v", key, err)
 		}
 	}
 	var sb bytes.Buffer
-	p.tamper("small")
+	tamper(p, "small")
 	if err := e.Stream(ctx, w.url("small"), &sb); fault.KindOf(err) != fault.Integrity {
 		t.Errorf("corrupted stream: %v", err)
 	}
@@ -195,34 +198,14 @@ func uploadComposite(t *testing.T, w *world, key string, data []byte) {
 }
 
 // TestThrottledPartsAreRetried answers the first three part uploads with
-// 503 SlowDown and resets the connection of the fourth: the upload
-// succeeds, and no part that had finished is sent again.
+// 503 SlowDown (the second without a body) and resets the connection of the
+// fourth: the upload succeeds, and no part that had finished is sent again.
 func TestThrottledPartsAreRetried(t *testing.T) {
 	w := newWorld(t)
 	p := newProxy(t, w.m.Endpoint)
-	var n atomic.Int32
-	p.setBefore(func(rw http.ResponseWriter, r *http.Request) bool {
-		if requestKind(r) != "upload-part" {
-			return false
-		}
-		switch n.Add(1) {
-		case 1, 2, 3:
-			rw.Header().Set("Content-Type", "application/xml")
-			rw.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = rw.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`))
-			return true
-		case 4:
-			hj, ok := rw.(http.Hijacker)
-			if !ok {
-				t.Error("no hijacker")
-				return false
-			}
-			conn, _, _ := hj.Hijack()
-			conn.Close()
-			return true
-		}
-		return false
-	})
+	p.Add(testenv.FaultRule{Kind: "upload-part", Nth: []int{1, 3}, Fault: testenv.SlowDown{}},
+		testenv.FaultRule{Kind: "upload-part", Nth: []int{2}, Fault: testenv.SlowDown{NoBody: true}},
+		testenv.FaultRule{Kind: "upload-part", Nth: []int{4}, Fault: testenv.Reset{}})
 	data := randomData(t, 16<<20)
 	e := w.engine(p.URL, false)
 	if err := e.UploadFile(context.Background(), writeTemp(t, "f", data), w.url("throttled"), PutOptions{}); err != nil {
@@ -232,11 +215,47 @@ func TestThrottledPartsAreRetried(t *testing.T) {
 		t.Fatal("content differs")
 	}
 	// 4 parts of 5 MiB (the last 1 MiB) + 4 refused attempts.
-	if got := p.count("upload-part"); got != 4+4 {
+	if got := p.Started("upload-part"); got != 4+4 {
 		t.Errorf("%d part requests, want 8 (4 parts, 4 refused attempts): finished parts were sent again", got)
 	}
 	if got := e.Stats.BytesDone.Load(); got != int64(len(data)) {
 		t.Errorf("progress counted %d bytes, want %d", got, len(data))
+	}
+}
+
+// TestDownloadsSurviveFaults sends a ranged and a single download through
+// broken connections (reset mid-body, truncated bodies), 503s with and
+// without a body, and latency: each range or object that broke is fetched
+// again, and the files are byte-identical.
+func TestDownloadsSurviveFaults(t *testing.T) {
+	w := newWorld(t)
+	big, small := randomData(t, 16<<20), randomData(t, 300_000)
+	w.put("big", big)
+	w.put("small", small)
+	p := newProxy(t, w.m.Endpoint)
+	p.Add(testenv.FaultRule{Kind: "get-range", Nth: []int{1}, Fault: testenv.Reset{Forward: true, AfterBytes: -1}},
+		testenv.FaultRule{Kind: "get-range", Nth: []int{2}, Fault: testenv.Truncate{AfterBytes: -1}},
+		testenv.FaultRule{Kind: "get-range", Nth: []int{3}, Fault: testenv.SlowDown{NoBody: true}},
+		testenv.FaultRule{Kind: "get-range", Nth: []int{4}, Fault: testenv.Latency{Delay: 300 * time.Millisecond}},
+		testenv.FaultRule{Kind: "get", Nth: []int{1}, Fault: testenv.Truncate{AfterBytes: 1000}},
+		testenv.FaultRule{Kind: "get", Nth: []int{2}, Fault: testenv.Reset{Forward: true, AfterBytes: 0}},
+		testenv.FaultRule{Kind: "get", Nth: []int{3}, Fault: testenv.SlowDown{}},
+		testenv.FaultRule{Kind: "head", Nth: []int{1}, Fault: testenv.SlowDown{NoBody: true}})
+	e := w.engine(p.URL, false)
+	dir := t.TempDir()
+	for key, data := range map[string][]byte{"big": big, "small": small} {
+		if err := e.Download(context.Background(), Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, key)); err != nil {
+			t.Fatalf("download %s through faults: %v", key, err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, key)); !bytes.Equal(got, data) {
+			t.Fatalf("%s: content differs", key)
+		}
+	}
+	if p.Injected() != 8 {
+		t.Errorf("%d faults injected, want 8: %v", p.Injected(), p.InjectedByName())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("leftovers: %v", entries)
 	}
 }
 
@@ -249,7 +268,7 @@ func TestResumeUpload(t *testing.T) {
 	src := writeTemp(t, "big", data)
 	p := newProxy(t, w.m.Endpoint)
 	ctx, cancel := context.WithCancel(context.Background())
-	p.cancelAfter(ctx, "upload-part", 2, cancel)
+	cancelAfter(p, ctx, "upload-part", 2, cancel)
 	e := w.engine(p.URL, true)
 	err := e.UploadFile(ctx, src, w.url("big"), PutOptions{})
 	if fault.KindOf(err) != fault.Interrupted || !strings.Contains(fault.HintOf(err), "--resume") {
@@ -272,7 +291,7 @@ func TestResumeUpload(t *testing.T) {
 	have := len(lp.Parts)
 
 	p2 := p // the same command: the same endpoint
-	p2.reset()
+	p2.Clear()
 	e2 := w.engine(p2.URL, true)
 	if err := e2.UploadFile(context.Background(), src, w.url("big"), PutOptions{}); err != nil {
 		t.Fatalf("resumed upload: %v", err)
@@ -280,7 +299,7 @@ func TestResumeUpload(t *testing.T) {
 	if have != 2 {
 		t.Errorf("server has %d parts, want 2", have)
 	}
-	if got := p2.count("upload-part"); got != 6-have {
+	if got := p2.Started("upload-part"); got != 6-have {
 		t.Errorf("resume sent %d parts, want %d (6 minus the %d the server had)", got, 6-have, have)
 	}
 	if !bytes.Equal(w.get("big"), data) {
@@ -296,7 +315,7 @@ func TestInterruptedUploadWithoutResumeAborts(t *testing.T) {
 	w := newWorld(t)
 	p := newProxy(t, w.m.Endpoint)
 	ctx, cancel := context.WithCancel(context.Background())
-	p.cancelAfter(ctx, "upload-part", 1, cancel)
+	cancelAfter(p, ctx, "upload-part", 1, cancel)
 	err := w.engine(p.URL, false).UploadFile(ctx, writeTemp(t, "f", randomData(t, 21<<20)), w.url("x"), PutOptions{})
 	if err == nil {
 		t.Fatal("interrupted upload succeeded")
@@ -313,13 +332,13 @@ func TestResumeUploadOfChangedFileStartsOver(t *testing.T) {
 	src := writeTemp(t, "f", randomData(t, 16<<20))
 	p := newProxy(t, w.m.Endpoint)
 	ctx, cancel := context.WithCancel(context.Background())
-	p.cancelAfter(ctx, "upload-part", 1, cancel)
+	cancelAfter(p, ctx, "upload-part", 1, cancel)
 	_ = w.engine(p.URL, true).UploadFile(ctx, src, w.url("x"), PutOptions{})
 	data := randomData(t, 16<<20)
 	if err := os.WriteFile(src, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p.reset()
+	p.Clear()
 	if err := w.engine(p.URL, true).UploadFile(context.Background(), src, w.url("x"), PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +361,7 @@ func TestResumeDownload(t *testing.T) {
 	dst := filepath.Join(dir, "big")
 	p := newProxy(t, w.m.Endpoint)
 	ctx, cancel := context.WithCancel(context.Background())
-	p.cancelAfter(ctx, "get-range", 2, cancel)
+	cancelAfter(p, ctx, "get-range", 2, cancel)
 	err := w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst)
 	if fault.KindOf(err) != fault.Interrupted {
 		t.Fatalf("interrupted download: %v", err)
@@ -358,7 +377,7 @@ func TestResumeDownload(t *testing.T) {
 	if err := w.engine(p2.URL, true).Download(context.Background(), Remote{URL: w.url("big"), Size: -1}, dst); err != nil {
 		t.Fatalf("resumed download: %v", err)
 	}
-	if got := p2.count("get-range"); got != 6-len(j.Done) {
+	if got := p2.Started("get-range"); got != 6-len(j.Done) {
 		t.Errorf("resume fetched %d ranges, want %d", got, 6-len(j.Done))
 	}
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
@@ -379,7 +398,7 @@ func TestResumeDownloadWithDamagedPartial(t *testing.T) {
 	dst := filepath.Join(dir, "big")
 	p := newProxy(t, w.m.Endpoint)
 	ctx, cancel := context.WithCancel(context.Background())
-	p.cancelAfter(ctx, "get-range", 1, cancel)
+	cancelAfter(p, ctx, "get-range", 1, cancel)
 	_ = w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst)
 	partial := filepath.Join(dir, ".big.s3sso-partial.tmp")
 	f, err := os.OpenFile(partial, os.O_RDWR, 0)
@@ -502,11 +521,11 @@ func TestVerifyStoredChecksums(t *testing.T) {
 			t.Fatalf("%s: stored checksum %s, want %s (server stored %s)", key, st, a, head.ChecksumType)
 		}
 		dir := t.TempDir()
-		p.reset()
+		p.Clear()
 		if err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "ok")); err != nil {
 			t.Errorf("%s: clean download: %v", key, err)
 		}
-		p.tamper(key)
+		tamper(p, key)
 		err = e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "bad"))
 		if fault.KindOf(err) != fault.Integrity {
 			t.Errorf("%s: corrupted download: %v", key, err)
@@ -517,14 +536,19 @@ func TestVerifyStoredChecksums(t *testing.T) {
 	}
 }
 
-// TestRunBoundsConcurrency: Run keeps at most Concurrency jobs in flight,
-// reports every job once, starts work before the producer ends, and folds
-// failures into a partial-failure error.
+// TestRunBoundsConcurrency: Run keeps exactly Concurrency jobs in flight
+// (the first jobs wait until that many run at once, so a pool of one fails;
+// while they wait, a pool without a bound would start more), reports every
+// job once, starts work before the producer ends, and folds failures into a
+// partial-failure error.
 func TestRunBoundsConcurrency(t *testing.T) {
-	e := New(nil, Options{Concurrency: 4, JournalDir: t.TempDir()})
+	const limit = 4
+	e := New(nil, Options{Concurrency: limit, JournalDir: t.TempDir()})
 	var inFlight, peak, reported atomic.Int32
 	var startedEarly atomic.Bool
 	produced := make(chan struct{})
+	full := make(chan struct{}) // closed when limit jobs run at once
+	var fullOnce sync.Once
 	jobs := func(yield func(Job, error) bool) {
 		for i := range 100 {
 			fail := i%10 == 0
@@ -536,6 +560,18 @@ func TestRunBoundsConcurrency(t *testing.T) {
 				}
 				n := inFlight.Add(1)
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				if n == limit {
+					fullOnce.Do(func() { close(full) })
+				}
+				if i < limit {
+					select {
+					case <-full:
+						// Held a moment longer: a pool without a bound
+						// starts the next jobs now.
+						time.Sleep(100 * time.Millisecond)
+					case <-time.After(10 * time.Second): // never, unless fewer than limit run at once
+					}
 				}
 				runtime.Gosched()
 				inFlight.Add(-1)
@@ -554,8 +590,8 @@ func TestRunBoundsConcurrency(t *testing.T) {
 	if fault.KindOf(err) != fault.Partial || !errors.As(err, &be) || be.Failed != 10 || be.Total != 100 {
 		t.Fatalf("Run: %v", err)
 	}
-	if reported.Load() != 100 || peak.Load() > 4 || !startedEarly.Load() {
-		t.Errorf("reported %d, peak %d in flight (limit 4), started before the listing ended: %v", reported.Load(), peak.Load(), startedEarly.Load())
+	if reported.Load() != 100 || peak.Load() != limit || !startedEarly.Load() {
+		t.Errorf("reported %d, peak %d in flight (want exactly %d), started before the listing ended: %v", reported.Load(), peak.Load(), limit, startedEarly.Load())
 	}
 }
 
@@ -566,15 +602,16 @@ func TestUploadBodiesAreNotHashedForSigning(t *testing.T) {
 	p := newProxy(t, w.m.Endpoint)
 	var bad atomic.Int32
 	var puts atomic.Int32
-	p.setBefore(func(rw http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPut && r.URL.Query().Get("x-id") != "CreateBucket" {
+	// A rule that never fires, to see every request.
+	p.Add(testenv.FaultRule{Method: http.MethodPut, Match: func(r *http.Request) bool {
+		if r.URL.Query().Get("x-id") != "CreateBucket" {
 			puts.Add(1)
 			if r.Header.Get("X-Amz-Content-Sha256") != "UNSIGNED-PAYLOAD" || r.Header.Get("X-Amz-Checksum-Crc32c") == "" {
 				bad.Add(1)
 			}
 		}
 		return false
-	})
+	}, Fault: testenv.SlowDown{}})
 	e := w.engine(p.URL, false)
 	ctx := context.Background()
 	for _, n := range []int{1000, 11 << 20} {

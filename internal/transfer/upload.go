@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -83,15 +84,11 @@ const checksumAlgo = types.ChecksumAlgorithmCrc32c
 // UploadFile uploads the local file path to dst, as one PutObject or, above
 // the multipart threshold, as parallel parts.
 func (e *Engine) UploadFile(ctx context.Context, path string, dst objstore.URL, po PutOptions) error {
-	f, err := os.Open(path)
+	f, fi, err := openRegular("upload", path)
 	if err != nil {
-		return fault.Wrap(fault.Local, fmt.Errorf("upload %s: %w", path, err), "")
+		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("upload %s: %w", path, err)
-	}
 	if fi.IsDir() {
 		return fault.New(fault.Usage, fmt.Sprintf("upload %s: is a directory", path), "pass -r/--recursive to upload a directory")
 	}
@@ -359,9 +356,77 @@ func (m *multipart) complete(ctx context.Context) error {
 		}
 	}
 	if _, err := m.e.s3.Client().CompleteMultipartUpload(ctx, in); err != nil {
+		if objstore.IsCode(err, "NoSuchUpload") && m.completedAnyway(ctx, whole, haveAll) {
+			return nil
+		}
 		return m.e.s3.Translate("complete multipart upload", m.dst.String(), err)
 	}
 	return nil
+}
+
+// completedAnyway reports whether the object at the destination is the one
+// this upload creates. CompleteMultipartUpload answers NoSuchUpload when the
+// server completed the upload but its reply was lost (a 503 or a broken
+// connection after the work) and the SDK retried: the upload is gone
+// because it became the object. The object counts as this upload's when it
+// has the parts' total size, an ETag of as many parts, and the content
+// sent: the CRC32C (full-object, whole, or the composite of the parts'
+// CRC32Cs) when the server reports one, else the multipart ETag (the MD5 of
+// the parts' MD5 ETags). When neither can be checked it does not count.
+func (m *multipart) completedAnyway(ctx context.Context, whole []byte, haveAll bool) bool {
+	log := m.e.opts.Logger.With("url", m.dst.String(), "upload_id", m.id)
+	head, err := m.e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(m.dst.Bucket), Key: aws.String(m.dst.Key),
+		ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		log.Debug("NoSuchUpload completing the upload, and no object", "err", err)
+		return false
+	}
+	var size int64
+	var crcs, md5s []byte
+	allMD5 := len(m.parts) > 0
+	for _, p := range m.parts {
+		size += p.Size
+		raw, err := base64.StdEncoding.DecodeString(p.CRC32C)
+		if err != nil || len(raw) != 4 {
+			haveAll = false
+		}
+		crcs = append(crcs, raw...)
+		sum, ok := plainMD5(p.ETag)
+		allMD5 = allMD5 && ok
+		b, _ := hex.DecodeString(sum)
+		md5s = append(md5s, b...)
+	}
+	suffix := fmt.Sprintf("-%d", len(m.parts))
+	etag := strings.Trim(aws.ToString(head.ETag), `"`)
+	if aws.ToInt64(head.ContentLength) != size || !strings.HasSuffix(etag, suffix) {
+		log.Debug("NoSuchUpload completing the upload, and the object is another one", "size", aws.ToInt64(head.ContentLength), "etag", etag)
+		return false
+	}
+	var got, want string
+	switch stored := aws.ToString(head.ChecksumCRC32C); {
+	case stored != "" && !strings.Contains(stored, "-") && whole != nil && haveAll:
+		got, want = stored, b64(whole)
+	case stored != "" && strings.HasSuffix(stored, suffix) && haveAll:
+		got, want = stored, b64(sumOfBytes(algoCRC32C, crcs))+suffix
+	case allMD5:
+		got, want = etag, hex.EncodeToString(sumOfBytes(algoMD5, md5s))+suffix
+	default:
+		log.Debug("NoSuchUpload completing the upload, and the object cannot be checked (no CRC32C, no MD5 part ETags)")
+		return false
+	}
+	if got != want {
+		log.Debug("NoSuchUpload completing the upload, and the object's content differs", "got", got, "want", want)
+		return false
+	}
+	log.Info("the upload was completed although CompleteMultipartUpload answered NoSuchUpload (its first reply was lost); the object checks out", "checked", got)
+	return true
+}
+
+// sumOfBytes returns the checksum a of b.
+func sumOfBytes(a algo, b []byte) []byte {
+	h := a.new()
+	h.Write(b)
+	return h.Sum(nil)
 }
 
 // abort cancels the upload on the server so no parts are left behind. It runs
