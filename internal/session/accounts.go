@@ -12,7 +12,9 @@ import (
 // force.
 type AccountExistsError struct{ Account string }
 
-func (e *AccountExistsError) Error() string { return fmt.Sprintf("account %q already exists", e.Account) }
+func (e *AccountExistsError) Error() string {
+	return fmt.Sprintf("account %q already exists", e.Account)
+}
 
 // Accounts returns the saved accounts.
 func (m *Manager) Accounts() (*accounts.Store, *accounts.File, error) {
