@@ -260,29 +260,9 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 			return err
 		}
 	}
-	var kvs []config.KV
-	if o.Session != "" {
-		if err := f.Set(config.KindSSOSession, o.Session, config.KV{Key: "sso_start_url", Value: o.StartURL},
-			config.KV{Key: "sso_region", Value: o.SSORegion}, config.KV{Key: "sso_registration_scopes", Value: strings.Join(s.Scopes, ",")}); err != nil {
-			return fault.Wrap(fault.Config, err, "")
-		}
-		kvs = append(kvs, config.KV{Key: "sso_session", Value: o.Session})
-	} else {
-		kvs = append(kvs, config.KV{Key: "sso_start_url", Value: o.StartURL}, config.KV{Key: "sso_region", Value: o.SSORegion})
-	}
-	kvs = append(kvs, config.KV{Key: "sso_account_id", Value: o.AccountID}, config.KV{Key: "sso_role_name", Value: o.RoleName})
-	if o.ProfileRegion != "" {
-		kvs = append(kvs, config.KV{Key: "region", Value: o.ProfileRegion})
-	}
-	if err := f.Set(config.KindProfile, profile, kvs...); err != nil {
-		return fault.Wrap(fault.Config, err, "")
-	}
-	// Validate what we wrote the way every later command will read it.
-	if _, err := f.SSOForProfile(profile, true); err != nil {
+	if err := session.SaveSSOProfile(f, session.SSOProfile{Profile: profile, Session: o.Session, StartURL: o.StartURL,
+		SSORegion: o.SSORegion, Scopes: s.Scopes, AccountID: o.AccountID, RoleName: o.RoleName, Region: o.ProfileRegion}); err != nil {
 		return err
-	}
-	if err := f.Save(); err != nil {
-		return fault.Wrap(fault.Local, err, "")
 	}
 	use := "--profile " + quoteArg(profile)
 	if profile == "default" {
