@@ -4,7 +4,8 @@
 #   make tools   build the pinned external tools (MinIO, golangci-lint, Dex) once
 #   make lint    gofmt, go vet, golangci-lint (.golangci.yml: staticcheck's checks,
 #                errcheck, ... and depguard's layer rules)
-#   make test    tools + lint + all tests with the race detector (what CI runs)
+#   make test    tools + lint + all tests with the race detector (what CI runs);
+#                installs the Secret Service packages (scripts/apt-keyring.sh)
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
 #   make clean   remove build outputs
@@ -47,6 +48,7 @@ lint: tools
 # come, then "N passed, N failed, N skipped".
 test: tools lint
 	@mkdir -p $(BIN)
+	@scripts/apt-keyring.sh
 	$(GO) build -o $(BIN)/testsummary ./internal/testenv/cmd/testsummary
 	S3SSO_TEST_DISALLOW_SKIP=1 $(GO) test -race -count=1 -json ./... </dev/null \
 		| tee $(BIN)/test.json | $(BIN)/testsummary

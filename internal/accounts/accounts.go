@@ -37,6 +37,7 @@
 package accounts
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -279,4 +280,23 @@ func withExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
 // os.UserConfigDir()/s3sso/accounts.json.
 func DefaultPath() (string, error) {
 	return appdir.Config("accounts.json")
+}
+
+// SSORegionWriter returns a function that saves region as the SSO region of
+// the sso account name, for a login whose vanity start URL resolved to
+// another region than the saved one (as the AWS CLI writes sso_region back).
+func (s *Store) SSORegionWriter(ctx context.Context, name string) func(region string) error {
+	return func(region string) error {
+		return s.Update(ctx, func(f *File) error {
+			cur, err := f.Get(name)
+			if err != nil {
+				return err
+			}
+			if cur.SSO == nil {
+				return fault.Newf(fault.Config, "account %q has no sso settings", name)
+			}
+			cur.SSO.Region = region
+			return nil
+		})
+	}
 }

@@ -40,10 +40,12 @@ type SignIn struct {
 // ctx. An error ends the sign-in.
 //
 // Warn reports a problem that does not stop the sign-in (e.g. a start URL
-// naming another region than sso_region). It must not block.
+// naming another region than sso_region); Info something worth knowing
+// (a setting the sign-in updated). Neither may block.
 type Prompter interface {
 	SignIn(ctx context.Context, s SignIn) error
 	Warn(msg string)
+	Info(msg string)
 }
 
 // OpenerPrompter is a Prompter that only opens each sign-in's URL with open
@@ -61,5 +63,8 @@ func (o OpenerPrompter) SignIn(ctx context.Context, s SignIn) error {
 
 // Warn implements Prompter.
 func (OpenerPrompter) Warn(string) {}
+
+// Info implements Prompter.
+func (OpenerPrompter) Info(string) {}
 
 var _ Prompter = OpenerPrompter(nil)

@@ -194,7 +194,7 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	if o.SSORegion == "" {
 		def := sess.Value("sso_region")
 		if def == "" {
-			def = session.StartURLRegion(o.StartURL)
+			def = session.ProposeSSORegion(ctx, o.StartURL)
 		}
 		if o.SSORegion, err = p.ask("SSO region", def); err != nil {
 			return err
@@ -223,6 +223,11 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	portal, err := a.sessions.SignInPortal(ctx, f, s, session.LoginOptions{UseDeviceCode: o.UseDeviceCode, RedirectPort: o.RedirectPort})
 	if err != nil {
 		return err
+	}
+	if r := portal.RegionUpdate(); r != "" {
+		// A vanity start URL led to another region.
+		fmt.Fprintf(a.stdio.Err, "SSO region updated to %s\n", r)
+		o.SSORegion, s.Region = r, r
 	}
 	if o.AccountID == "" {
 		accts, err := portal.Accounts(ctx)

@@ -91,6 +91,12 @@ func (a *app) runPresign(ctx context.Context, o presignOptions, arg string) erro
 		a.out.Warn("the URL stops working at %s (in %s), when the temporary credentials that sign it expire, not after --expires %s",
 			msg.CredsEnd.Format(time.RFC3339), time.Until(c.Expires).Round(time.Minute), o.Expires)
 	}
+	// A URL cannot follow a redirect: sign it for the bucket's region
+	// (remembered, or asked with HeadBucket; without an answer, the
+	// configured one).
+	if _, err := store.BucketRegion(ctx, u.Bucket); err != nil {
+		a.logger.Debug("presign: bucket region unknown, signing for the configured region", "bucket", u.Bucket, "error", err)
+	}
 	ps := s3.NewPresignClient(store.Client(), s3.WithPresignExpires(o.Expires), func(po *s3.PresignOptions) {
 		// A presigned GET must not ask for checksum mode: plain clients
 		// (browsers, curl) would have to send the header too.

@@ -95,6 +95,9 @@ func (p *termPrompter) CanSignIn() bool {
 
 func (p *termPrompter) Warn(msg string) { p.a.printer().Warn("%s", msg) }
 
+// Info writes msg on a line of its own to stderr.
+func (p *termPrompter) Info(msg string) { p.say("%s\n", msg) }
+
 // SignIn prints the sign-in's URL (and code) and opens the browser unless
 // --no-browser was given or the page belongs on another device.
 func (p *termPrompter) SignIn(ctx context.Context, s session.SignIn) error {

@@ -169,6 +169,8 @@ func (w *promptWriter) SignIn(_ context.Context, s authflow.SignIn) error {
 
 func (w *promptWriter) Warn(string) {}
 
+func (w *promptWriter) Info(string) {}
+
 func (w *promptWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()

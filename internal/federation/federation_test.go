@@ -411,3 +411,5 @@ func (p *recPrompter) SignIn(_ context.Context, s authflow.SignIn) error {
 }
 
 func (p *recPrompter) Warn(string) {}
+
+func (p *recPrompter) Info(string) {}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/s3sso/s3sso/internal/fault"
@@ -52,11 +53,13 @@ type S3 struct {
 	cfg      aws.Config
 	endpoint string // the custom endpoint in use, or ""
 	logger   *slog.Logger
+	regions  *regionCache // bucket regions learnt from redirects
 }
 
 // NewS3 builds the client from an aws.Config.
 func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 	var endpoint string
+	s := &S3{cfg: cfg, regions: newRegionCache(maxRegionCache)}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
 		if o.EndpointURL != "" {
 			so.BaseEndpoint = aws.String(o.EndpointURL)
@@ -73,6 +76,13 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 		if o.DualStack {
 			so.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
 		}
+		// Buckets in other regions: the remembered region decides the
+		// endpoint and the signing region; a wrong-region answer is
+		// followed once (region.go).
+		so.EndpointResolverV2 = &regionResolver{next: so.EndpointResolverV2, cache: s.regions, region: cfg.Region}
+		so.APIOptions = append(so.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(&regionRedirect{s: s}, middleware.Before)
+		})
 		// The SDK warns on stderr when it cannot validate a multipart
 		// checksum; s3sso verifies downloads itself.
 		so.DisableLogOutputChecksumValidationSkipped = true
@@ -100,7 +110,8 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return &S3{client: client, presign: s3.NewPresignClient(client), cfg: cfg, endpoint: endpoint, logger: l}, nil
+	s.client, s.presign, s.endpoint, s.logger = client, s3.NewPresignClient(client), endpoint, l
+	return s, nil
 }
 
 // jitterBackoff is exponential backoff with full jitter: a random delay up
@@ -159,6 +170,8 @@ func (s *S3) ListBuckets(ctx context.Context) ([]Bucket, error) {
 		}
 		for _, b := range page.Buckets {
 			out = append(out, Bucket{Name: aws.ToString(b.Name), Created: aws.ToTime(b.CreationDate), Region: aws.ToString(b.BucketRegion)})
+			// Later operations on the bucket go straight to its region.
+			s.regions.set(aws.ToString(b.Name), aws.ToString(b.BucketRegion))
 		}
 	}
 	return out, nil
@@ -296,6 +309,7 @@ func (s *S3) RemoveBucket(ctx context.Context, bucket string) error {
 	if _, err := s.client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		return s.Translate("remove bucket", "s3://"+bucket, err)
 	}
+	s.regions.forget(bucket)
 	return nil
 }
 
@@ -546,16 +560,6 @@ func kindOfCode(code string) fault.Kind {
 		return fault.Auth
 	}
 	return fault.Unknown
-}
-
-// bucketRegion returns the region S3 reported for the bucket in a redirect
-// (the x-amz-bucket-region header), or "".
-func bucketRegion(err error) string {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && re.Response != nil {
-		return re.Response.Header.Get("X-Amz-Bucket-Region")
-	}
-	return ""
 }
 
 // unreachable reports whether err means nothing answers at the address.

@@ -160,6 +160,11 @@ func ssoAccountTarget(ctx context.Context, acct *accounts.Account) (sso.Target, 
 		StartURLCache: true,
 		Ref:           fault.LoginRef{Account: acct.Name},
 	}
+	// A vanity start URL that leads to another region: saved with the
+	// account, like sso_region in the config file.
+	if store, err := accounts.Open(); err == nil {
+		t.WriteBackRegion = store.SSORegionWriter(ctx, acct.Name)
+	}
 	if f, err := config.Parse("", ""); err == nil {
 		t.OIDCEndpoint, _ = f.Endpoint("", config.ServiceSSOOIDC)
 		t.PortalEndpoint, _ = f.Endpoint("", config.ServiceSSO)

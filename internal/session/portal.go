@@ -14,9 +14,10 @@ import (
 // Portal is a signed-in IAM Identity Center portal, to choose an AWS
 // account and role from (`s3sso configure sso`).
 type Portal struct {
-	c   *sso.Client
-	t   sso.Target
-	tok *sso.Token
+	c            *sso.Client
+	t            sso.Target
+	tok          *sso.Token
+	regionUpdate string
 }
 
 // PortalAccount is an AWS account the portal offers.
@@ -27,6 +28,7 @@ type PortalAccount struct{ ID, Name, Email string }
 // prompter. Configuration warnings go to the prompter first.
 func (m *Manager) SignInPortal(ctx context.Context, f *config.File, s config.SSO, o LoginOptions) (*Portal, error) {
 	t := sso.NewTarget(f, s)
+	t.WriteBackRegion = nil // the caller writes the profile, with RegionUpdate
 	for _, w := range Warnings(f, t) {
 		m.prompter.Warn(w)
 	}
@@ -41,7 +43,31 @@ func (m *Manager) SignInPortal(ctx context.Context, f *config.File, s config.SSO
 			return nil, err
 		}
 	}
-	return &Portal{c: c, t: t, tok: tok}, nil
+	p := &Portal{c: c, t: t, tok: tok}
+	if tok.Region != "" && tok.Region != s.Region && !sso.VanityFree(s.StartURL) {
+		p.regionUpdate = tok.Region
+		p.t.Region = tok.Region
+	}
+	return p, nil
+}
+
+// RegionUpdate is the region a vanity start URL led to, when it is not the
+// configured sso_region ("" otherwise): the profile is to be written with it.
+func (p *Portal) RegionUpdate() string { return p.regionUpdate }
+
+// ProposeSSORegion is the region a start URL suggests: the one its host
+// names, or for a vanity domain the region of the portal it redirects to
+// ("" when unknown).
+func ProposeSSORegion(ctx context.Context, startURL string) string {
+	if r := sso.StartURLRegion(startURL); r != "" {
+		return r
+	}
+	if !sso.VanityFree(startURL) {
+		if r, err := sso.ResolveStartURL(ctx, nil, startURL, ""); err == nil {
+			return r.Region
+		}
+	}
+	return ""
 }
 
 // Accounts lists the AWS accounts the portal offers.

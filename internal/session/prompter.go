@@ -103,6 +103,7 @@ func (NonInteractive) SignIn(context.Context, SignIn) error {
 	return fault.New(fault.Auth, "sign-in required", "")
 }
 func (NonInteractive) Warn(string)       {}
+func (NonInteractive) Info(string)       {}
 func (NonInteractive) Interactive() bool { return false }
 func (NonInteractive) CanSignIn() bool   { return false }
 func (NonInteractive) Choose(context.Context, Choice) (int, error) {

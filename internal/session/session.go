@@ -117,7 +117,7 @@ func (m *Manager) Prompter() Prompter { return m.prompter }
 // HTTP client (and its CA bundle).
 func (m *Manager) ssoClient() *sso.Client {
 	c := sso.New(m.logger)
-	c.HTTPClient = m.ssoHTTP
+	c.AWSHTTPClient = m.ssoHTTP
 	return c
 }
 

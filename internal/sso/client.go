@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -35,6 +36,14 @@ type Target struct {
 	// (Session must be ""). Set Scopes so the client registration is not
 	// shared with legacy profiles' device-flow registration.
 	StartURLCache bool
+	// IssuerURL is the start URL sent to IAM Identity Center (startUrl,
+	// issuerUrl): StartURL, or the portal a vanity StartURL redirects to.
+	// Login fills it in (see ResolveStartURL); StartURL stays the cache key.
+	IssuerURL string
+	// WriteBackRegion, when set, is called after a login whose vanity start
+	// URL resolved to another region than Region, to save that region where
+	// the sign-in is configured (sso_region, like the AWS CLI).
+	WriteBackRegion func(region string) error
 	// Ref is what a new sign-in to this target is asked for in errors;
 	// empty means the profile, else the sso-session.
 	Ref fault.LoginRef
@@ -68,6 +77,9 @@ func NewTarget(f *config.File, s config.SSO) Target {
 	}
 	t.OIDCEndpoint, _ = f.Endpoint(profile, config.ServiceSSOOIDC)
 	t.PortalEndpoint, _ = f.Endpoint(profile, config.ServiceSSO)
+	if f.Path != "" {
+		t.WriteBackRegion = ConfigRegionWriter(f.Path, s)
+	}
 	return t
 }
 
@@ -80,12 +92,17 @@ type Client struct {
 	Now func() time.Time
 	// after waits for d (tests replace it to skip poll intervals).
 	after func(d time.Duration) <-chan time.Time
-	// HTTPClient sends the OIDC and portal requests; nil means a client
+	// HTTPClient, when set, is used to resolve vanity start URLs (tests
+	// trust their TLS server with it); nil means the AWS_CA_BUNDLE-aware
+	// default.
+	HTTPClient *http.Client
+	// AWSHTTPClient sends the OIDC and portal requests; nil means a client
 	// trusting AWS_CA_BUNDLE (creds.NewHTTPClient).
-	HTTPClient aws.HTTPClient
+	AWSHTTPClient aws.HTTPClient
 
-	mu   sync.Mutex
-	apis map[string]*apis
+	mu       sync.Mutex
+	apis     map[string]*apis
+	resolved map[string]Resolved // start URL resolutions, by configured start URL
 }
 
 type apis struct {
@@ -101,7 +118,7 @@ func New(logger *slog.Logger) *Client {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{Cache: DefaultCache(), Logger: logger, Now: time.Now, after: time.After, apis: map[string]*apis{}}
+	return &Client{Cache: DefaultCache(), Logger: logger, Now: time.Now, after: time.After, apis: map[string]*apis{}, resolved: map[string]Resolved{}}
 }
 
 func (c *Client) now() time.Time { return c.Now().UTC() }
@@ -115,7 +132,7 @@ func (c *Client) api(ctx context.Context, t Target) (*apis, error) {
 	if a := c.apis[key]; a != nil {
 		return a, nil
 	}
-	hc := c.HTTPClient
+	hc := c.AWSHTTPClient
 	if hc == nil {
 		hc = creds.NewHTTPClient(0, creds.EnvCABundle())
 	}

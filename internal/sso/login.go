@@ -64,7 +64,12 @@ func (c *Client) Login(ctx context.Context, t Target, o LoginOptions) (*Token, e
 	if o.Prompter == nil {
 		o.Prompter = authflow.OpenerPrompter(nil)
 	}
-	if m := RegionMismatch(t.StartURL, t.Region); m != "" {
+	configured := t.Region
+	t, err := c.resolve(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if m := RegionMismatch(t.IssuerURL, t.Region); m != "" {
 		o.Prompter.Warn(m)
 	}
 	a, err := c.api(ctx, t)
@@ -101,6 +106,15 @@ func (c *Client) Login(ctx context.Context, t Target, o LoginOptions) (*Token, e
 	if err := c.Cache.WriteToken(t.CacheKey(), tok); err != nil {
 		return nil, fault.Wrap(fault.Local, err, "")
 	}
+	// A vanity start URL led to another region: save it where the sign-in
+	// is configured, as the AWS CLI does.
+	if t.Region != configured && t.WriteBackRegion != nil {
+		if err := t.WriteBackRegion(t.Region); err != nil {
+			o.Prompter.Warn(fmt.Sprintf("the start URL's region is %s, but sso_region could not be updated: %v", t.Region, err))
+		} else {
+			o.Prompter.Info("SSO region updated to " + t.Region)
+		}
+	}
 	return tok, nil
 }
 
@@ -123,7 +137,7 @@ func (c *Client) registration(ctx context.Context, a *apis, t Target, pkce bool)
 	if pkce {
 		in.GrantTypes = []string{grantAuthCode, grantRefreshToken}
 		in.RedirectUris = []string{registeredRedirectURI}
-		in.IssuerUrl = aws.String(t.StartURL)
+		in.IssuerUrl = aws.String(t.IssuerURL)
 		in.Scopes = t.Scopes
 		if len(in.Scopes) == 0 {
 			in.Scopes = []string{config.DefaultScope}
@@ -151,7 +165,7 @@ func (c *Client) registration(ctx context.Context, a *apis, t Target, pkce bool)
 // deviceFlow runs the device authorization grant (RFC 8628).
 func (c *Client) deviceFlow(ctx context.Context, a *apis, t Target, reg *Registration, o LoginOptions) (*ssooidc.CreateTokenOutput, error) {
 	sda, err := a.oidc.StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{
-		ClientId: aws.String(reg.ClientID), ClientSecret: aws.String(reg.ClientSecret), StartUrl: aws.String(t.StartURL),
+		ClientId: aws.String(reg.ClientID), ClientSecret: aws.String(reg.ClientSecret), StartUrl: aws.String(t.IssuerURL),
 	})
 	if err != nil {
 		return nil, c.oidcError(t, "start the device authorization", err)
@@ -288,12 +302,12 @@ func (c *Client) oidcError(t Target, op string, err error) error {
 	switch code {
 	case "InvalidRequestRegionException":
 		hint := "sso_region must be the region of your IAM Identity Center instance"
-		if m := RegionMismatch(t.StartURL, t.Region); m != "" {
+		if m := RegionMismatch(t.issuer(), t.Region); m != "" {
 			hint = m
 		}
 		return &fault.Error{Kind: fault.Config, Msg: fmt.Sprintf("%s: the start URL belongs to another region than sso_region %s", op, t.Region), Err: err, Hint: hint}
 	case "InvalidGrantException", "InvalidClientException", "UnauthorizedClientException":
-		hint := RegionMismatch(t.StartURL, t.Region)
+		hint := RegionMismatch(t.issuer(), t.Region)
 		if hint == "" {
 			hint = "if this persists, check that sso_region (" + t.Region + ") is the region of your IAM Identity Center instance"
 		}

@@ -84,6 +84,7 @@ type recPrompter struct {
 	open     authflow.Opener
 	signIns  []authflow.SignIn
 	warnings []string
+	infos    []string
 }
 
 func (p *recPrompter) with(open authflow.Opener) *recPrompter { p.open = open; return p }
@@ -94,6 +95,8 @@ func (p *recPrompter) SignIn(ctx context.Context, s authflow.SignIn) error {
 }
 
 func (p *recPrompter) Warn(msg string) { p.warnings = append(p.warnings, msg) }
+
+func (p *recPrompter) Info(msg string) { p.infos = append(p.infos, msg) }
 
 func legacy(f *fixture) Target {
 	t := f.target

@@ -18,6 +18,7 @@ const pageSize = 100
 
 // ListAccounts lists every account the token can access (all pages).
 func (c *Client) ListAccounts(ctx context.Context, t Target, tok *Token) ([]Account, error) {
+	t = t.atRegionOf(tok)
 	a, err := c.api(ctx, t)
 	if err != nil {
 		return nil, err
@@ -38,6 +39,7 @@ func (c *Client) ListAccounts(ctx context.Context, t Target, tok *Token) ([]Acco
 
 // ListRoles lists the roles the token can use in account (all pages).
 func (c *Client) ListRoles(ctx context.Context, t Target, tok *Token, account string) ([]string, error) {
+	t = t.atRegionOf(tok)
 	a, err := c.api(ctx, t)
 	if err != nil {
 		return nil, err
@@ -60,9 +62,7 @@ func (c *Client) ListRoles(ctx context.Context, t Target, tok *Token, account st
 // Logout ends the portal session of tok (in the token's own region, as the
 // AWS CLI does).
 func (c *Client) Logout(ctx context.Context, t Target, tok *Token) error {
-	if tok.Region != "" {
-		t.Region = tok.Region
-	}
+	t = t.atRegionOf(tok)
 	a, err := c.api(ctx, t)
 	if err != nil {
 		return err
@@ -78,4 +78,14 @@ func (c *Client) portalError(t Target, op string, err error) error {
 		return loginRequired(t, op+": the IAM Identity Center portal rejected the cached token", nil)
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// atRegionOf returns t with the region tok was issued in: a token is valid
+// only at the portal of that region (which differs from the configured
+// sso_region right after a vanity start URL resolved to another one).
+func (t Target) atRegionOf(tok *Token) Target {
+	if tok != nil && tok.Region != "" {
+		t.Region = tok.Region
+	}
+	return t
 }

@@ -204,7 +204,7 @@ func (r *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, err
 	}
-	t := r.Tokens.t
+	t := r.Tokens.t.atRegionOf(tok)
 	a, err := r.Tokens.c.api(ctx, t)
 	if err != nil {
 		return aws.Credentials{}, err

@@ -23,6 +23,11 @@ import (
 // Its HTTP client is an awshttp.BuildableClient like s3sso's.
 func (m *MinIO) Client(t testing.TB) *s3.Client {
 	t.Helper()
+	return m.rootClient()
+}
+
+// rootClient is [MinIO.Client] for callers without a test.
+func (m *MinIO) rootClient() *s3.Client {
 	cfg := aws.Config{
 		Region:      m.Region,
 		Credentials: credentials.NewStaticCredentialsProvider(m.AccessKey, m.SecretKey, ""),

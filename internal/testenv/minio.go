@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -21,8 +22,13 @@ type MinIO struct {
 	// AccessKey and SecretKey are the root credentials. The secret is
 	// random for each server.
 	AccessKey, SecretKey string
-	// Region is the region to sign requests for: us-east-1.
+	// Region is the region to sign requests for: us-east-1 unless
+	// MinIOOptions.Region set another.
 	Region string
+	// KMSKeyID is the name of the server's built-in static KMS key when
+	// MinIOOptions.KMS asked for one ("" otherwise). SSE-KMS requests name
+	// it as the key id; HeadObject reports it as arn:aws:kms:KMSKeyID.
+	KMSKeyID string
 	// DataDir is the server's data directory, removed when it stops.
 	// It is empty for an external endpoint (S3SSO_TEST_ENDPOINT_URL).
 	DataDir string
@@ -40,6 +46,17 @@ type MinIOOptions struct {
 	// this package sets (MINIO_ROOT_USER, MINIO_ROOT_PASSWORD,
 	// MINIO_BROWSER=off, MINIO_UPDATE=off).
 	Env []string
+	// Region configures the server's region (MINIO_SITE_REGION): it then
+	// accepts only requests signed for it, answers others with
+	// AuthorizationHeaderMalformed naming it, and sets x-amz-bucket-region.
+	Region string
+	// AccessKey and SecretKey set the root credentials instead of random
+	// ones, so that several servers accept the same signatures.
+	AccessKey, SecretKey string
+	// KMS starts the server with a built-in static KMS key
+	// (MINIO_KMS_SECRET_KEY), so that SSE-KMS works; its name is in
+	// MinIO.KMSKeyID.
+	KMS bool
 }
 
 // StartMinIO starts a private MinIO server for the test on free loopback
@@ -93,6 +110,22 @@ func startMinIOOnce(bin string, opts MinIOOptions) (_ *MinIO, err error) {
 		DataDir:   filepath.Join(tmp, "data"),
 		tmp:       tmp,
 	}
+	if opts.Region != "" {
+		m.Region = opts.Region
+	}
+	if opts.AccessKey != "" {
+		m.AccessKey, m.SecretKey = opts.AccessKey, opts.SecretKey
+	}
+	var extra []string
+	if opts.Region != "" {
+		extra = append(extra, "MINIO_SITE_REGION="+opts.Region)
+	}
+	if opts.KMS {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // never fails (crypto/rand)
+		m.KMSKeyID = "s3sso-test-key"
+		extra = append(extra, "MINIO_KMS_SECRET_KEY="+m.KMSKeyID+":"+base64.StdEncoding.EncodeToString(key))
+	}
 	home := filepath.Join(tmp, "home")
 	for _, d := range []string{m.DataDir, home} {
 		if err := os.Mkdir(d, 0o700); err != nil {
@@ -120,7 +153,7 @@ func startMinIOOnce(bin string, opts MinIOOptions) (_ *MinIO, err error) {
 		"MINIO_ROOT_PASSWORD=" + m.SecretKey,
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
-	}, opts.Env...)
+	}, append(extra, opts.Env...)...)
 	m.proc, err = startProcess("MinIO", cmd, m.Endpoint+"/minio/health/ready")
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
@@ -333,13 +335,26 @@ func (e *Engine) same(ctx context.Context, en Entry, d destEntry, src Location, 
 	if so.Checksum {
 		var eq bool
 		var err error
+		// The ETag first (free for S3 to S3, an MD5 of the file otherwise);
+		// when it differs, the stored additional checksums decide: the
+		// ETag of an SSE-KMS or SSE-C object is not an MD5, so it differs
+		// even for the same content.
 		switch {
 		case src.S3 != nil && d.url.Bucket != "": // S3 to S3
 			eq = strings.Trim(en.ETag, `"`) == strings.Trim(d.etag, `"`)
+			if !eq {
+				eq, err = e.objectsMatchByChecksum(ctx, en.URL, d.url)
+			}
 		case src.S3 == nil: // local to S3
 			eq, err = e.localMatchesETag(ctx, en.Path, d.url, d.etag, en.Size)
+			if err == nil && !eq {
+				eq, err = e.localMatchesChecksum(ctx, en.Path, d.url, en.Size)
+			}
 		default: // S3 to local
 			eq, err = e.localMatchesETag(ctx, d.path, en.URL, en.ETag, en.Size)
+			if err == nil && !eq {
+				eq, err = e.localMatchesChecksum(ctx, d.path, en.URL, en.Size)
+			}
 		}
 		if err != nil {
 			return false, "", err
@@ -388,6 +403,54 @@ func (e *Engine) localMatchesETag(ctx context.Context, path string, u objstore.U
 		n++
 	}
 	return hex.EncodeToString(h.Sum(nil)) == strings.ToLower(base) && fmt.Sprint(n) == nparts, nil
+}
+
+// fullChecksum returns the object's stored full-object additional checksum
+// (CRC64NVME, CRC32C, CRC32, SHA256, SHA1), or none (algo "") when it has
+// only a composite one or an ETag.
+func (e *Engine) fullChecksum(ctx context.Context, u objstore.URL) (stored, error) {
+	head, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		return stored{}, e.s3.Translate("stat", u.String(), err)
+	}
+	st := storedOfHead(head)
+	if !st.full() || st.algo == algoMD5 {
+		return stored{}, nil
+	}
+	return st, nil
+}
+
+// localMatchesChecksum compares a local file with the object's stored
+// full-object checksum; false when the object has none.
+func (e *Engine) localMatchesChecksum(ctx context.Context, path string, u objstore.URL, size int64) (bool, error) {
+	st, err := e.fullChecksum(ctx, u)
+	if err != nil || st.algo == "" {
+		return false, err
+	}
+	f, _, err := openRegular("read", path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	h := st.algo.new()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size)); err != nil {
+		return false, fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
+	}
+	return bytes.Equal(h.Sum(nil), st.value), nil
+}
+
+// objectsMatchByChecksum compares two objects' stored full-object checksums
+// of the same algorithm; false when they have none in common.
+func (e *Engine) objectsMatchByChecksum(ctx context.Context, a, b objstore.URL) (bool, error) {
+	sa, err := e.fullChecksum(ctx, a)
+	if err != nil || sa.algo == "" {
+		return false, err
+	}
+	sb, err := e.fullChecksum(ctx, b)
+	if err != nil {
+		return false, err
+	}
+	return sa.algo == sb.algo && bytes.Equal(sa.value, sb.value), nil
 }
 
 func fileMD5(path string, off, n int64) (string, error) {
