@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3sso/s3sso/internal/testenv"
 )
@@ -118,14 +120,23 @@ func (e *env) exists(key string) bool {
 func (e *env) keys(prefix string) []string {
 	e.t.Helper()
 	var keys []string
-	p := s3.NewListObjectsV2Paginator(e.client, &s3.ListObjectsV2Input{Bucket: aws.String(e.bucket), Prefix: aws.String(prefix)})
+	// URL-encoded, so that keys with characters XML 1.0 cannot carry are
+	// listed as they are.
+	p := s3.NewListObjectsV2Paginator(e.client, &s3.ListObjectsV2Input{Bucket: aws.String(e.bucket), Prefix: aws.String(prefix),
+		EncodingType: types.EncodingTypeUrl})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
 			e.t.Fatalf("list: %v", err)
 		}
 		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
+			k := aws.ToString(o.Key)
+			if page.EncodingType == types.EncodingTypeUrl {
+				if k, err = url.QueryUnescape(k); err != nil {
+					e.t.Fatalf("list: %v", err)
+				}
+			}
+			keys = append(keys, k)
 		}
 	}
 	return keys

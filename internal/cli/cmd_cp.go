@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/s3sso/s3sso/internal/fault"
-	"github.com/s3sso/s3sso/internal/objstore"
 	"github.com/s3sso/s3sso/internal/transfer"
 )
 
@@ -89,6 +88,7 @@ func (f *putFlags) options() (transfer.PutOptions, error) {
 type cpOptions struct {
 	Recursive bool
 	DryRun    bool
+	Raw       bool
 	transferFlags
 	putFlags
 }
@@ -105,8 +105,14 @@ func (a *app) newCpCommand() *cobra.Command {
   s3sso cp s3://a/key s3://b/key              server-side copy
   s3sso cp -r dir s3://bucket/prefix/         upload a tree
   s3sso cp 's3://bucket/logs/*.gz' ./logs/    wildcard (quote it from the shell)
+  s3sso cp --raw 's3://bucket/a*b' ./ab       the key "a*b" itself
   s3sso cp - s3://bucket/key < data           upload standard input
   s3sso cp s3://bucket/key -                  write to standard output
+
+Only * is a wildcard, in keys (where it matches any characters, / included)
+and in local paths; ?, [, ] and every other character are part of the name.
+--raw makes * an ordinary character too. A wildcard source copies into
+DST as a directory; --dry-run shows the matches.
 
 Large objects are transferred as parallel parts. Every upload carries a
 CRC32C checksum (full-object, also for multipart uploads) and every download
@@ -128,6 +134,7 @@ continue from them. Abandoned uploads: s3sso mpu ls, s3sso mpu abort.`,
 	}
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "copy every object under a prefix or directory")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be copied, change nothing")
+	addRawFlag(cmd.Flags(), &o.Raw)
 	o.transferFlags.AddFlags(cmd.Flags())
 	o.putFlags.AddFlags(cmd.Flags())
 	return cmd
@@ -139,7 +146,10 @@ func (a *app) newMvCommand() *cobra.Command {
 		Use:   "mv SRC DST",
 		Short: "Move objects and files (copy, then delete the source once the copy succeeded)",
 		Long: `Move objects and files. Takes the same arguments as cp. The source is deleted
-only after its copy succeeded; a failed copy leaves the source in place.`,
+only after its copy succeeded; a failed copy leaves the source in place.
+
+Only * is a wildcard (see cp --help); --raw makes it an ordinary character.
+--dry-run shows what would be moved.`,
 		Args: argsRange(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runCopy(cmd.Context(), "mv", o, args[0], args[1], true)
@@ -147,6 +157,7 @@ only after its copy succeeded; a failed copy leaves the source in place.`,
 	}
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "move every object under a prefix or directory")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be moved, change nothing")
+	addRawFlag(cmd.Flags(), &o.Raw)
 	o.transferFlags.AddFlags(cmd.Flags())
 	o.putFlags.AddFlags(cmd.Flags())
 	return cmd
@@ -168,20 +179,23 @@ func (m transferMsg) String() string {
 		prefix = "(dry run) "
 	}
 	if m.Dst == "" {
-		return fmt.Sprintf("%s%s: %s", prefix, m.Op, m.Src)
+		return fmt.Sprintf("%s%s: %s", prefix, m.Op, displayName(m.Src))
 	}
-	return fmt.Sprintf("%s%s: %s -> %s", prefix, m.Op, m.Src, m.Dst)
+	return fmt.Sprintf("%s%s: %s -> %s", prefix, m.Op, displayName(m.Src), displayName(m.Dst))
 }
 
 func (m transferMsg) JSON() any { return m }
 
 func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dstArg string, move bool) error {
-	src, err := transfer.ParseLocation(srcArg)
+	src, err := parseLocation(srcArg, o.Raw)
 	if err != nil {
 		return err
 	}
-	dst, err := transfer.ParseLocation(dstArg)
+	dst, err := parseLocation(dstArg, o.Raw)
 	if err != nil {
+		return err
+	}
+	if err := noWildcardTarget(verb, dst); err != nil {
 		return err
 	}
 	if src.S3 == nil && dst.S3 == nil && !(src.Stdio || dst.Stdio) {
@@ -223,13 +237,16 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 		a.out.Info(transferMsg{Op: "upload", Src: "-", Dst: dst.S3.String(), Size: eng.Stats.BytesDone.Load()})
 		return nil
 	case dst.Stdio:
-		if src.S3.IsPrefix() || src.S3.HasWildcard() || o.Recursive {
-			return usageError("cp to \"-\" takes one object")
+		if o.Recursive {
+			return usageError("cp to \"-\" takes one object, not -r")
+		}
+		if err := oneObject("cp to \"-\"", *src.S3); err != nil {
+			return err
 		}
 		return eng.Stream(ctx, *src.S3, a.stdio.Out)
 	}
 
-	multi := o.Recursive || (src.S3 != nil && src.S3.HasWildcard()) || (src.S3 == nil && objstore.HasWildcard(src.Local) && !fileExists(src.Local))
+	multi := o.Recursive || (src.S3 != nil && src.S3.HasWildcard()) || (src.S3 == nil && src.HasWildcard() && !fileExists(src.Local))
 	dstIsDir := multi || dst.IsDirLike()
 
 	op := "copy"
@@ -278,22 +295,24 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 }
 
 // runJobs runs a batch on the engine with the progress bar, reporting each
-// finished job as a result line and each failure on stderr.
+// finished job as a result line and each failure on stderr, once (see
+// failureLog).
 func (a *app) runJobs(ctx context.Context, eng *transfer.Engine, jobs iter.Seq2[transfer.Job, error]) error {
 	bar := a.newProgressBar()
 	defer bar.stop()
-	return eng.RunEvents(ctx, jobs, func(ev transfer.Event) {
+	fl := newFailureLog(a.out)
+	err := eng.RunEvents(ctx, fl.count(jobs), func(ev transfer.Event) {
 		switch ev := ev.(type) {
 		case transfer.Progress:
 			bar.update(ev)
 		case transfer.Result:
-			if ev.Err != nil {
-				a.out.Failure(ev.Job.Op, ev.Job.Src, ev.Err)
-				return
+			fl.result(ev.Job.Op, ev.Job.Src, ev.Err)
+			if ev.Err == nil {
+				a.out.Info(transferMsg{Op: ev.Job.Op, Src: ev.Job.Src, Dst: ev.Job.Dst, Size: ev.Job.Size})
 			}
-			a.out.Info(transferMsg{Op: ev.Job.Op, Src: ev.Job.Src, Dst: ev.Job.Dst, Size: ev.Job.Size})
 		}
 	})
+	return fl.done(err)
 }
 
 func (a *app) copyJob(eng *transfer.Engine, op string, en transfer.Entry, src, dst transfer.Location, dstIsDir bool, po transfer.PutOptions, move bool) (transfer.Job, error) {
@@ -340,7 +359,7 @@ func (a *app) copyJob(eng *transfer.Engine, op string, en transfer.Entry, src, d
 		if dstIsDir {
 			d = d.Join(en.Rel)
 		}
-		if d == en.URL && !move && po.IsZero() {
+		if d.Same(en.URL) && !move && po.IsZero() {
 			return j, fault.New(fault.Usage, fmt.Sprintf("copy %s onto itself", d), "give another destination, or change a setting such as --storage-class")
 		}
 		j.Src, j.Dst = en.URL.String(), d.String()
@@ -349,7 +368,7 @@ func (a *app) copyJob(eng *transfer.Engine, op string, en transfer.Entry, src, d
 			if err := eng.Copy(ctx, remote, d, po); err != nil {
 				return err
 			}
-			if move && d != remote.URL {
+			if move && !d.Same(remote.URL) {
 				return eng.Delete(ctx, remote.URL)
 			}
 			return nil

@@ -15,6 +15,7 @@ type lsOptions struct {
 	Recursive bool
 	Human     bool
 	Summarize bool
+	Raw       bool
 }
 
 func (a *app) newLsCommand() *cobra.Command {
@@ -24,9 +25,13 @@ func (a *app) newLsCommand() *cobra.Command {
 		Short: "List buckets, or objects and prefixes under a prefix",
 		Long: `List buckets (no argument), or the objects and prefixes (PRE lines) one level
 under a prefix. With -r every object under the prefix is listed. A key with
-wildcards (s3://b/logs/*.gz) lists its matches.
+the wildcard * (s3://b/logs/*.gz) lists its matches; * matches any
+characters, / included. No other character is special (?, [ and ] are part
+of the key); --raw makes * an ordinary character too.
 
-Text output: date, time (UTC), size and key, like the AWS CLI. --json writes
+Text output: date, time (UTC), size and key, like the AWS CLI. A key with a
+character that is not printable (a newline, a tab, an escape) or that starts
+with a double quote is shown as a Go double-quoted string: "a\nb". --json writes
 one object per line: {"type":"object","key":...,"size":...} and
 {"type":"prefix","key":...} or {"type":"bucket","name":...}.`,
 		Args: argsRange(0, 1),
@@ -40,6 +45,7 @@ one object per line: {"type":"object","key":...,"size":...} and
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "list every object under the prefix")
 	cmd.Flags().BoolVarP(&o.Human, "human", "H", false, "sizes in KiB, MiB, GiB")
 	cmd.Flags().BoolVar(&o.Summarize, "summarize", false, "end with the number of objects and their total size")
+	addRawFlag(cmd.Flags(), &o.Raw)
 	return cmd
 }
 
@@ -76,7 +82,7 @@ func (m objectMsg) String() string {
 	if m.human {
 		size = fmt.Sprintf("%10s", humanBytes(m.Size))
 	}
-	return fmt.Sprintf("%s %s %s", m.LastModified.UTC().Format("2006-01-02 15:04:05"), size, m.display)
+	return fmt.Sprintf("%s %s %s", m.LastModified.UTC().Format("2006-01-02 15:04:05"), size, displayName(m.display))
 }
 
 func (m objectMsg) JSON() any {
@@ -92,7 +98,7 @@ type prefixMsg struct {
 	display string
 }
 
-func (m prefixMsg) String() string { return fmt.Sprintf("%30s %s", "PRE", m.display) }
+func (m prefixMsg) String() string { return fmt.Sprintf("%30s %s", "PRE", displayName(m.display)) }
 func (m prefixMsg) JSON() any {
 	return struct {
 		Type string `json:"type"`
@@ -139,7 +145,7 @@ func (a *app) runLsBuckets(ctx context.Context, _ lsOptions) error {
 }
 
 func (a *app) runLs(ctx context.Context, o lsOptions, arg string) error {
-	u, err := objstore.ParseURL(arg)
+	u, err := parseURL(arg, o.Raw)
 	if err != nil {
 		return err
 	}
@@ -161,14 +167,8 @@ func (a *app) runLs(ctx context.Context, o lsOptions, arg string) error {
 		if err != nil {
 			return err
 		}
-		if wild {
-			ok, err := objstore.MatchKey(u.Key, obj.Key)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
+		if wild && !objstore.MatchKey(u.Key, obj.Key) {
+			continue
 		}
 		display := strings.TrimPrefix(obj.Key, base)
 		if o.Recursive {

@@ -39,9 +39,9 @@ type uploadMsg struct {
 }
 
 func (m uploadMsg) String() string {
-	s := fmt.Sprintf("%s  %s  %s", m.Initiated.UTC().Format("2006-01-02 15:04:05"), m.URL, m.UploadID)
+	s := fmt.Sprintf("%s  %s  %s", m.Initiated.UTC().Format("2006-01-02 15:04:05"), displayName(m.URL), m.UploadID)
 	if m.Source != "" {
-		s += "  (resumable from " + m.Source + ")"
+		s += "  (resumable from " + displayName(m.Source) + ")"
 	}
 	return s
 }

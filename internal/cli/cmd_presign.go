@@ -9,14 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
-
-	"github.com/s3sso/s3sso/internal/objstore"
 )
 
 type presignOptions struct {
 	Expires     time.Duration
 	Method      string
 	ContentType string
+	Raw         bool
 }
 
 // maxPresign is SigV4's limit for presigned URLs.
@@ -35,7 +34,16 @@ func (a *app) newPresignCommand() *cobra.Command {
 
 A URL signed with temporary credentials (SSO, web identity, assumed roles)
 stops working when those credentials expire, whatever --expires says; s3sso
-warns when that happens before the requested expiry.`,
+warns when that happens before the requested expiry.
+
+The URL carries the access key ID (X-Amz-Credential) and the signature, never
+the secret key. Made with temporary credentials, it also carries their session
+token (X-Amz-Security-Token), by design: S3 needs it to check the signature.
+Whoever holds the URL can do what it allows until it expires: share it like a
+password.
+
+The key is taken as written (?, [, ], # and the rest are part of it), except
+that * is a wildcard, which presign refuses: pass --raw for a key with a *.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runPresign(cmd.Context(), o, args[0])
@@ -44,6 +52,7 @@ warns when that happens before the requested expiry.`,
 	cmd.Flags().DurationVar(&o.Expires, "expires", time.Hour, "how long the URL is valid (max 168h)")
 	cmd.Flags().StringVar(&o.Method, "method", "GET", "GET to download, PUT to upload")
 	cmd.Flags().StringVar(&o.ContentType, "content-type", "", "Content-Type the uploader must send (PUT)")
+	addRawFlag(cmd.Flags(), &o.Raw)
 	return cmd
 }
 
@@ -59,12 +68,12 @@ func (m presignMsg) String() string { return m.URL }
 func (m presignMsg) JSON() any      { return m }
 
 func (a *app) runPresign(ctx context.Context, o presignOptions, arg string) error {
-	u, err := objstore.ParseURL(arg)
+	u, err := parseURL(arg, o.Raw)
 	if err != nil {
 		return err
 	}
-	if u.IsPrefix() || u.HasWildcard() {
-		return usageError("presign needs one object key, not %s", u)
+	if err := oneObject("presign", u); err != nil {
+		return err
 	}
 	if o.Expires <= 0 || o.Expires > maxPresign {
 		return usageError("--expires must be between 1s and 168h (7 days), got %s", o.Expires)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync/atomic"
 
@@ -16,6 +15,7 @@ import (
 type rmOptions struct {
 	Recursive bool
 	DryRun    bool
+	Raw       bool
 }
 
 func (a *app) newRmCommand() *cobra.Command {
@@ -29,6 +29,12 @@ func (a *app) newRmCommand() *cobra.Command {
   s3sso rm -r s3://bucket/prefix/        every object under the prefix
   s3sso rm 's3://bucket/logs/*.tmp'      every match of the wildcard
   s3sso rm -r --dry-run s3://bucket/p/   list what would be deleted
+  s3sso rm --raw 's3://bucket/a*b'       the key "a*b" itself
+
+Only * is a wildcard (it matches any characters, / included); ?, [, ] and
+every other character are part of the key, and --raw makes * one too. rm
+deletes exactly the named key, the keys under the prefix with -r, or the
+matches of the wildcard: run it with --dry-run first to see them.
 
 Many objects are deleted with DeleteObjects, 1000 keys per request, while the
 listing continues. A key the server refuses is reported and the rest go on;
@@ -45,13 +51,14 @@ the exit code is then 3.`,
 	}
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "delete every object under the prefix")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be deleted, delete nothing")
+	addRawFlag(cmd.Flags(), &o.Raw)
 	return cmd
 }
 
 func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 	urls := make([]objstore.URL, 0, len(args))
 	for _, arg := range args {
-		u, err := objstore.ParseURL(arg)
+		u, err := parseURL(arg, o.Raw)
 		if err != nil {
 			return err
 		}
@@ -65,21 +72,31 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 		return err
 	}
 	eng := transfer.New(store, transfer.Options{Logger: a.logger, Concurrency: 8})
+	fl := newFailureLog(a.out)
 	var total, failed atomic.Int64
+	report := func(target string, size int64, err error) {
+		total.Add(1)
+		if err != nil {
+			failed.Add(1)
+		}
+		fl.result("delete", target, err)
+		if err == nil {
+			a.out.Info(transferMsg{Op: "delete", Src: target, Size: size})
+		}
+	}
 	for _, u := range urls {
 		if !o.Recursive && !u.HasWildcard() {
 			// One object: HEAD first so a missing key is an error, as users
 			// expect (S3's DeleteObject succeeds on missing keys).
-			total.Add(1)
 			if _, err := store.Head(ctx, u); err != nil {
 				if len(urls) == 1 {
 					return err
 				}
-				failed.Add(1)
-				a.out.Failure("delete", u.String(), err)
+				report(u.String(), 0, err)
 				continue
 			}
 			if o.DryRun {
+				total.Add(1)
 				a.out.Print(transferMsg{Op: "delete", Src: u.String(), DryRun: true})
 				continue
 			}
@@ -87,11 +104,10 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 				if len(urls) == 1 {
 					return err
 				}
-				failed.Add(1)
-				a.out.Failure("delete", u.String(), err)
+				report(u.String(), 0, err)
 				continue
 			}
-			a.out.Info(transferMsg{Op: "delete", Src: u.String()})
+			report(u.String(), 0, nil)
 			continue
 		}
 		objs := a.matchObjects(ctx, store, u, o.Recursive)
@@ -105,24 +121,18 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 			continue
 		}
 		jobs := eng.DeleteJobs(ctx, u.Bucket, objs, func(key string, size int64, err error) {
-			total.Add(1)
-			target := objstore.URL{Bucket: u.Bucket, Key: key}.String()
-			if err != nil {
-				failed.Add(1)
-				a.out.Failure("delete", target, err)
-				return
-			}
-			a.out.Info(transferMsg{Op: "delete", Src: target, Size: size})
+			report(objstore.URL{Bucket: u.Bucket, Key: key}.String(), size, err)
 		})
 		if err := eng.Run(ctx, jobs, nil); err != nil {
-			return err
+			return fl.done(err)
 		}
 	}
 	if f := failed.Load(); f > 0 {
 		if total.Load() == 1 {
-			return fault.New(fault.Partial, "delete failed", "")
+			// The one object's own error, reported once by the caller.
+			return fl.done(fl.firstErr())
 		}
-		return fault.Wrap(fault.Partial, &transfer.BatchError{Failed: int(f), Total: int(total.Load()), First: errors.New("delete failed")}, "")
+		return fl.done(fault.Wrap(fault.Partial, &transfer.BatchError{Failed: int(f), Total: int(total.Load()), First: fl.firstErr()}, ""))
 	}
 	return nil
 }
@@ -141,15 +151,8 @@ func (a *app) matchObjects(ctx context.Context, store *objstore.S3, u objstore.U
 				yield(obj, err)
 				return
 			}
-			if u.HasWildcard() {
-				ok, err := objstore.MatchKey(u.Key, obj.Key)
-				if err != nil {
-					yield(obj, err)
-					return
-				}
-				if !ok {
-					continue
-				}
+			if u.HasWildcard() && !objstore.MatchKey(u.Key, obj.Key) {
+				continue
 			}
 			if !yield(obj, nil) {
 				return

@@ -13,14 +13,21 @@ import (
 )
 
 func (a *app) newStatCommand() *cobra.Command {
-	return &cobra.Command{
+	var raw bool
+	cmd := &cobra.Command{
 		Use:   "stat s3://BUCKET/KEY",
 		Short: "Show an object's size, ETag, checksums, metadata, storage class and version",
-		Args:  argsRange(1, 1),
+		Long: `Show an object's size, ETag, checksums, metadata, storage class and version.
+
+The key is taken as written (?, [, ], # and the rest are part of it), except
+that * is a wildcard, which stat refuses: pass --raw for a key with a *.`,
+		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runStat(cmd.Context(), args[0])
+			return a.runStat(cmd.Context(), args[0], raw)
 		},
 	}
+	addRawFlag(cmd.Flags(), &raw)
+	return cmd
 }
 
 type statMsg struct{ objstore.ObjectInfo }
@@ -32,7 +39,7 @@ func (m statMsg) String() string {
 			fmt.Fprintf(&b, "%-15s %s\n", k+":", v)
 		}
 	}
-	row("URL", objstore.URL{Bucket: m.Bucket, Key: m.Key}.String())
+	row("URL", displayName(objstore.URL{Bucket: m.Bucket, Key: m.Key}.String()))
 	row("Size", fmt.Sprintf("%d (%s)", m.Size, humanBytes(m.Size)))
 	row("Last modified", m.LastModified.UTC().Format("2006-01-02 15:04:05 UTC"))
 	row("ETag", m.ETag)
@@ -65,13 +72,16 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-func (a *app) runStat(ctx context.Context, arg string) error {
-	u, err := objstore.ParseURL(arg)
+func (a *app) runStat(ctx context.Context, arg string, raw bool) error {
+	u, err := parseURL(arg, raw)
 	if err != nil {
 		return err
 	}
 	if u.Key == "" {
 		return usageError("stat needs an object key: s3://%s/KEY", u.Bucket)
+	}
+	if u.HasWildcard() {
+		return oneObject("stat", u)
 	}
 	store, err := a.store(ctx)
 	if err != nil {
@@ -86,17 +96,22 @@ func (a *app) runStat(ctx context.Context, arg string) error {
 }
 
 func (a *app) newCatCommand() *cobra.Command {
-	return &cobra.Command{
+	var raw bool
+	cmd := &cobra.Command{
 		Use:   "cat s3://BUCKET/KEY",
 		Short: "Write an object to standard output",
-		Args:  argsRange(1, 1),
+		Long: `Write an object to standard output, verified like a download.
+
+The key is taken as written (?, [, ], # and the rest are part of it), except
+that * is a wildcard, which cat refuses: pass --raw for a key with a *.`,
+		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, err := objstore.ParseURL(args[0])
+			u, err := parseURL(args[0], raw)
 			if err != nil {
 				return err
 			}
-			if u.IsPrefix() || u.HasWildcard() {
-				return usageError("cat takes one object, not %s", u)
+			if err := oneObject("cat", u); err != nil {
+				return err
 			}
 			store, err := a.store(cmd.Context())
 			if err != nil {
@@ -105,4 +120,6 @@ func (a *app) newCatCommand() *cobra.Command {
 			return transfer.New(store, transfer.Options{Logger: a.logger}).Stream(cmd.Context(), u, a.stdio.Out)
 		},
 	}
+	addRawFlag(cmd.Flags(), &raw)
+	return cmd
 }

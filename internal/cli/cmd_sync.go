@@ -13,6 +13,7 @@ type syncOptions struct {
 	DryRun   bool
 	Checksum bool
 	SizeOnly bool
+	Raw      bool
 	transferFlags
 	putFlags
 }
@@ -31,7 +32,11 @@ func (a *app) newSyncCommand() *cobra.Command {
 By default a file is transferred when it is missing at DST, its size differs,
 or SRC is newer than DST. --checksum compares content instead (MD5 and
 multipart ETags; slower, reads every local file), --size-only compares sizes.
---delete removes what DST has and SRC does not. --dry-run changes nothing.`,
+--delete removes what DST has and SRC does not. --dry-run changes nothing.
+
+SRC and DST are prefixes or directories taken as written (?, [, ] and the
+rest are part of them); sync refuses the wildcard *, and --raw makes * an
+ordinary character.`,
 		Args: argsRange(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runSync(cmd.Context(), o, args[0], args[1])
@@ -42,6 +47,7 @@ multipart ETags; slower, reads every local file), --size-only compares sizes.
 	f.BoolVar(&o.DryRun, "dry-run", false, "show what would change, change nothing")
 	f.BoolVar(&o.Checksum, "checksum", false, "compare content instead of modification times")
 	f.BoolVar(&o.SizeOnly, "size-only", false, "compare sizes only")
+	addRawFlag(f, &o.Raw)
 	o.transferFlags.AddFlags(f)
 	o.putFlags.AddFlags(f)
 	return cmd
@@ -51,11 +57,11 @@ func (a *app) runSync(ctx context.Context, o syncOptions, srcArg, dstArg string)
 	if o.Checksum && o.SizeOnly {
 		return usageError("--checksum and --size-only exclude each other")
 	}
-	src, err := transfer.ParseLocation(srcArg)
+	src, err := parseLocation(srcArg, o.Raw)
 	if err != nil {
 		return err
 	}
-	dst, err := transfer.ParseLocation(dstArg)
+	dst, err := parseLocation(dstArg, o.Raw)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ func TestExitCodes(t *testing.T) {
 		{"SignatureDoesNotMatch", api("SignatureDoesNotMatch"), ExitAuth},
 		{"BucketNotEmpty", api("BucketNotEmpty"), ExitConflict},
 		{"BadDigest", api("BadDigest"), ExitIntegrity},
+		{"KeyTooLongError is the server's refusal", api("KeyTooLongError"), ExitError},
 		{"refused", fmt.Errorf("dial: %w", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), ExitNetwork},
 		{"disk full", fmt.Errorf("write: %w", &fs.PathError{Op: "write", Path: "/x", Err: syscall.ENOSPC}), ExitLocal},
 		{"is a directory", &fs.PathError{Op: "open", Path: "/x", Err: syscall.EISDIR}, ExitLocal},

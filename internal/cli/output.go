@@ -72,11 +72,19 @@ func (p *Printer) Warn(format string, args ...any) {
 	p.diag("warning", fmt.Sprintf(format, args...), "")
 }
 
-// Failure reports a per-object failure of a batch on stderr.
+// Failure reports a per-object failure of a batch on stderr. In text
+// output the target is shown as names are (see displayName), so a key with
+// a newline cannot split the line.
 func (p *Printer) Failure(op, target string, err error) {
 	msg := err.Error()
-	if !strings.Contains(msg, target) {
-		msg = fmt.Sprintf("%s %s: %s", op, target, msg)
+	shown := target
+	if !p.json {
+		shown = displayName(target)
+	}
+	if strings.Contains(msg, target) {
+		msg = strings.ReplaceAll(msg, target, shown)
+	} else {
+		msg = fmt.Sprintf("%s %s: %s", op, shown, msg)
 	}
 	p.diag("error", msg, "")
 }

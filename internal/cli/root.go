@@ -81,6 +81,9 @@ func run(ctx context.Context, args []string, stdio Stdio, isTerm func(io.Writer)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
 	err := root.ExecuteContext(ctx)
+	// An interrupted command may leave a credential helper running (the
+	// SDK's credentials cache returns without waiting for it).
+	session.StopCredentialHelpers()
 	if err != nil && !a.ran && fault.KindOf(err) == fault.Unknown && ctx.Err() == nil {
 		err = fault.Wrap(fault.Usage, err, fmt.Sprintf("see `s3sso %s --help`", commandPath(root, args)))
 	}

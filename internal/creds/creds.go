@@ -1,10 +1,12 @@
 // Package creds resolves AWS configuration and credentials the way the AWS
 // CLI and SDKs do: it delegates to aws-sdk-go-v2's shared config loader
-// (environment, ~/.aws/config, ~/.aws/credentials, credential_process,
-// role_arn + source_profile, web_identity_token_file, SSO) instead of
-// re-implementing it, and adds what s3sso needs on top: an HTTP client that
-// works with AWS_CA_BUNDLE, an slog-backed SDK logger, and a way to plug in
-// s3sso's own sign-in providers.
+// (environment, ~/.aws/config, ~/.aws/credentials, role_arn +
+// source_profile, web_identity_token_file, SSO) instead of re-implementing
+// it, and adds what s3sso needs on top: an HTTP client that works with
+// AWS_CA_BUNDLE, an slog-backed SDK logger, a way to plug in s3sso's own
+// sign-in providers, source_profile loop detection, and its own runner for
+// credential_process (ProcessProvider), which bounds the helper's time and
+// output and never echoes what it printed.
 package creds
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 
+	awsconfig "github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/fault"
 )
 
@@ -44,8 +47,31 @@ type Options struct {
 }
 
 // Load resolves the AWS configuration. Errors name the profile and carry a
-// fault kind (a missing profile is fault.NotFound).
+// fault kind (a missing profile is fault.NotFound, a source_profile loop
+// fault.Config).
+//
+// When the profile's credentials come from a credential_process (its own or
+// at the end of its source_profile chain), s3sso runs the helper itself
+// with a ProcessProvider; ctx bounds those runs, so pass the command's
+// context (which Ctrl-C cancels).
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	if err := checkSourceLoop(awsconfig.ProfileName(opts.Profile)); err != nil {
+		return aws.Config{}, err
+	}
+	var plan processPlan
+	useProcess := false
+	if opts.Credentials == nil && !envCredentialsFirst(opts.Profile) {
+		plan, useProcess = planProcess(ctx, awsconfig.ProfileName(opts.Profile))
+	}
+	var process aws.CredentialsProvider
+	if useProcess {
+		timeout, err := ProcessTimeout()
+		if err != nil {
+			return aws.Config{}, err
+		}
+		process = NewProcessCredentials(NewProcessProvider(ctx, plan.Profile, plan.Command, timeout))
+		opts.Credentials = process
+	}
 	maxConns := opts.MaxConns
 	if maxConns <= 0 {
 		// Sized to the transfer engine: 32 objects in flight, or a few
@@ -87,7 +113,21 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	if useProcess && len(plan.Roles) > 0 {
+		cfg.Credentials = plan.assumeRoles(cfg, process)
+	}
 	return cfg, nil
+}
+
+// envCredentialsFirst reports whether the SDK takes credentials from the
+// environment (keys, or a web identity token file) before any profile:
+// when no profile was selected by flag.
+func envCredentialsFirst(profile string) bool {
+	if profile != "" {
+		return false
+	}
+	env, err := config.NewEnvConfig()
+	return err != nil || env.Credentials.HasKeys() || env.WebIdentityTokenFilePath != ""
 }
 
 func classifyLoadError(profile string, err error) error {
@@ -102,6 +142,12 @@ func classifyLoadError(profile string, err error) error {
 			Msg:  fmt.Sprintf("profile %q not found in %s", name, configFileName()),
 			Hint: "check the name with `aws configure list-profiles` (or in the file), or unset AWS_PROFILE",
 		}
+	}
+	var noSource config.SharedConfigAssumeRoleError
+	if errors.As(err, &noSource) && noSource.Err == nil {
+		return &fault.Error{Kind: fault.Config,
+			Msg:  fmt.Sprintf("load AWS configuration: profile %s, the source_profile of role %s, has no credentials", noSource.Profile, noSource.RoleARN),
+			Hint: "give the source profile credentials (static keys, credential_process, sso_session or web_identity_token_file), or point source_profile at one that has them"}
 	}
 	return &fault.Error{Kind: fault.Config, Msg: "load AWS configuration", Err: err,
 		Hint: "check ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"}

@@ -75,8 +75,12 @@ func kindOfAPICode(code string) Kind {
 		return Auth
 	case "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty", "PreconditionFailed":
 		return Conflict
-	case "InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidStorageClass":
+	case "InvalidBucketName", "InvalidArgument", "InvalidStorageClass":
 		return Usage
+	case "KeyTooLongError":
+		// A key over 1024 bytes: the server's refusal of a name s3sso
+		// accepts, not a usage mistake. Exit 1, in the server's words.
+		return Unknown
 	case "BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum":
 		return Integrity
 	}

@@ -48,16 +48,16 @@ type Entry struct {
 
 func (c *Cache) path(account string) string { return filepath.Join(c.Dir, account+".json") }
 
-// Load returns the account's entry, or nil when there is none. An unreadable
-// or corrupt entry is treated as none (it holds nothing that a sign-in
-// cannot recreate) and reported in err.
+// Load returns the account's entry, or nil when there is none. An unreadable,
+// corrupt or oversized (over atomicfile.MaxSize) entry is treated as none (it
+// holds nothing that a sign-in cannot recreate) and reported in err.
 func (c *Cache) Load(account string) (*Entry, error) {
-	b, err := os.ReadFile(c.path(account))
+	b, err := atomicfile.ReadFile(c.path(account), atomicfile.MaxSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read token cache %s: %w", c.path(account), err)
+		return nil, fmt.Errorf("read token cache: %w", err)
 	}
 	var e Entry
 	if err := json.Unmarshal(b, &e); err != nil {

@@ -14,9 +14,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -204,9 +206,15 @@ type Object struct {
 // caller can start work before the listing ends and memory does not grow with
 // the number of objects. With delimiter it lists one level and yields common
 // prefixes too. Iteration stops at the first error, which is yielded last.
+//
+// Keys are asked for URL-encoded (encoding-type=url), as the AWS CLI does:
+// XML 1.0 cannot carry some characters a key may hold (most control
+// characters), and servers replace them, so a key like "a\x1bb" would
+// otherwise be listed as another key. They are decoded when the server
+// says it encoded them.
 func (s *S3) List(ctx context.Context, bucket, prefix string, delimiter bool) iter.Seq2[Object, error] {
 	return func(yield func(Object, error) bool) {
-		in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+		in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), EncodingType: types.EncodingTypeUrl}
 		if delimiter {
 			in.Delimiter = aws.String("/")
 		}
@@ -215,6 +223,10 @@ func (s *S3) List(ctx context.Context, bucket, prefix string, delimiter bool) it
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				yield(Object{}, s.Translate("list", URL{Bucket: bucket, Key: prefix}.String(), err))
+				return
+			}
+			if err := decodeListPage(page); err != nil {
+				yield(Object{}, fmt.Errorf("list %s: %w", URL{Bucket: bucket, Key: prefix}, err))
 				return
 			}
 			// Merge objects and prefixes in key order.
@@ -236,6 +248,37 @@ func (s *S3) List(ctx context.Context, bucket, prefix string, delimiter bool) it
 			}
 		}
 	}
+}
+
+// decodeListPage decodes the keys and prefixes of a listing page that the
+// server URL-encoded (it says so in EncodingType; a server that ignores the
+// request sends them as they are).
+func decodeListPage(page *s3.ListObjectsV2Output) error {
+	if page.EncodingType != types.EncodingTypeUrl {
+		return nil
+	}
+	decode := func(p *string) error {
+		if p == nil {
+			return nil
+		}
+		v, err := url.QueryUnescape(*p)
+		if err != nil {
+			return fmt.Errorf("decode the URL-encoded key %q: %w", *p, err)
+		}
+		*p = v
+		return nil
+	}
+	for i := range page.Contents {
+		if err := decode(page.Contents[i].Key); err != nil {
+			return err
+		}
+	}
+	for i := range page.CommonPrefixes {
+		if err := decode(page.CommonPrefixes[i].Prefix); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ObjectInfo is what HeadObject reports.
@@ -320,30 +363,61 @@ type DeleteResult struct {
 }
 
 // DeleteObjects deletes up to 1000 keys in one request and reports each key.
+// A key that XML 1.0 cannot carry (most control characters: the request
+// body would hold another key in its place, and the server would report
+// that one deleted) is deleted on its own with DeleteObject, whose key
+// travels in the URL.
 func (s *S3) DeleteObjects(ctx context.Context, bucket string, keys []string) ([]DeleteResult, error) {
 	if len(keys) > 1000 {
 		return nil, fmt.Errorf("delete objects: %d keys exceed the limit of 1000 per request", len(keys))
 	}
-	ids := make([]types.ObjectIdentifier, len(keys))
-	for i, k := range keys {
-		ids[i] = types.ObjectIdentifier{Key: aws.String(k)}
-	}
-	out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
-		Bucket: aws.String(bucket), Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
-	})
-	if err != nil {
-		return nil, s.Translate("delete objects in", "s3://"+bucket, err)
-	}
 	failed := map[string]error{}
-	for _, e := range out.Errors {
-		apiErr := &smithy.GenericAPIError{Code: aws.ToString(e.Code), Message: aws.ToString(e.Message)}
-		failed[aws.ToString(e.Key)] = s.Translate("delete", URL{Bucket: bucket, Key: aws.ToString(e.Key)}.String(), apiErr)
+	ids := make([]types.ObjectIdentifier, 0, len(keys))
+	for _, k := range keys {
+		if !xmlSafe(k) {
+			if err := s.DeleteObject(ctx, URL{Bucket: bucket, Key: k}); err != nil {
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				failed[k] = err
+			}
+			continue
+		}
+		ids = append(ids, types.ObjectIdentifier{Key: aws.String(k)})
+	}
+	if len(ids) > 0 {
+		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(bucket), Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return nil, s.Translate("delete objects in", "s3://"+bucket, err)
+		}
+		for _, e := range out.Errors {
+			apiErr := &smithy.GenericAPIError{Code: aws.ToString(e.Code), Message: aws.ToString(e.Message)}
+			failed[aws.ToString(e.Key)] = s.Translate("delete", URL{Bucket: bucket, Key: aws.ToString(e.Key)}.String(), apiErr)
+		}
 	}
 	res := make([]DeleteResult, len(keys))
 	for i, k := range keys {
 		res[i] = DeleteResult{Key: k, Err: failed[k]}
 	}
 	return res, nil
+}
+
+// xmlSafe reports whether an XML 1.0 document can carry s unchanged: valid
+// UTF-8 of characters in XML's Char production.
+func xmlSafe(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r == '\t', r == '\n', r == '\r':
+		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return false
+		}
+	}
+	return true
 }
 
 // DeleteObject deletes one key.
@@ -553,7 +627,7 @@ func (s *S3) AbortUploads(ctx context.Context, bucket string) error {
 // (server-specific ones).
 func kindOfCode(code string) fault.Kind {
 	switch code {
-	case "XMinioInvalidObjectName", "XMinioInvalidResourceName", "InvalidObjectName", "KeyTooLongError":
+	case "XMinioInvalidObjectName", "XMinioInvalidResourceName", "InvalidObjectName":
 		return fault.Usage
 	case "ExpiredToken", "ExpiredTokenException", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId",
 		"SignatureDoesNotMatch", "InvalidClientTokenId":

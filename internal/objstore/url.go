@@ -2,17 +2,21 @@ package objstore
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/s3sso/s3sso/internal/fault"
 )
 
 // URL is an s3://bucket/key URL. Key may be empty (the bucket root), end in
-// "/" (a prefix) or contain the wildcards *, ? and [...].
+// "/" (a prefix) or contain the wildcard "*", which matches any run of
+// characters, "/" included. No other character is special: "?", "[", "]",
+// "#", "%" and the rest are part of the key. A key that contains a literal
+// "*" is addressed with Literal set (the --raw flag).
 type URL struct {
 	Bucket string
 	Key    string
+	// Literal turns wildcard expansion off: "*" is an ordinary character.
+	Literal bool
 }
 
 // IsS3 reports whether s is meant as an S3 URL (it starts with s3:, in any case).
@@ -84,35 +88,52 @@ func (u URL) Join(rel string) URL {
 // ending in "/".
 func (u URL) IsPrefix() bool { return u.Key == "" || strings.HasSuffix(u.Key, "/") }
 
-// HasWildcard reports whether the key contains *, ? or [.
-func (u URL) HasWildcard() bool { return HasWildcard(u.Key) }
+// Wildcard is the one wildcard character of s3:// URLs and local paths.
+const Wildcard = "*"
 
-// HasWildcard reports whether s contains a glob metacharacter.
-func HasWildcard(s string) bool { return strings.ContainsAny(s, "*?[") }
+// HasWildcard reports whether the key is a pattern to expand: it contains
+// "*" and the URL is not Literal.
+func (u URL) HasWildcard() bool { return !u.Literal && HasWildcard(u.Key) }
 
-// WildcardPrefix returns the part of a key before its first wildcard: the
-// prefix to list when expanding it.
+// Same reports whether u and v name the same bucket and key.
+func (u URL) Same(v URL) bool { return u.Bucket == v.Bucket && u.Key == v.Key }
+
+// HasWildcard reports whether s contains the wildcard "*".
+func HasWildcard(s string) bool { return strings.Contains(s, Wildcard) }
+
+// WildcardPrefix returns the part of a key before its first "*": the prefix
+// to list when expanding it. Every key MatchKey accepts starts with it.
 func WildcardPrefix(key string) string {
-	if i := strings.IndexAny(key, "*?["); i >= 0 {
+	if i := strings.Index(key, Wildcard); i >= 0 {
 		return key[:i]
 	}
 	return key
 }
 
-// MatchKey reports whether key matches the pattern. Unlike path.Match, "*"
-// also matches "/" (as s5cmd and the AWS CLI's --include do), so
-// s3://b/logs/*.gz matches logs/2026/a.gz.
-func MatchKey(pattern, key string) (bool, error) {
-	// Translate "*" to match across "/" by matching segment-free: replace
-	// path.Match's notion of separator with a byte that cannot occur in keys.
-	const sep = "\x00"
-	p := strings.ReplaceAll(pattern, "/", sep)
-	k := strings.ReplaceAll(key, "/", sep)
-	ok, err := path.Match(p, k)
-	if err != nil {
-		return false, fault.Newf(fault.Usage, "bad wildcard pattern %q: %v", pattern, err)
+// MatchKey reports whether key matches pattern, in which "*" matches any
+// run of bytes, "/" included (as s5cmd and the AWS CLI's --include do, so
+// s3://b/logs/*.gz matches logs/2026/a.gz), and every other byte matches
+// only itself. A pattern without "*" matches exactly the key equal to it.
+func MatchKey(pattern, key string) bool {
+	chunks := strings.Split(pattern, Wildcard)
+	if len(chunks) == 1 {
+		return pattern == key
 	}
-	return ok, nil
+	first, last := chunks[0], chunks[len(chunks)-1]
+	if !strings.HasPrefix(key, first) {
+		return false
+	}
+	rest := key[len(first):]
+	// Each middle chunk at its leftmost place leaves the most room for the
+	// ones after it, so a greedy scan decides the match.
+	for _, c := range chunks[1 : len(chunks)-1] {
+		i := strings.Index(rest, c)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(c):]
+	}
+	return strings.HasSuffix(rest, last)
 }
 
 // BaseName returns the last path element of a key ("a/b/c.txt" -> "c.txt").

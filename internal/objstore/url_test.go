@@ -19,6 +19,10 @@ func TestParseURL(t *testing.T) {
 		{"S3://bucket/k", "bucket", "k", false, false},
 		{"s3://bucket/logs/*.gz", "bucket", "logs/*.gz", false, true},
 		{"s3://my.bucket-1/a b/c", "my.bucket-1", "a b/c", false, false},
+		{"s3://bucket/x?z", "bucket", "x?z", false, false},
+		{"s3://bucket/x[1].txt", "bucket", "x[1].txt", false, false},
+		{"s3://bucket/q?x=1&y#frag.txt", "bucket", "q?x=1&y#frag.txt", false, false},
+		{"s3://bucket//abs", "bucket", "/abs", false, false},
 	}
 	for _, tc := range good {
 		u, err := ParseURL(tc.in)
@@ -63,25 +67,52 @@ func TestMatchKey(t *testing.T) {
 		{"logs/*.gz", "logs/a.gz", true},
 		{"logs/*.gz", "logs/2026/a.gz", true}, // * crosses "/"
 		{"logs/*.gz", "logs/a.txt", false},
-		{"logs/?.gz", "logs/a.gz", true},
-		{"logs/?.gz", "logs/ab.gz", false},
-		{"logs/[ab].gz", "logs/b.gz", true},
-		{"logs/[ab].gz", "logs/c.gz", false},
+		{"logs/*.gz", "logs/.gz", true},
+		{"logs/*.gz", "logs.gz", false},
 		{"*", "any/thing", true},
+		{"*", "", true},
+		{"a*b*c", "abc", true},
+		{"a*b*c", "a-b-b-c", true},
+		{"a*b*c", "acb", false},
+		{"a*a", "a", false}, // the suffix may not reuse the prefix
+		{"a*a", "aa", true},
+		{"**", "x", true},
+		// Only * is a wildcard: ?, [ and ] are the characters themselves.
+		{"x?z", "x?z", true},
+		{"x?z", "xyz", false},
+		{"x[1].txt", "x[1].txt", true},
+		{"x[1].txt", "x1.txt", false},
+		{"logs/[ab].gz", "logs/b.gz", false},
+		{"logs/[", "logs/[", true},
+		{`back\*slash`, `back\slash`, true}, // no escapes either
+		{"q?x=1&y#frag.txt", "q?x=1&y#frag.txt", true},
+		{"ü*✓", "ünï/cødé ✓", true},
 	}
 	for _, tc := range cases {
-		got, err := MatchKey(tc.pattern, tc.key)
-		if err != nil || got != tc.want {
-			t.Errorf("MatchKey(%q, %q) = %v, %v; want %v", tc.pattern, tc.key, got, err, tc.want)
+		if got := MatchKey(tc.pattern, tc.key); got != tc.want {
+			t.Errorf("MatchKey(%q, %q) = %v; want %v", tc.pattern, tc.key, got, tc.want)
 		}
 	}
-	if _, err := MatchKey("logs/[", "logs/x"); fault.KindOf(err) != fault.Usage {
-		t.Errorf("bad pattern: %v", err)
-	}
-	if got := WildcardPrefix("logs/2026/*.gz"); got != "logs/2026/" {
-		t.Errorf("WildcardPrefix = %q", got)
+	for key, want := range map[string]string{"logs/2026/*.gz": "logs/2026/", "x?z*": "x?z", "a[1]": "a[1]", "*": ""} {
+		if got := WildcardPrefix(key); got != want {
+			t.Errorf("WildcardPrefix(%q) = %q, want %q", key, got, want)
+		}
 	}
 	if got := BaseName("a/b/c.txt"); got != "c.txt" {
 		t.Errorf("BaseName = %q", got)
+	}
+}
+
+func TestOnlyStarIsAWildcard(t *testing.T) {
+	for _, k := range []string{"x?z", "x[1].txt", "a]b", "q?x=1&y#frag.txt", "100%.txt", "sp ace"} {
+		if (URL{Bucket: "b", Key: k}).HasWildcard() {
+			t.Errorf("%q counts as a wildcard", k)
+		}
+	}
+	if !(URL{Bucket: "b", Key: "a*b"}).HasWildcard() {
+		t.Error("a*b is not a wildcard")
+	}
+	if (URL{Bucket: "b", Key: "a*b", Literal: true}).HasWildcard() {
+		t.Error("a literal (--raw) URL counts as a wildcard")
 	}
 }

@@ -273,3 +273,8 @@ func (s *Session) Renew(ctx context.Context, cause error) error {
 
 // describe is for debugging.
 func (s *Session) String() string { return fmt.Sprintf("session %s", s.Ref) }
+
+// StopCredentialHelpers ends credential_process helpers still running (an
+// interrupted command may leave one: the SDK's credentials cache returns
+// without waiting for it). Front ends call it before they exit.
+func StopCredentialHelpers() { creds.StopHelpers() }

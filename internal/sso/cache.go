@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -100,30 +103,49 @@ func ParseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("invalid time %q", s)
 }
 
-// ParseToken parses a token cache file's content.
+// ParseToken parses a token cache file's content. Errors say which field
+// is missing or has which wrong type, never what a field holds.
 func ParseToken(data []byte) (*Token, error) {
 	v, err := decodeOrdered(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: invalid JSON: %w", ErrNoToken, err)
+		return nil, fmt.Errorf("%w: %s", ErrNoToken, jsonProblem(err))
 	}
 	fields, ok := v.([]pyField)
 	if !ok {
-		return nil, fmt.Errorf("%w: not a JSON object", ErrNoToken)
+		return nil, fmt.Errorf("%w: the file holds %s, not a JSON object", ErrNoToken, article(pyType(v)))
 	}
 	t := &Token{}
 	str := func(v any) string { s, _ := v.(string); return s }
+	var problems []string
+	seen := map[string]bool{}
 	for _, f := range fields {
+		seen[f.Key] = true
 		switch f.Key {
 		case "startUrl":
 			t.StartURL = str(f.Value)
 		case "region":
 			t.Region = str(f.Value)
 		case "accessToken":
-			t.AccessToken = str(f.Value)
-		case "expiresAt":
-			if tm, err := ParseTime(str(f.Value)); err == nil {
-				t.ExpiresAt = tm
+			s, ok := f.Value.(string)
+			switch {
+			case !ok:
+				problems = append(problems, "accessToken is "+article(pyType(f.Value))+", not a string")
+			case s == "":
+				problems = append(problems, "accessToken is empty")
 			}
+			t.AccessToken = s
+		case "expiresAt":
+			s, ok := f.Value.(string)
+			if !ok {
+				problems = append(problems, "expiresAt is "+article(pyType(f.Value))+", not a string such as \"2026-07-23T19:04:05Z\"")
+				break
+			}
+			tm, err := ParseTime(s)
+			if err != nil {
+				problems = append(problems, "expiresAt is not a time such as \"2026-07-23T19:04:05Z\""+shownTime(s))
+				break
+			}
+			t.ExpiresAt = tm
 		case "clientId":
 			t.ClientID = str(f.Value)
 		case "clientSecret":
@@ -138,10 +160,69 @@ func ParseToken(data []byte) (*Token, error) {
 			t.unknown = append(t.unknown, f)
 		}
 	}
-	if t.AccessToken == "" || t.ExpiresAt.IsZero() {
-		return nil, fmt.Errorf("%w: the file must contain accessToken and expiresAt", ErrNoToken)
+	for _, k := range []string{"accessToken", "expiresAt"} {
+		if !seen[k] {
+			problems = append(problems, k+" is missing")
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s (the file must contain accessToken and expiresAt as strings)", ErrNoToken, strings.Join(problems, "; "))
 	}
 	return t, nil
+}
+
+// pyType names the JSON type of a value from decodeOrdered.
+func pyType(v any) string {
+	switch v.(type) {
+	case []pyField:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	}
+	return "number"
+}
+
+// article puts "a" or "an" before a JSON type name ("null" stays bare).
+func article(typ string) string {
+	switch typ {
+	case "null":
+		return "null"
+	case "array", "object":
+		return "an " + typ
+	}
+	return "a " + typ
+}
+
+// timeChars are the characters of any timestamp layout; a value made only
+// of them cannot be a token, so it may be shown.
+var timeChars = regexp.MustCompile(`^[0-9TZUC:.+\- ]{1,40}$`)
+
+// shownTime returns ` (got "...")` for a value that looks like a timestamp
+// and "" for anything else, which is not echoed.
+func shownTime(s string) string {
+	if timeChars.MatchString(s) {
+		return fmt.Sprintf(" (got %q)", s)
+	}
+	return ""
+}
+
+// jsonProblem describes a JSON syntax error by position only: the message
+// of encoding/json quotes the offending character.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON (error at byte %d)", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "not valid JSON (it ends too early)"
+	}
+	return "not valid JSON"
 }
 
 // Marshal renders the token exactly as the AWS CLI writes it.
@@ -179,6 +260,9 @@ func (t *Token) Refreshable(now time.Time) bool {
 // Cache is the ~/.aws/sso/cache directory.
 type Cache struct {
 	Dir string
+	// Logger, when set, receives a warning when other users can write to
+	// Dir.
+	Logger *slog.Logger
 }
 
 // DefaultCache returns the cache in the user's home directory.
@@ -188,18 +272,26 @@ func DefaultCache() Cache { return Cache{Dir: CacheDir()} }
 func (c Cache) TokenPath(key string) string { return filepath.Join(c.Dir, TokenFileName(key)) }
 
 // ReadToken reads the token cached under key. A missing or unusable file
-// wraps ErrNoToken.
+// (not JSON, a field missing or of the wrong type, larger than
+// atomicfile.MaxSize) wraps ErrNoToken; a directory in the file's place is
+// a fault.Local error naming the path and the fix.
 func (c Cache) ReadToken(key string) (*Token, error) {
-	b, err := os.ReadFile(c.TokenPath(key))
+	c.warnIfOpen()
+	path := c.TokenPath(key)
+	b, err := atomicfile.ReadFile(path, atomicfile.MaxSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoToken
 	}
+	var tooLarge *atomicfile.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return nil, fmt.Errorf("read SSO token cache: %w: %w", ErrNoToken, tooLarge)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read SSO token cache %s: %w", c.TokenPath(key), err)
+		return nil, fmt.Errorf("read SSO token cache: %w", err)
 	}
 	t, err := ParseToken(b)
 	if err != nil {
-		return nil, fmt.Errorf("read SSO token cache %s: %w", c.TokenPath(key), err)
+		return nil, fmt.Errorf("read SSO token cache %s: %w", path, err)
 	}
 	return t, nil
 }
@@ -214,9 +306,16 @@ func (c Cache) WriteToken(key string, t *Token) error {
 }
 
 // writeFile writes name in the cache directory: directory 0700, file 0600,
-// temporary file + fsync + rename.
+// temporary file + fsync + rename; a symbolic link is written through.
 func (c Cache) writeFile(name string, data []byte) error {
+	c.warnIfOpen()
 	return atomicfile.WriteFile(filepath.Join(c.Dir, name), data, 0o600)
+}
+
+// warnIfOpen warns (once) when other users can write to the cache
+// directory.
+func (c Cache) warnIfOpen() {
+	atomicfile.WarnIfOpen(c.Logger, c.Dir, "the SSO token cache directory")
 }
 
 // Registration is a cached OIDC client registration.
@@ -248,9 +347,10 @@ func (r *Registration) usable(now time.Time, pkce bool) bool {
 // ReadRegistration reads a registration file (nil, nil when absent or
 // unusable).
 func (c Cache) ReadRegistration(name string) (*Registration, error) {
-	b, err := os.ReadFile(filepath.Join(c.Dir, name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	b, err := atomicfile.ReadFile(filepath.Join(c.Dir, name), atomicfile.MaxSize)
+	var tooLarge *atomicfile.TooLargeError
+	if errors.Is(err, fs.ErrNotExist) || errors.As(err, &tooLarge) {
+		return nil, nil // a cache miss: a new registration replaces it
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read SSO client registration: %w", err)
@@ -315,7 +415,7 @@ func (c Cache) RemoveTokens() ([]RemovedToken, error) {
 	var out []RemovedToken
 	var errs []error
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := atomicfile.ReadFile(p, atomicfile.MaxSize)
 		if err != nil {
 			continue
 		}

@@ -118,7 +118,7 @@ func New(logger *slog.Logger) *Client {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{Cache: DefaultCache(), Logger: logger, Now: time.Now, after: time.After, apis: map[string]*apis{}, resolved: map[string]Resolved{}}
+	return &Client{Cache: Cache{Dir: CacheDir(), Logger: logger}, Logger: logger, Now: time.Now, after: time.After, apis: map[string]*apis{}, resolved: map[string]Resolved{}}
 }
 
 func (c *Client) now() time.Time { return c.Now().UTC() }

@@ -3,10 +3,13 @@ package testenv
 import (
 	"context"
 	"errors"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -76,13 +79,26 @@ func deleteBucket(client *s3.Client, bucket string) error {
 	ctx, cancel := ctxTimeout()
 	defer cancel()
 	var errs []error
-	versions := s3.NewListObjectVersionsPaginator(client, &s3.ListObjectVersionsInput{Bucket: &bucket})
-	for versions.HasMorePages() {
-		page, err := versions.NextPage(ctx)
+	// Keys come URL-encoded: XML 1.0 cannot carry every character a key
+	// may hold (control characters), and such keys must be deleted too.
+	in := &s3.ListObjectVersionsInput{Bucket: &bucket, EncodingType: types.EncodingTypeUrl}
+	for more := true; more; {
+		page, err := client.ListObjectVersions(ctx, in)
 		if err != nil {
 			errs = append(errs, err)
 			break
 		}
+		if page.EncodingType == types.EncodingTypeUrl {
+			unescapeInPlace(page.NextKeyMarker)
+			for i := range page.Versions {
+				unescapeInPlace(page.Versions[i].Key)
+			}
+			for i := range page.DeleteMarkers {
+				unescapeInPlace(page.DeleteMarkers[i].Key)
+			}
+		}
+		more = aws.ToBool(page.IsTruncated)
+		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
 		var ids []types.ObjectIdentifier
 		for _, v := range page.Versions {
 			ids = append(ids, types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
@@ -90,6 +106,17 @@ func deleteBucket(client *s3.Client, bucket string) error {
 		for _, v := range page.DeleteMarkers {
 			ids = append(ids, types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
 		}
+		// A key XML 1.0 cannot carry is deleted on its own (its key goes in
+		// the URL): in a DeleteObjects body it would become another key.
+		ids = slices.DeleteFunc(ids, func(id types.ObjectIdentifier) bool {
+			if xmlChars(aws.ToString(id.Key)) {
+				return false
+			}
+			if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: id.Key, VersionId: id.VersionId}); err != nil {
+				errs = append(errs, err)
+			}
+			return true
+		})
 		if len(ids) == 0 {
 			continue
 		}
@@ -124,6 +151,29 @@ func deleteBucket(client *s3.Client, bucket string) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// xmlChars reports whether s is valid UTF-8 of characters XML 1.0 allows.
+func xmlChars(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r >= 0xD800 && r <= 0xDFFF || r == 0xFFFE || r == 0xFFFF {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeInPlace decodes a URL-encoded key of a listing.
+func unescapeInPlace(p *string) {
+	if p == nil {
+		return
+	}
+	if v, err := url.QueryUnescape(*p); err == nil {
+		*p = v
+	}
 }
 
 // ctxTimeout returns a context for cleanup work, which runs after the test's

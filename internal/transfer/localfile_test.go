@@ -42,7 +42,7 @@ func TestNamedPipeIsNeverOpenedBlocking(t *testing.T) {
 		}
 	}
 	var got []Entry
-	for en, err := range expandLocal(dir, true) {
+	for en, err := range expandLocal(dir, true, false) {
 		if err != nil {
 			t.Fatal(err)
 		}

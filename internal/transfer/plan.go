@@ -23,10 +23,13 @@ type Location struct {
 	Local string
 	Stdio bool
 	Raw   string
+	// Literal turns wildcard expansion off for the key or the local path
+	// (--raw): "*" is then an ordinary character.
+	Literal bool
 }
 
 // ParseLocation parses an argument. "s3://..." is S3, "-" is stdio, anything
-// else a local path.
+// else a local path. Only "*" is a wildcard, in keys and in local paths.
 func ParseLocation(s string) (Location, error) {
 	switch {
 	case s == "-":
@@ -41,6 +44,29 @@ func ParseLocation(s string) (Location, error) {
 		return Location{}, fault.New(fault.Usage, "empty path", "")
 	}
 	return Location{Local: s, Raw: s}, nil
+}
+
+// ParseLiteralLocation is ParseLocation for --raw: "*" is an ordinary
+// character of the key or path.
+func ParseLiteralLocation(s string) (Location, error) {
+	l, err := ParseLocation(s)
+	if err != nil {
+		return l, err
+	}
+	l.Literal = true
+	if l.S3 != nil {
+		l.S3.Literal = true
+	}
+	return l, nil
+}
+
+// HasWildcard reports whether the location is a pattern to expand: a key or
+// local path with "*", not Literal.
+func (l Location) HasWildcard() bool {
+	if l.S3 != nil {
+		return l.S3.HasWildcard()
+	}
+	return !l.Literal && !l.Stdio && objstore.HasWildcard(l.Local)
 }
 
 // String returns the location as the user wrote it (normalised for S3).
@@ -97,7 +123,7 @@ func (e *Engine) Expand(ctx context.Context, src Location, recursive bool) iter.
 	if src.S3 != nil {
 		return e.expandS3(ctx, *src.S3, recursive)
 	}
-	return expandLocal(src.Local, recursive)
+	return expandLocal(src.Local, recursive, src.Literal)
 }
 
 func (e *Engine) expandS3(ctx context.Context, u objstore.URL, recursive bool) iter.Seq2[Entry, error] {
@@ -111,12 +137,7 @@ func (e *Engine) expandS3(ctx context.Context, u objstore.URL, recursive bool) i
 					yield(Entry{}, err)
 					return
 				}
-				ok, merr := objstore.MatchKey(u.Key, o.Key)
-				if merr != nil {
-					yield(Entry{}, merr)
-					return
-				}
-				if !ok || strings.HasSuffix(o.Key, "/") {
+				if !objstore.MatchKey(u.Key, o.Key) || strings.HasSuffix(o.Key, "/") {
 					continue
 				}
 				if !yield(Entry{Rel: strings.TrimPrefix(o.Key, base), URL: objstore.URL{Bucket: u.Bucket, Key: o.Key},
@@ -158,11 +179,11 @@ func (e *Engine) expandS3(ctx context.Context, u objstore.URL, recursive bool) i
 	}
 }
 
-func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
+func expandLocal(path string, recursive, literal bool) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		fi, err := os.Stat(path)
-		if err != nil && objstore.HasWildcard(path) {
-			matches, gerr := filepath.Glob(path)
+		if err != nil && !literal && objstore.HasWildcard(path) {
+			matches, gerr := filepath.Glob(starOnlyPattern(path))
 			if gerr != nil {
 				yield(Entry{}, fault.Newf(fault.Usage, "bad pattern %q: %v", path, gerr))
 				return
@@ -225,6 +246,27 @@ func expandLocal(path string, recursive bool) iter.Seq2[Entry, error] {
 			yield(Entry{}, werr)
 		}
 	}
+}
+
+// starOnlyPattern escapes the characters filepath.Glob treats as special
+// other than "*" ("?", "[" and, where it is the escape character, "\\"), so
+// that only "*" is a wildcard in local paths as in keys. "?" and "[" are
+// escaped as one-character classes, which works on every system.
+func starOnlyPattern(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '?' || c == '[':
+			b.WriteByte('[')
+			b.WriteByte(c)
+			b.WriteByte(']')
+		case c == '\\' && os.PathSeparator != '\\':
+			b.WriteString(`\\`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // NotRegular describes a file that is not a regular file ("a named pipe

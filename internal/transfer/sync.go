@@ -79,7 +79,7 @@ func (e *Engine) Sync(ctx context.Context, src, dst Location, so SyncOptions) it
 			return
 		}
 		if src.S3 != nil && src.S3.HasWildcard() || dst.S3 != nil && dst.S3.HasWildcard() {
-			yield(SyncAction{}, fault.New(fault.Usage, "sync takes prefixes and directories, not wildcards", "use cp with a wildcard"))
+			yield(SyncAction{}, fault.New(fault.Usage, "sync takes prefixes and directories, not wildcards", "use cp with a wildcard; pass --raw for a prefix that contains *"))
 			return
 		}
 		if src.S3 == nil {

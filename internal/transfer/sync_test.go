@@ -79,7 +79,7 @@ func TestWalkSortedByteOrder(t *testing.T) {
 		t.Fatalf("the tree does not tell the orders apart (WalkDir order %q)", walkDir)
 	}
 	var expanded []string
-	for en, err := range expandLocal(root, true) {
+	for en, err := range expandLocal(root, true, false) {
 		if err != nil {
 			t.Fatal(err)
 		}
