@@ -2,10 +2,11 @@
 #
 #   make build   build bin/s3sso
 #   make tools   build the pinned external tools (MinIO, golangci-lint, Dex) once
+#                and install the Debian packages tests need (scripts/apt.sh:
+#                the AWS CLI v2, gnome-keyring for a real Secret Service)
 #   make lint    gofmt, go vet, golangci-lint (.golangci.yml: staticcheck's checks,
 #                errcheck, ... and depguard's layer rules)
-#   make test    tools + lint + all tests with the race detector (what CI runs);
-#                installs the Secret Service packages (scripts/apt-keyring.sh)
+#   make test    tools + lint + all tests with the race detector (what CI runs)
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
 #   make clean   remove build outputs
@@ -30,11 +31,14 @@ LDFLAGS := -X github.com/s3sso/s3sso/internal/buildinfo.Version=$(VERSION)
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/s3sso ./cmd/s3sso
 
-# Pinned tools the tests and lint need (see scripts/tools.sh).
+# Pinned tools the tests and lint need (see scripts/tools.sh), and Debian
+# packages (scripts/apt.sh: quiet and quick when already installed).
 TOOLS := minio golangci-lint dex
+APT_PACKAGES := awscli keyring
 
 tools:
 	@scripts/tools.sh $(TOOLS) >/dev/null
+	@scripts/apt.sh $(APT_PACKAGES)
 
 lint: tools
 	@echo "gofmt -l ."; \
@@ -48,7 +52,6 @@ lint: tools
 # come, then "N passed, N failed, N skipped".
 test: tools lint
 	@mkdir -p $(BIN)
-	@scripts/apt-keyring.sh
 	$(GO) build -o $(BIN)/testsummary ./internal/testenv/cmd/testsummary
 	S3SSO_TEST_DISALLOW_SKIP=1 $(GO) test -race -count=1 -json ./... </dev/null \
 		| tee $(BIN)/test.json | $(BIN)/testsummary

@@ -18,10 +18,11 @@ func (a *app) newLogoutCommand() *cobra.Command {
 		Use:   "logout",
 		Short: "Sign out of IAM Identity Center and remove cached tokens",
 		Long: `Sign out of IAM Identity Center: end the portal session (Logout) and delete
-the cached token of the profile in effect, and its cached role credentials
-in ~/.aws/cli/cache. With --all, do what "aws sso logout" does: sign out of
-every cached token in ~/.aws/sso/cache and delete every SSO entry in
-~/.aws/cli/cache. Client registrations are kept.
+the cached token of the profile in effect, and the role credentials cached
+in ~/.aws/cli/cache for every configured profile that signs in with that
+token. With --all, do what "aws sso logout" does: sign out of every cached
+token in ~/.aws/sso/cache and delete every SSO entry in ~/.aws/cli/cache.
+Client registrations are kept.
 
 With --account NAME, forgets a saved s3sso account's sign-in instead.`,
 		Args: argsRange(0, 0),

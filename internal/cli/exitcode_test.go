@@ -52,10 +52,15 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestEveryKindHasAnExitCode covers every kind fault.Kinds lists, so a kind
+// added later without an exit code fails here.
 func TestEveryKindHasAnExitCode(t *testing.T) {
-	for k := fault.Unknown; k <= fault.Config; k++ {
+	for _, k := range fault.Kinds() {
 		if _, ok := exitCodeOfKind[k]; !ok {
-			t.Errorf("kind %v has no exit code", k)
+			t.Errorf("kind %d (%v) has no exit code", k, k)
 		}
+	}
+	if len(exitCodeOfKind) != len(fault.Kinds()) {
+		t.Errorf("exitCodeOfKind has %d entries for %d kinds", len(exitCodeOfKind), len(fault.Kinds()))
 	}
 }

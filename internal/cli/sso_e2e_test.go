@@ -323,8 +323,9 @@ func TestSSODeviceFlowLegacyProfile(t *testing.T) {
 	cliCache := filepath.Join(e.home, ".aws", "cli", "cache")
 	testenv.WriteFile(t, filepath.Join(cliCache, "x.json"), `{"ProviderType": "sso", "Credentials": {}}`)
 	testenv.WriteFile(t, filepath.Join(cliCache, "y.json"), `{"Credentials": {}}`)
+	// (The ls of profile old cached its role credentials there too.)
 	out := e.mustS3sso("logout", "--all")
-	if !strings.Contains(out.Stdout, "removed 2 cached token(s) and 1 cached role credential(s)") {
+	if !strings.Contains(out.Stdout, "removed 2 cached token(s) and 2 cached role credential(s)") {
 		t.Errorf("logout --all: %s", out)
 	}
 	if n := e.emu.Count("Logout"); n != 2 {
@@ -341,6 +342,9 @@ func TestSSODeviceFlowLegacyProfile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cliCache, "y.json")); err != nil {
 		t.Error("non-SSO role credentials must be kept")
+	}
+	if left := ssoRoleEntries(t, e.home); len(left) != 0 {
+		t.Errorf("SSO role credentials left: %v", left)
 	}
 }
 
@@ -408,8 +412,12 @@ SSOTokenLoader(JSONFileCache(sys.argv[1], dumps_func=_sso_json_dumps)).save_toke
 	if e.emu.Count("Authorize") != 0 || e.emu.Count("CreateToken:authorization_code") != 0 {
 		t.Error("s3sso asked for a new login")
 	}
-	// And s3sso refreshes a token botocore wrote, keeping its format.
+	// And s3sso refreshes a token botocore wrote, keeping its format (once
+	// it needs the token: its role credentials are not cached any more).
 	e.setExpiry("corp", time.Now().Add(5*time.Minute), false)
+	if err := os.RemoveAll(filepath.Join(e.home, ".aws", "cli", "cache")); err != nil {
+		t.Fatal(err)
+	}
 	e.mustS3sso("ls", "s3://"+e.bucket+"/", "--profile", "dev")
 	if n := e.emu.Count("CreateToken:refresh_token"); n != 2 {
 		t.Errorf("s3sso refresh calls %d, want 1 more", n)

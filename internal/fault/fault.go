@@ -30,7 +30,19 @@ const (
 	Conflict          // the target exists or state changed underneath
 	Integrity         // checksum or size mismatch
 	Config            // invalid configuration file or setting
+
+	numKinds // keep last: new kinds go above it, so that Kinds lists them
 )
+
+// Kinds returns every kind, Unknown first. Tests use it to check that each
+// kind has a name and an exit code.
+func Kinds() []Kind {
+	ks := make([]Kind, numKinds)
+	for i := range ks {
+		ks[i] = Kind(i)
+	}
+	return ks
+}
 
 var kindNames = map[Kind]string{
 	Unknown: "error", Usage: "usage", NotFound: "not found", AccessDenied: "access denied",

@@ -6,6 +6,18 @@ import (
 	"testing"
 )
 
+func TestEveryKindHasAName(t *testing.T) {
+	ks := Kinds()
+	if ks[0] != Unknown || ks[len(ks)-1] < Config {
+		t.Fatalf("Kinds() = %v", ks)
+	}
+	for _, k := range ks {
+		if _, ok := kindNames[k]; !ok {
+			t.Errorf("kind %d has no name", k)
+		}
+	}
+}
+
 func TestKindAndHintSurviveWrapping(t *testing.T) {
 	base := errors.New("connection refused")
 	err := fmt.Errorf("list s3://b: %w", Wrap(Network, base, "start the server"))

@@ -108,7 +108,7 @@ func (g *renewGate) HandleFinalize(ctx context.Context, in middleware.FinalizeIn
 			return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 		}
 		out, md, err := next.HandleFinalize(ctx, in)
-		if err == nil || n >= maxRenewals || !credentialsRefused(err) || ctx.Err() != nil {
+		if err == nil || n >= maxRenewals || !renewable(err) || ctx.Err() != nil {
 			return out, md, err
 		}
 		req, ok := in.Request.(*smithyhttp.Request)
@@ -124,20 +124,18 @@ func (g *renewGate) HandleFinalize(ctx context.Context, in middleware.FinalizeIn
 	}
 }
 
-// credentialsRefused reports whether err means the credentials expired or
-// were revoked, which a renewal can fix (unlike a wrong key or signature).
-func credentialsRefused(err error) bool {
+// renewable reports whether err means the credentials expired, were
+// revoked or need a new sign-in, which a renewal can fix (see
+// credentialsRefused; a missing permission cannot be fixed this way).
+func renewable(err error) bool {
 	if _, ok := fault.LoginRequired(err); ok {
 		return true
 	}
 	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "ExpiredToken", "ExpiredTokenException", "InvalidToken", "TokenRefreshRequired":
-			return true
-		}
+	if errors.As(err, &ae) && ae.ErrorCode() == "TokenRefreshRequired" {
+		return true
 	}
-	return false
+	return credentialsRefused(err)
 }
 
 // addRenewGate installs g around the retry loop of every operation.

@@ -47,7 +47,7 @@ func TestRenewGate(t *testing.T) {
 		if !IsBatch(ctx) {
 			t.Error("the renewal does not know it serves a batch")
 		}
-		if !credentialsRefused(cause) {
+		if !renewable(cause) {
 			t.Errorf("renew called for %v", cause)
 		}
 		renewals.Add(1)

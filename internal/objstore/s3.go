@@ -46,6 +46,12 @@ type S3Options struct {
 	// (expired) mid-way; requests wait for it and are sent again after it
 	// succeeds (see InBatch).
 	Renew RenewFunc
+	// CredentialsRefused, when set, is called when the server refuses a
+	// request's credentials as unknown or expired (InvalidAccessKeyId,
+	// ExpiredToken, InvalidToken), with the access key ID the request was
+	// signed with; when it returns true the request is retried at once,
+	// with credentials resolved anew (see sso.RoleProvider).
+	CredentialsRefused func(accessKeyID string) bool
 }
 
 // S3 is an S3 client with s3sso's conventions. It is safe for concurrent use.
@@ -101,6 +107,7 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 				ro.RateLimiter = ratelimit.None
 			})
 		}
+		so.Retryer = withRefusalRetry(so.Retryer, o.CredentialsRefused)
 		if o.Renew != nil {
 			so.APIOptions = append(so.APIOptions, addRenewGate(&renewGate{renew: o.Renew}))
 		}

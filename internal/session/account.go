@@ -40,6 +40,7 @@ type accountCreds struct {
 	credentials aws.CredentialsProvider // nil: the profile's SDK chain
 	cache       *aws.CredentialsCache   // set when a sign-in can renew credentials
 	renewable   bool
+	refused     func(string) bool
 	profile     string
 }
 
@@ -59,7 +60,7 @@ func (m *Manager) accountCredentials(ctx context.Context, name string, ov Overri
 	ref := fault.LoginRef{Account: name}
 	switch acct.Type {
 	case accounts.TypeSSO:
-		r.cache, err = m.ssoAccountCredentials(ctx, acct)
+		r.cache, r.refused, err = m.ssoAccountCredentials(ctx, acct)
 		r.credentials, r.renewable = r.cache, true
 		return r, fault.SetLoginRef(err, fault.LoginRef{}, ref)
 	case accounts.TypeKeys:
@@ -70,7 +71,8 @@ func (m *Manager) accountCredentials(ctx context.Context, name string, ov Overri
 			return r, fault.Newf(fault.Config, "account %q of type profile names no profile", acct.Name)
 		}
 		r.profile = acct.Profile.Name
-		cp, err := m.profileCredentials(ctx, acct.Profile.Name)
+		cp, refused, err := m.profileCredentials(ctx, acct.Profile.Name)
+		r.refused = refused
 		if cp != nil {
 			r.credentials, r.cache, r.renewable = cp, cp, true
 		}
@@ -249,25 +251,26 @@ func (m *Manager) ssoAccountToken(ctx context.Context, c *sso.Client, t sso.Targ
 // ssoAccountCredentials returns role credentials for an sso account, signing
 // in first (browser) only when the cache has no usable token and someone can
 // use a browser.
-func (m *Manager) ssoAccountCredentials(ctx context.Context, acct *accounts.Account) (*aws.CredentialsCache, error) {
+func (m *Manager) ssoAccountCredentials(ctx context.Context, acct *accounts.Account) (*aws.CredentialsCache, func(string) bool, error) {
 	t, err := ssoAccountTarget(ctx, acct)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := m.ssoClient()
 	tok, _, err := m.ssoAccountToken(ctx, c, t, LoginOptions{}, m.prompter.CanSignIn())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if t, err = m.chooseSSORole(ctx, c, t, tok, acct); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	creds, tp := c.NewCredentials(t)
+	var refused func(string) bool
+	creds, tp := c.NewCredentials(t, func(r *sso.RoleProvider) { refused = r.CredentialsRefused })
 	if _, err := creds.Retrieve(ctx); err != nil {
-		return nil, accountRoleError(err, acct.Name)
+		return nil, nil, accountRoleError(err, acct.Name)
 	}
 	sso.KeepFresh(ctx, creds, tp, backgroundRefresh)
-	return creds, nil
+	return creds, refused, nil
 }
 
 // chooseSSORole fills in a missing AWS account or role from the portal: a

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/s3sso/s3sso/internal/accounts"
 	"github.com/s3sso/s3sso/internal/config"
@@ -59,7 +58,7 @@ func (m *Manager) Logout(ctx context.Context, ref Ref, all bool) (LogoutResult, 
 			}
 			m.portalLogout(ctx, c, t, rt.Token)
 		}
-		n, err := sso.RemoveCLIRoleCredentials(sso.CLICacheDir())
+		n, err := sso.RemoveCLIRoleCredentials(c.RoleCache.Dir)
 		if err != nil {
 			return LogoutResult{}, fault.Wrap(fault.Local, fmt.Errorf("remove cached role credentials: %w", err), "")
 		}
@@ -87,14 +86,46 @@ func (m *Manager) Logout(ctx context.Context, ref Ref, all bool) (LogoutResult, 
 	} else if !errors.Is(rerr, fs.ErrNotExist) {
 		return LogoutResult{}, fault.Wrap(fault.Local, fmt.Errorf("remove cached SSO token: %w", rerr), "")
 	}
-	if s.AccountID != "" && s.RoleName != "" {
-		p := filepath.Join(sso.CLICacheDir(), sso.CLIRoleCacheFileName(s.AccountID, s.RoleName, s.Session, s.StartURL))
-		if os.Remove(p) == nil {
-			res.RoleCredentials++
-		}
+	roles, err := removeRoleCredentials(c, f, t)
+	if err != nil {
+		return LogoutResult{}, fault.Wrap(fault.Local, err, "")
 	}
+	res.RoleCredentials = roles
 	m.forget(ref)
 	return res, nil
+}
+
+// removeRoleCredentials deletes the cached role credentials of t's role and
+// of every other configured profile that signs in with the same token (same
+// sso-session, or same start URL for legacy profiles): once the token is
+// gone, none of them may outlive the sign-in. It returns how many it
+// removed.
+func removeRoleCredentials(c *sso.Client, f *config.File, t sso.Target) (int, error) {
+	targets := []sso.Target{t}
+	for _, name := range f.Names(config.KindProfile) {
+		if !f.HasSSOLogin(name) {
+			continue
+		}
+		if s, err := f.SSOForProfile(name, false); err == nil && s.CacheKey() == t.CacheKey() && s.Session == t.Session {
+			targets = append(targets, sso.NewTarget(f, s))
+		}
+	}
+	n := 0
+	seen := map[string]bool{}
+	var errs []error
+	for _, rt := range targets {
+		if rt.AccountID == "" || rt.RoleName == "" || seen[c.RoleCache.Path(rt)] {
+			continue
+		}
+		seen[c.RoleCache.Path(rt)] = true
+		ok, err := c.RoleCache.Remove(rt)
+		if err != nil {
+			errs = append(errs, err)
+		} else if ok {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 // forget drops the cached sessions of ref.
@@ -189,6 +220,12 @@ func (m *Manager) logoutSSOAccount(ctx context.Context, acct *accounts.Account) 
 		return LogoutResult{}, err
 	}
 	c := m.ssoClient()
+	if t.AccountID != "" && t.RoleName != "" {
+		// The role credentials shared with the AWS CLI go too.
+		if _, err := c.RoleCache.Remove(t); err != nil {
+			return LogoutResult{}, fault.Wrap(fault.Local, err, "")
+		}
+	}
 	res := LogoutResult{Ref: Ref{Account: acct.Name}, Kind: KindSSOAccount, CacheFile: c.Cache.TokenPath(t.CacheKey())}
 	tok, err := c.Cache.ReadToken(t.CacheKey())
 	if err != nil {

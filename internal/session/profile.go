@@ -78,39 +78,43 @@ func Warnings(f *config.File, t sso.Target) []string {
 // that tokens refresh per botocore's rules and errors ask for a sign-in;
 // nil means: use the SDK's credential chain. Other profile kinds (and
 // environment keys without a profile) keep the SDK chain.
-func (m *Manager) profileCredentials(ctx context.Context, profile string) (*aws.CredentialsCache, error) {
+//
+// refused is the role provider's hook for credentials the server refused
+// (objstore.S3Options.CredentialsRefused).
+func (m *Manager) profileCredentials(ctx context.Context, profile string) (creds *aws.CredentialsCache, refused func(string) bool, err error) {
 	if profile == "" && os.Getenv("AWS_ACCESS_KEY_ID") != "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	f, err := config.Load(config.DefaultPath())
 	if err != nil {
 		m.logger.Debug("AWS config not readable by s3sso's parser; using the SDK chain", "err", err)
-		return nil, nil
+		return nil, nil, nil
 	}
 	name := config.ProfileName(profile)
 	if !f.IsSSOProfile(name) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	p := f.Profile(name)
 	for _, k := range []string{"role_arn", "web_identity_token_file", "credential_process"} {
 		if _, ok := p.Get(k); ok {
-			return nil, nil // these come first in botocore's chain
+			return nil, nil, nil // these come first in botocore's chain
 		}
 	}
 	s, err := f.SSOForProfile(name, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t := sso.NewTarget(f, s)
 	ref := Ref{Profile: profile}
 	c := m.ssoClient()
 	creds, tp := c.NewCredentials(t, func(r *sso.RoleProvider) {
+		refused = r.CredentialsRefused
 		r.OfferLogin = func(ctx context.Context, _ sso.Target, cause error) error {
 			return m.offerLogin(ctx, ref, cause)
 		}
 	})
 	sso.KeepFresh(ctx, creds, tp, backgroundRefresh)
-	return creds, nil
+	return creds, refused, nil
 }
 
 // offerLogin asks whether to sign in now (a person at a terminal), and

@@ -134,6 +134,9 @@ type Session struct {
 	creds *aws.CredentialsCache // nil when the SDK chain supplies credentials
 	// renewable: a new sign-in can replace refused credentials.
 	renewable bool
+	// refused is the SSO role provider's hook for credentials the server
+	// refused (see sso.RoleProvider.CredentialsRefused); nil otherwise.
+	refused func(accessKeyID string) bool
 
 	storeOnce sync.Once
 	store     *objstore.S3
@@ -177,19 +180,19 @@ func (m *Manager) open(ctx context.Context, ref Ref, ov Overrides) (*Session, er
 		}
 		s.Account = &r.settings
 		opts.Credentials, opts.Profile = r.credentials, r.profile
-		s.creds, s.renewable = r.cache, r.renewable
+		s.creds, s.renewable, s.refused = r.cache, r.renewable, r.refused
 		if opts.Region == "" {
 			opts.Region = r.settings.Region
 		}
 	case ref.SSOSession != "":
 		return nil, fault.Newf(fault.Usage, "sso-session %s has no account and role: use a profile that names it", ref.SSOSession)
 	default:
-		cp, err := m.profileCredentials(ctx, ref.Profile)
+		cp, refused, err := m.profileCredentials(ctx, ref.Profile)
 		if err != nil {
 			return nil, err
 		}
 		if cp != nil {
-			opts.Credentials, s.creds, s.renewable = cp, cp, true
+			opts.Credentials, s.creds, s.renewable, s.refused = cp, cp, true, refused
 		}
 	}
 	cfg, err := creds.Load(ctx, opts)
@@ -205,7 +208,8 @@ func (m *Manager) open(ctx context.Context, ref Ref, ov Overrides) (*Session, er
 // again; see Renew.
 func (s *Session) Store() (*objstore.S3, error) {
 	s.storeOnce.Do(func() {
-		so := objstore.S3Options{EndpointURL: s.ov.EndpointURL, PathStyle: s.ov.PathStyle, Logger: s.m.logger}
+		so := objstore.S3Options{EndpointURL: s.ov.EndpointURL, PathStyle: s.ov.PathStyle, Logger: s.m.logger,
+			CredentialsRefused: s.refused}
 		if a := s.Account; a != nil {
 			if so.EndpointURL == "" {
 				so.EndpointURL = a.EndpointURL

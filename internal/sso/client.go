@@ -86,8 +86,11 @@ func NewTarget(f *config.File, s config.SSO) Target {
 // Client performs sign-ins and portal calls, and owns the token cache.
 // The zero value is not usable; use New.
 type Client struct {
-	Cache  Cache
-	Logger *slog.Logger
+	Cache Cache
+	// RoleCache is where role credentials are shared with the AWS CLI
+	// (~/.aws/cli/cache); an empty Dir keeps them in memory only.
+	RoleCache RoleCache
+	Logger    *slog.Logger
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// after waits for d (tests replace it to skip poll intervals).
@@ -118,7 +121,7 @@ func New(logger *slog.Logger) *Client {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{Cache: Cache{Dir: CacheDir(), Logger: logger}, Logger: logger, Now: time.Now, after: time.After, apis: map[string]*apis{}, resolved: map[string]Resolved{}}
+	return &Client{Cache: Cache{Dir: CacheDir(), Logger: logger}, RoleCache: DefaultRoleCache(), Logger: logger, Now: time.Now, after: time.After, apis: map[string]*apis{}, resolved: map[string]Resolved{}}
 }
 
 func (c *Client) now() time.Time { return c.Now().UTC() }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,7 @@ func newFixture(t *testing.T, opts ssotest.Options) *fixture {
 	f.emu = ssotest.Start(t, opts)
 	f.c = New(nil)
 	f.c.Cache = Cache{Dir: t.TempDir()}
+	f.c.RoleCache = RoleCache{Dir: filepath.Join(t.TempDir(), "cli", "cache")}
 	f.c.Now = f.clock
 	f.c.after = func(d time.Duration) <-chan time.Time {
 		f.mu.Lock()
@@ -367,8 +369,12 @@ func TestRoleCredentials(t *testing.T) {
 	if _, err := badCreds.Retrieve(t.Context()); fault.KindOf(err) != fault.AccessDenied {
 		t.Errorf("unassigned role: %v", err)
 	}
-	// 401: the token was revoked on the server.
+	// 401: the token was revoked on the server (and no role credentials
+	// are cached: TestRoleProviderRevokedToken covers those).
 	f.emu.RevokeAll()
+	if _, err := f.c.RoleCache.Remove(f.target); err != nil {
+		t.Fatal(err)
+	}
 	fresh, _ := f.c.NewCredentials(f.target)
 	_, err = fresh.Retrieve(t.Context())
 	if !errors.Is(err, ErrLoginRequired) || !strings.Contains(err.Error(), "rejected") || fault.KindOf(err) != fault.Auth {

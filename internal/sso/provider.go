@@ -181,9 +181,19 @@ type RoleProvider struct {
 	// to offer it on a terminal); when it returns nil the token is read
 	// again.
 	OfferLogin func(ctx context.Context, t Target, cause error) error
+	// Cache, when set, is the AWS CLI's role-credential cache: credentials
+	// found there with more than RoleCacheWindow left are used without a
+	// GetRoleCredentials call (and without reading the token), and new ones
+	// are written there. Nil keeps role credentials in memory only.
+	Cache *RoleCache
 
 	offerMu sync.Mutex
 	offered bool
+
+	cacheMu    sync.Mutex
+	fromCache  string          // access key ID last served from Cache
+	refused    map[string]bool // access key IDs refused by a service
+	invalidate func()          // forgets the in-memory copy (CredentialsCache.Invalidate)
 }
 
 var _ aws.CredentialsProvider = (*RoleProvider)(nil)
@@ -193,6 +203,9 @@ const CredentialsSource = "s3sso:SSO"
 
 // Retrieve implements aws.CredentialsProvider.
 func (r *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	if cr, ok := r.cached(); ok {
+		return cr, nil
+	}
 	tok, err := r.Tokens.Token(ctx)
 	if err != nil && errors.Is(err, ErrLoginRequired) && r.offer() {
 		if lerr := r.OfferLogin(ctx, r.Tokens.t, err); lerr != nil {
@@ -216,8 +229,10 @@ func (r *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		switch apiCode(err) {
 		case "UnauthorizedException":
 			r.Tokens.Invalidate()
+			r.dropCached()
 			return aws.Credentials{}, loginRequired(t, "the IAM Identity Center portal rejected the cached token", nil)
 		case "ForbiddenException", "ResourceNotFoundException":
+			r.dropCached()
 			return aws.Credentials{}, &fault.Error{Kind: fault.AccessDenied,
 				Msg: fmt.Sprintf("get credentials for role %s in account %s", r.RoleName, r.AccountID), Err: err,
 				Hint: "check sso_account_id and sso_role_name; `s3sso configure sso` lists the roles you can use"}
@@ -228,11 +243,13 @@ func (r *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if rc == nil {
 		return aws.Credentials{}, fmt.Errorf("get role credentials for %s/%s: empty response", r.AccountID, r.RoleName)
 	}
-	return aws.Credentials{
+	cr := aws.Credentials{
 		AccessKeyID: aws.ToString(rc.AccessKeyId), SecretAccessKey: aws.ToString(rc.SecretAccessKey),
 		SessionToken: aws.ToString(rc.SessionToken), Source: CredentialsSource,
 		CanExpire: true, Expires: time.UnixMilli(rc.Expiration), AccountID: r.AccountID,
-	}, nil
+	}
+	r.store(cr)
+	return cr, nil
 }
 
 // offer reports whether OfferLogin should be called (once per provider).
@@ -251,17 +268,24 @@ func (r *RoleProvider) offer() bool {
 const CredentialsExpiryWindow = 5 * time.Minute
 
 // NewCredentials returns role credentials for t (which must name an account
-// and a role), cached in memory until CredentialsExpiryWindow before they
+// and a role), shared with the AWS CLI through c.RoleCache (when its Dir is
+// set) and cached in memory until CredentialsExpiryWindow before they
 // expire.
 func (c *Client) NewCredentials(t Target, opts ...func(*RoleProvider)) (*aws.CredentialsCache, *TokenProvider) {
 	tp := c.TokenProvider(t)
 	rp := &RoleProvider{Tokens: tp, AccountID: t.AccountID, RoleName: t.RoleName}
+	if c.RoleCache.Dir != "" {
+		rc := c.RoleCache
+		rp.Cache = &rc
+	}
 	for _, o := range opts {
 		o(rp)
 	}
-	return aws.NewCredentialsCache(rp, func(o *aws.CredentialsCacheOptions) {
+	cache := aws.NewCredentialsCache(rp, func(o *aws.CredentialsCacheOptions) {
 		o.ExpiryWindow = testDuration(envTestExpiryWindow, CredentialsExpiryWindow)
-	}), tp
+	})
+	rp.invalidate = cache.Invalidate
+	return cache, tp
 }
 
 // Test hooks, for end-to-end tests whose credentials live seconds instead of

@@ -141,10 +141,25 @@ func RunWithoutDAC(t testing.TB, env []string, stdin string, args ...string) Res
 func run(ctx context.Context, t testing.TB, start func(*exec.Cmd) error, env []string, stdin string, args ...string) Result {
 	t.Helper()
 	bin := Binary(t)
+	return runCmdCtx(ctx, t, start, func(ctx context.Context) *exec.Cmd { return exec.CommandContext(ctx, bin, args...) }, env, stdin, args)
+}
+
+// runCmd runs the command mk makes, like [Run]: mk gets the context that
+// bounds the command; args name it in failure messages.
+func runCmd(t testing.TB, mk func(context.Context) *exec.Cmd, env []string, stdin string, args []string) Result {
+	t.Helper()
+	return runCmdCtx(t.Context(), t, (*exec.Cmd).Start, mk, env, stdin, args)
+}
+
+func runCmdCtx(ctx context.Context, t testing.TB, start func(*exec.Cmd) error, mk func(context.Context) *exec.Cmd, env []string, stdin string, args []string) Result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, RunTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := mk(ctx)
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(append(cmd.Env, RaceEnv()...), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
@@ -164,4 +179,30 @@ func run(ctx context.Context, t testing.TB, start func(*exec.Cmd) error, env []s
 		t.Fatalf("s3sso %s: %v\n%s", strings.Join(args, " "), err, res)
 	}
 	return res
+}
+
+// raceExitOption stops a binary built with -race from sleeping at exit:
+// the race runtime waits atexit_sleep_ms (1000 by default) before exiting,
+// which a command test pays on every run of the binary.
+const raceExitOption = "atexit_sleep_ms=0"
+
+// RaceEnv returns the environment entries a command running a [Binary]
+// needs: when it was built with -race, GORACE with atexit_sleep_ms=0 added
+// to any GORACE options of the environment. [Main] also puts it in the test
+// process's environment, so that every child (and the children of tools
+// such as the AWS CLI's credential_process) inherits it.
+func RaceEnv() []string {
+	if !raceEnabled {
+		return nil
+	}
+	return []string{"GORACE=" + withRaceExitOption(os.Getenv("GORACE"))}
+}
+
+func withRaceExitOption(gorace string) string {
+	for _, f := range strings.Fields(gorace) {
+		if strings.HasPrefix(f, "atexit_sleep_ms=") {
+			return gorace
+		}
+	}
+	return strings.TrimSpace(gorace + " " + raceExitOption)
 }

@@ -49,13 +49,13 @@ wait $kpid
 // StartSecretService starts dbus-run-session with gnome-keyring-daemon
 // (--unlock --components=secrets) in its own HOME and XDG directories, and
 // stops both when the test ends. When dbus-run-session, dbus-send,
-// gnome-keyring-daemon or secret-tool is missing (scripts/apt-keyring.sh
+// gnome-keyring-daemon or secret-tool is missing (scripts/apt.sh keyring
 // installs them) it skips the test, or fails it when skips are disallowed.
 func StartSecretService(t testing.TB) *SecretService {
 	t.Helper()
 	for _, tool := range []string{"dbus-run-session", "dbus-send", "gnome-keyring-daemon", "secret-tool"} {
 		if _, ok := lookPath(tool); !ok {
-			Skipf(t, "%s not found: run scripts/apt-keyring.sh (Debian: gnome-keyring dbus-x11 libsecret-tools)", tool)
+			Skipf(t, "%s not found: run scripts/apt.sh keyring (Debian: gnome-keyring dbus-x11 libsecret-tools)", tool)
 		}
 	}
 	home := t.TempDir()

@@ -276,6 +276,10 @@ func Main(m *testing.M) {
 	shared.mu.Lock()
 	shared.main = true
 	shared.mu.Unlock()
+	if raceEnabled {
+		// Children running a race-built Binary inherit this (see RaceEnv).
+		os.Setenv("GORACE", withRaceExitOption(os.Getenv("GORACE")))
+	}
 
 	code := m.Run()
 	if n := TotalInjected(); n > 0 && testing.Verbose() {

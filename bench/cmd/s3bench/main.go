@@ -2,12 +2,13 @@
 // local MinIO on the workloads of issue 6 and writes the results as
 // markdown. bench/run (make bench) builds everything and calls it.
 //
-//	s3bench [-rounds 3] [-tiny] [-clients s3sso,s5cmd,rclone,mc,aws]
-//	        [-workloads W1,...,W8] [-ceiling 10s] [-out docs/benchmarks.md]
-//	        [-list-objects 200000]
+//	s3bench [-rounds 3] [-tiny] [-clients s3sso,s5cmd,rclone,mc,aws,aws-v2]
+//	        [-workloads W1,...,W8,W8p] [-ceiling 10s] [-out docs/benchmarks.md]
+//	        [-list-objects 200000] [-portal-latency 100ms]
 //
-// Peers are taken from the tools directory (scripts/tools.sh) and the AWS
-// CLI from PATH; a missing peer is left out with a warning. With -out, the
+// Peers are taken from the tools directory (scripts/tools.sh), the AWS
+// CLI v1 from PATH and the v2 from /usr/bin/aws (scripts/apt.sh); a
+// missing peer is left out with a warning. With -out, the
 // part of the file between the markers <!-- bench:begin --> and
 // <!-- bench:end --> is replaced (the file is created when missing).
 package main
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/s3sso/s3sso/bench/internal/harness"
+	"github.com/s3sso/s3sso/internal/testenv"
 )
 
 const (
@@ -47,7 +49,8 @@ func run() error {
 	}
 	s3sso := flag.String("s3sso", "bin/s3sso", "s3sso binary")
 	tools := flag.String("tools", toolsDir, "directory of minio, s5cmd, rclone and mc (scripts/tools.sh)")
-	clients := flag.String("clients", "s3sso,s5cmd,rclone,mc,aws", "clients to run (s3sso is always run)")
+	clients := flag.String("clients", "s3sso,s5cmd,rclone,mc,aws,aws-v2", "clients to run (s3sso is always run; aws is the AWS CLI v1 on PATH, aws-v2 the v2 at /usr/bin/aws, W8p only)")
+	latency := flag.Duration("portal-latency", 100*time.Millisecond, "W8p: how long the IAM Identity Center emulator takes to answer")
 	workloads := flag.String("workloads", strings.Join(harness.Workloads, ","), "workloads to run")
 	rounds := flag.Int("rounds", 5, "rounds (each runs every workload for every client)")
 	tiny := flag.Bool("tiny", false, "tiny data sets (smoke run)")
@@ -85,6 +88,7 @@ func run() error {
 		Rounds:          *rounds,
 		WorkDir:         filepath.Join(dir, "work"),
 		S3sso:           bin,
+		PortalLatency:   *latency,
 		CeilingDuration: *ceiling,
 		Workloads:       strings.Split(*workloads, ","),
 		Log: func(format string, args ...any) {
@@ -107,6 +111,8 @@ func run() error {
 			continue
 		case harness.AWS:
 			p, _ = exec.LookPath("aws")
+		case harness.AWSv2:
+			p, _ = testenv.FindAWSCLIv2()
 		case harness.S5cmd, harness.Rclone, harness.MC:
 			p = filepath.Join(*tools, c)
 			if _, err := os.Stat(p); err != nil {
@@ -122,6 +128,8 @@ func run() error {
 		switch c {
 		case harness.AWS:
 			cfg.AWS = p
+		case harness.AWSv2:
+			cfg.AWSv2 = p
 		case harness.S5cmd:
 			cfg.S5cmd = p
 		case harness.Rclone:

@@ -30,7 +30,8 @@ func baseEnv(home, tmp string) []string {
 		"AWS_CONFIG_FILE=" + filepath.Join(home, ".aws", "config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, ".aws", "credentials"),
 	}
-	for _, k := range []string{"AWS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"} {
+	// GORACE: a race-built s3sso (the smoke test's) must not sleep at exit.
+	for _, k := range []string{"AWS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GORACE"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
@@ -229,6 +230,23 @@ func clientNote(name string) string {
 	default:
 		return "static keys (no SSO support)"
 	}
+}
+
+// w8pNote says how a client authenticates in W8p.
+func w8pNote(name string) string {
+	switch name {
+	case S3sso:
+		return "SSO, role credentials cached"
+	case S3ssoCold:
+		return "SSO, empty role-credential cache: GetRoleCredentials"
+	case AWS:
+		return "AWS CLI v1, SSO: GetRoleCredentials on every start"
+	case AWSv2:
+		return "SSO, role credentials cached"
+	case AWSv2Cold:
+		return "SSO, empty role-credential cache: GetRoleCredentials"
+	}
+	return "static keys (no SSO support)"
 }
 
 // tail returns the last n bytes of s, on a line boundary when possible.

@@ -1,6 +1,6 @@
 // Package harness runs s3sso and peer S3 clients (s5cmd, rclone, mc, the AWS
 // CLI) side by side against one local MinIO on the workloads of issue 6
-// (W1-W8), measures wall time, throughput, time to first byte and peak RSS of
+// (W1-W8, and W8p: W8 with the portal 100 ms away), measures wall time, throughput, time to first byte and peak RSS of
 // each child process, measures the server's ceiling with an in-process load
 // generator, and writes the results as markdown.
 //
@@ -23,10 +23,12 @@ const (
 	W6 = "W6"
 	W7 = "W7"
 	W8 = "W8"
+	// W8p is W8 with a distant IAM Identity Center portal (see w8p.go).
+	W8p = "W8p"
 )
 
 // Workloads lists every workload in report order.
-var Workloads = []string{W1, W2, W3, W4, W5, W6, W7, W8}
+var Workloads = []string{W1, W2, W3, W4, W5, W6, W7, W8, W8p}
 
 // Client names.
 const (
@@ -46,7 +48,7 @@ type Sizes struct {
 	ListObjects int   // W5 object count
 	DeleteObjs  int   // W6 object count
 	SyncFiles   int   // W7 tree size
-	TTFBRepeats int   // W8 samples per client per round
+	TTFBRepeats int   // W8 and W8p samples per client per round
 }
 
 // FullSizes are the sizes of issue 6.
@@ -86,7 +88,12 @@ type Config struct {
 	WorkDir string // data sets, client homes, downloads; must exist
 
 	// Binaries: S3sso is required; an empty peer path leaves the peer out.
-	S3sso, S5cmd, Rclone, MC, AWS string
+	// AWS is the AWS CLI v1, AWSv2 the v2 (W8p only).
+	S3sso, S5cmd, Rclone, MC, AWS, AWSv2 string
+
+	// PortalLatency is how long the IAM Identity Center emulator takes to
+	// answer in W8p (0 means 100 ms, the real portal's round trip).
+	PortalLatency time.Duration
 
 	// Workloads to run; nil means all.
 	Workloads []string
@@ -123,6 +130,9 @@ func (c *Config) validate() error {
 	}
 	if c.Workloads == nil {
 		c.Workloads = Workloads
+	}
+	if c.PortalLatency <= 0 {
+		c.PortalLatency = 100 * time.Millisecond
 	}
 	return nil
 }

@@ -41,6 +41,9 @@ func TestSmokeRun(t *testing.T) {
 	if bin, err := exec.LookPath("aws"); err == nil {
 		cfg.AWS = bin
 	}
+	if bin, ok := testenv.FindAWSCLIv2(); ok {
+		cfg.AWSv2 = bin
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	rep, err := Run(ctx, cfg)

@@ -24,7 +24,7 @@ func (r *Result) count() int      { return len(r.samples) }
 func (r *Result) metric(w string) []time.Duration {
 	d := make([]time.Duration, len(r.samples))
 	for i, s := range r.samples {
-		if w == W8 {
+		if ttfbWorkload(w) {
 			d[i] = s.ttfb
 		} else {
 			d[i] = s.wall
@@ -63,6 +63,9 @@ func median(d []time.Duration) time.Duration {
 	return (d[len(d)/2-1] + d[len(d)/2]) / 2
 }
 
+// ttfbWorkload reports whether w is measured by time to first byte.
+func ttfbWorkload(w string) bool { return w == W8 || w == W8p }
+
 // Report is the outcome of a [Run].
 type Report struct {
 	Started  time.Time
@@ -75,6 +78,10 @@ type Report struct {
 	Ceilings []Ceiling
 	// ServerVersion is the MinIO version, from [Server.Version].
 	ServerVersion string
+	// W8p lists the clients of W8p in report order; W8pSetup says how the
+	// portal was reached.
+	W8p      []string
+	W8pSetup string
 }
 
 // Failures lists every failed client run as "W1 rclone: message".
@@ -93,8 +100,11 @@ func (rep *Report) Failures() []string {
 }
 
 func (rep *Report) clientsOf(w string) []string {
-	if w == W8 {
+	switch w {
+	case W8:
 		return append(slices.Clone(rep.Clients), S3ssoKeys)
+	case W8p:
+		return rep.W8p
 	}
 	return rep.Clients
 }
@@ -119,6 +129,8 @@ func (rep *Report) Title(w string) string {
 		return fmt.Sprintf("sync a %d-file tree, nothing changed", s.SyncFiles)
 	case W8:
 		return "process start to first byte of `cat` of a small object"
+	case W8p:
+		return "W8 with the IAM Identity Center portal 100 ms away: cold and warm role-credential cache"
 	}
 	return w
 }
@@ -173,10 +185,13 @@ func (rep *Report) Markdown() string {
 	for _, c := range rep.Clients {
 		vs = append(vs, fmt.Sprintf("%s %s", c, rep.Versions[c]))
 	}
+	if v, ok := rep.Versions[AWSv2]; ok {
+		vs = append(vs, fmt.Sprintf("%s %s", AWSv2, v))
+	}
 	p("%s; MinIO %s; %s.\n\n", strings.Join(vs, ", "), rep.ServerVersion, runtime.Version())
 
 	p("### Summary\n\n")
-	p("Median wall time (W8: time to first byte). *ratio* = fastest peer's time ÷ s3sso's time: below 1.00 the peer is faster.\n\n")
+	p("Median wall time (W8, W8p: time to first byte; W8p: s3sso with a warm role-credential cache). *ratio* = fastest peer's time ÷ s3sso's time: below 1.00 the peer is faster.\n\n")
 	p("| workload | s3sso | fastest peer | ratio | s3sso peak RSS |\n|---|---|---|---|---|\n")
 	for _, w := range Workloads {
 		r := rep.Results[w][S3sso]
@@ -220,8 +235,11 @@ func (rep *Report) Markdown() string {
 		}
 		p("#### %s: %s\n\n", w, rep.Title(w))
 		metric := "wall time"
-		if w == W8 {
+		if ttfbWorkload(w) {
 			metric = "time to first byte"
+		}
+		if w == W8p && rep.W8pSetup != "" {
+			p("Setup: %s.\n\n", rep.W8pSetup)
 		}
 		p("| client | median %s | range | throughput | peak RSS | ÷ s3sso | runs |\n|---|---|---|---|---|---|---|\n", metric)
 		var s3d time.Duration
@@ -231,8 +249,11 @@ func (rep *Report) Markdown() string {
 		for _, c := range rep.clientsOf(w) {
 			r := rep.Results[w][c]
 			name := c
-			if w == W8 {
+			switch w {
+			case W8:
 				name = fmt.Sprintf("%s (%s)", c, clientNote(c))
+			case W8p:
+				name = fmt.Sprintf("%s (%s)", c, w8pNote(c))
 			}
 			if !r.ok() {
 				p("| %s | failed | | | | | 0 |\n", name)
@@ -241,7 +262,7 @@ func (rep *Report) Markdown() string {
 			m := r.Median(w)
 			lo, hi := r.Range(w)
 			tp := rep.throughput(w, m)
-			if w == W8 {
+			if ttfbWorkload(w) {
 				var walls []time.Duration
 				for _, s := range r.samples {
 					walls = append(walls, s.wall)

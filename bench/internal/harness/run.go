@@ -32,6 +32,7 @@ type harness struct {
 	keys    *client // s3sso with static keys, W8 only
 	ssoEnv  []string
 	emu     *ssotest.Server
+	w8p     *w8pWorld
 
 	smallDir, bigFile, treeDir, dlDir string
 	report                            *Report
@@ -47,6 +48,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer func() {
 		if h.emu != nil {
 			_ = h.emu.Close()
+		}
+		if h.w8p != nil {
+			h.w8p.close()
 		}
 	}()
 	h.report = &Report{
@@ -172,11 +176,18 @@ func (h *harness) setup(ctx context.Context) error {
 			}
 		}
 	}
-	if cfg.wants(W8) {
+	if cfg.wants(W8) || cfg.wants(W8p) {
 		if err := h.gen.put(ctx, ttfbKey, []byte(ttfbBody)); err != nil {
 			return err
 		}
+	}
+	if cfg.wants(W8) {
 		if err := h.ssoLogin(ctx, tmp); err != nil {
+			return err
+		}
+	}
+	if cfg.wants(W8p) {
+		if err := h.setupW8p(ctx, tmp); err != nil {
 			return err
 		}
 	}
@@ -266,7 +277,7 @@ func version(ctx context.Context, c *client) string {
 	}
 	var args []string
 	switch c.name {
-	case AWS:
+	case AWS, AWSv2:
 		args = []string{"--version"}
 	case MC:
 		args = []string{"--version"}
@@ -330,6 +341,9 @@ func (h *harness) exec(ctx context.Context, c *client, sp spec) sample {
 // round runs workload w once for every client, in an order rotated by
 // round so that no client always runs first or after the same peer.
 func (h *harness) round(ctx context.Context, w string, r int) error {
+	if w == W8p {
+		return h.roundW8p(ctx, r)
+	}
 	n := len(h.clients)
 	order := make([]*client, 0, n+1)
 	for i := range n {

@@ -68,6 +68,9 @@ type Options struct {
 	StartURLRegions map[string]string
 	// Now returns the current time (time.Now).
 	Now func() time.Time
+	// Latency delays every API answer by this much, as the round trip to
+	// the real service does (about 100 ms from a laptop); 0 answers at once.
+	Latency time.Duration
 }
 
 // Server is a running emulator.
@@ -164,11 +167,18 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return err
 	}
+	s.Serve(ln, "http://"+ln.Addr().String())
+	return nil
+}
+
+// Serve serves on ln in the background; baseURL is how clients reach it
+// (URL). Wrap ln with tls.NewListener to serve HTTPS, e.g. under the real
+// host names inside a test's private namespace (testenv.Namespace).
+func (s *Server) Serve(ln net.Listener, baseURL string) {
 	s.ln = ln
-	s.URL = "http://" + ln.Addr().String()
+	s.URL = baseURL
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
-	return nil
 }
 
 // Close stops the server.
@@ -244,6 +254,13 @@ func random(n int) string {
 
 // ServeHTTP routes the OIDC and portal APIs.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Latency > 0 && r.URL.Path != "/_emu/stats" {
+		select {
+		case <-time.After(s.opts.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/client/register":
 		s.registerClient(w, r)
@@ -400,7 +417,11 @@ func (s *Server) startDeviceAuthorization(w http.ResponseWriter, r *http.Request
 	d := &device{code: "dc-" + random(24), user: user, client: c, expires: s.now().Add(s.opts.DeviceCodeTTL)}
 	s.devices[d.code] = d
 	s.users[d.user] = d
-	base := "http://" + r.Host + "/device"
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host + "/device"
 	writeJSON(w, 200, map[string]any{
 		"deviceCode": d.code, "userCode": d.user, "verificationUri": base,
 		"verificationUriComplete": base + "?user_code=" + url.QueryEscape(d.user),

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian packages of a real Secret Service for the keyring tests
-# (e2e/keyring_test.go, testenv.StartSecretService): gnome-keyring (the
-# daemon), dbus-x11 (with dbus-run-session, a private session bus) and
-# libsecret-tools (secret-tool, the tests' independent reader).
+# Installs the Debian packages that tests need and the Go module proxy cannot
+# provide:
 #
-#   scripts/apt-keyring.sh
+#   scripts/apt.sh [awscli|keyring]...
+#
+#   awscli   the AWS CLI v2 (Debian's awscli package, /usr/bin/aws), a second
+#            real peer of the SSO token and role-credential caches; the
+#            image's AWS CLI v1 stays first on PATH, tests call v2 by its
+#            full path (see internal/testenv: AWSCLIv2)
+#   keyring  a real Secret Service for the keyring tests (e2e/keyring_test.go,
+#            testenv.StartSecretService): gnome-keyring (the daemon), dbus-x11
+#            (dbus-run-session, a private session bus) and libsecret-tools
+#            (secret-tool, the tests' independent reader)
 #
 # Idempotent and quiet when everything is installed already (one dpkg query
 # per package, no apt-get update). Otherwise it runs `apt-get update` once and
 # `apt-get install -y` with no prompts, which needs root (CI runs as root with
-# no standard input). Progress goes to stderr. (Once scripts/apt.sh exists,
-# this becomes its `keyring` entry.)
+# no standard input). Progress goes to stderr.
 set -euo pipefail
 
 log() { echo "apt: $*" >&2; }
@@ -20,9 +26,18 @@ installed() {
 	[[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
 }
 
+[[ $# -gt 0 ]] || set -- awscli keyring
 missing=()
-for p in gnome-keyring dbus-x11 libsecret-tools; do
-	installed "$p" || missing+=("$p")
+for p in "$@"; do
+	case "$p" in
+	awscli) installed awscli && [[ -x /usr/bin/aws ]] || missing+=(awscli) ;;
+	keyring)
+		for k in gnome-keyring dbus-x11 libsecret-tools; do
+			installed "$k" || missing+=("$k")
+		done
+		;;
+	*) log "unknown package $p"; exit 2 ;;
+	esac
 done
 [[ ${#missing[@]} -gt 0 ]] || exit 0
 
