@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"strings"
 
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
@@ -44,7 +45,7 @@ func (p CopyPlan) Op() string {
 // (UploadStream, Stream).
 func (e *Engine) CopyJobs(ctx context.Context, p CopyPlan) iter.Seq2[Job, error] {
 	src, dst := p.Src, p.Dst
-	multi := p.Recursive || (src.S3 != nil && src.S3.HasWildcard()) || (src.S3 == nil && objstore.HasWildcard(src.Local) && !fileExists(src.Local))
+	multi := p.Recursive || (src.S3 != nil && src.S3.HasWildcard()) || (src.S3 == nil && src.HasWildcard() && !fileExists(src.Local))
 	dstIsDir := multi || dst.IsDirLike()
 	op := p.Op()
 	return func(yield func(Job, error) bool) {
@@ -121,7 +122,7 @@ func (e *Engine) copyJob(op string, en Entry, src, dst Location, dstIsDir bool, 
 		if dstIsDir {
 			d = d.Join(en.Rel)
 		}
-		if d == en.URL && !move && po.IsZero() {
+		if d.Same(en.URL) && !move && po.IsZero() {
 			return j, fault.New(fault.Usage, fmt.Sprintf("copy %s onto itself", d), "give another destination, or change a setting such as --storage-class")
 		}
 		j.Src, j.Dst = en.URL.String(), d.String()
@@ -130,7 +131,7 @@ func (e *Engine) copyJob(op string, en Entry, src, dst Location, dstIsDir bool, 
 			if err := e.Copy(ctx, remote, d, po); err != nil {
 				return err
 			}
-			if move && d != remote.URL {
+			if move && !d.Same(remote.URL) {
 				return e.Delete(ctx, remote.URL)
 			}
 			return nil
@@ -150,4 +151,43 @@ func removeLocal(p string) error {
 		return fault.Wrap(fault.Local, fmt.Errorf("remove %s after moving it: %w", p, err), "")
 	}
 	return nil
+}
+
+// Matching streams the objects an rm of u deletes: the one key, every key
+// under the prefix (recursive), or the matches of a wildcard. Listing errors
+// end the sequence.
+func (e *Engine) Matching(ctx context.Context, u objstore.URL, recursive bool) iter.Seq2[objstore.Object, error] {
+	return func(yield func(objstore.Object, error) bool) {
+		prefix := u.Key
+		if u.HasWildcard() {
+			prefix = objstore.WildcardPrefix(u.Key)
+		} else if recursive && prefix != "" && !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		for obj, err := range e.s3.List(ctx, u.Bucket, prefix, false) {
+			if err != nil {
+				yield(obj, err)
+				return
+			}
+			if u.HasWildcard() && !objstore.MatchKey(u.Key, obj.Key) {
+				continue
+			}
+			if !yield(obj, nil) {
+				return
+			}
+		}
+	}
+}
+
+// DeleteOne deletes the object u names, after a HEAD so that a missing key
+// is an error, as users expect (S3's DeleteObject succeeds on missing keys).
+// With dryRun it only checks that the object exists.
+func (e *Engine) DeleteOne(ctx context.Context, u objstore.URL, dryRun bool) error {
+	if _, err := e.s3.Head(ctx, u); err != nil {
+		return err
+	}
+	if dryRun {
+		return nil
+	}
+	return e.s3.DeleteObject(ctx, u)
 }
