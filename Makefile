@@ -6,7 +6,9 @@
 #                the AWS CLI v2, gnome-keyring for a real Secret Service)
 #   make lint    gofmt, go vet, golangci-lint (.golangci.yml: staticcheck's checks,
 #                errcheck, ... and depguard's layer rules)
-#   make test    tools + lint + all tests with the race detector (what CI runs)
+#   make test    tools + lint + all tests with the race detector, then every fuzz
+#                target for TEST_FUZZTIME (default 4s) each (what CI runs)
+#   make fuzz    every fuzz target for FUZZTIME (default 2m) each (scripts/fuzz.sh)
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
 #   make clean   remove build outputs
@@ -26,7 +28,7 @@ export S3SSO_TOOLS_DIR ?= $(HOME)/.cache/s3sso/tools
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
 LDFLAGS := -X github.com/s3sso/s3sso/internal/buildinfo.Version=$(VERSION)
 
-.PHONY: build tools lint test demo bench clean
+.PHONY: build tools lint test fuzz demo bench clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/s3sso ./cmd/s3sso
@@ -49,12 +51,23 @@ lint: tools
 
 # The raw event stream is kept in bin/test.json; testsummary prints each
 # package's ok/FAIL line, the output of failed tests and skip reasons as they
-# come, then "N passed, N failed, N skipped".
+# come, then "N passed, N failed, N skipped". After the tests every fuzz
+# target runs for TEST_FUZZTIME with one worker (scripts/fuzz.sh, its events
+# go to the same summary, its report to stderr); TEST_FUZZTIME=0 skips that.
+TEST_FUZZTIME ?= 4s
 test: tools lint
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/testsummary ./internal/testenv/cmd/testsummary
-	S3SSO_TEST_DISALLOW_SKIP=1 $(GO) test -race -count=1 -json ./... </dev/null \
+	{ S3SSO_TEST_DISALLOW_SKIP=1 $(GO) test -race -count=1 -json ./... </dev/null || true; \
+	  if [[ "$(TEST_FUZZTIME)" != 0 ]]; then \
+	    FUZZTIME=$(TEST_FUZZTIME) FUZZ_PARALLEL=1 FUZZ_JSON=1 GO=$(GO) scripts/fuzz.sh; fi; } \
 		| tee $(BIN)/test.json | $(BIN)/testsummary
+
+# Long fuzzing: FUZZTIME per target (a duration, or Nx runs), FUZZ_PARALLEL
+# workers (default: one per CPU), FUZZ_MATCH to pick targets by name.
+FUZZTIME ?= 2m
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 demo:
 	scripts/demo.sh

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -465,6 +468,9 @@ func TestSSOParallelRefresh(t *testing.T) {
 
 func TestSSOErrorPaths(t *testing.T) {
 	e := setupSSO(t, ssotest.Options{})
+	// A redirect with a wrong state no longer ends the login: it waits on
+	// for the real one, here for 3 s instead of 10 minutes.
+	e.vars = append(e.vars, "S3SSO_TEST_CALLBACK_TIMEOUT=3s")
 	cases := []struct {
 		name  string
 		setup func()
@@ -476,8 +482,10 @@ func TestSSOErrorPaths(t *testing.T) {
 		{"profile/session conflict", nil, []string{"ls", "--profile", "conflict"}, 10,
 			"The value for sso_start_url is inconsistent between profile (" + e2eStartURL + "/) and sso-session (" + e2eStartURL + ")"},
 		{"missing session", nil, []string{"login", "--profile", "nosession"}, 10, `The specified sso-session does not exist: "gone"`},
-		{"state mismatch", func() { e.emu.SetTamperState(true) }, []string{"login", "--profile", "dev"}, 6, "unexpected state"},
-		{"error callback", func() { e.emu.SetTamperState(false); e.emu.SetAuthorizeError("access_denied") }, []string{"login", "--profile", "dev"}, 5, "access_denied"},
+		{"state mismatch", func() { e.emu.SetTamperState(true) }, []string{"login", "--profile", "dev"}, 6,
+			"no sign-in response within 3s after refusing 1 redirect(s) of another sign-in"},
+		{"error callback", func() { e.emu.SetTamperState(false); e.emu.SetAuthorizeError("access_denied") }, []string{"login", "--profile", "dev"}, 5,
+			"access_denied: the user did not allow the request\nhint: the sign-in was denied or cancelled in the browser: run `s3sso login --profile dev` again"},
 		{"denied device", func() { e.emu.SetAuthorizeError(""); e.emu.SetDenyDevice(true) }, []string{"login", "--profile", "old"}, 5, "denied"},
 	}
 	for _, c := range cases {
@@ -505,6 +513,146 @@ func TestSSOErrorPaths(t *testing.T) {
 	if r.Code != 6 || !strings.Contains(r.Stderr, "expired") {
 		t.Errorf("expired: %s", r)
 	}
+}
+
+// TestSSOLoginCallbackRefusesForgeries sends real HTTP requests to the
+// loopback listener of a pending `s3sso login` (the built binary): a wrong
+// state, no code, a POST, a foreign Host header (DNS rebinding) and another
+// path each get an error page and leave the login waiting; the real redirect
+// then signs in. An error=access_denied with the right state ends a login
+// with a hint for a sign-in that never happened.
+func TestSSOLoginCallbackRefusesForgeries(t *testing.T) {
+	e := setupSSO(t, ssotest.Options{})
+	// The browser only records the URL: the test plays it.
+	browser := filepath.Join(e.home, "recording-browser")
+	testenv.WriteFile(t, browser, "#!/bin/sh\necho \"$1\" >> '"+e.opened+"'\n")
+	if err := os.Chmod(browser, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.vars = []string{"BROWSER=" + browser, "S3SSO_TEST_CALLBACK_TIMEOUT=60s"}
+
+	type login struct {
+		done             chan testenv.Result
+		authURL          *url.URL
+		redirect, state  string
+		callbackHostPort string
+	}
+	start := func() *login {
+		_ = os.Remove(e.opened)
+		l := &login{done: make(chan testenv.Result, 1)}
+		cmd := exec.Command(testenv.Binary(t), "login", "--profile", "dev")
+		cmd.Env = append(os.Environ(), e.vars...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		go func() {
+			_ = cmd.Wait()
+			l.done <- testenv.Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
+		}()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			b, _ := os.ReadFile(e.opened)
+			if line := strings.TrimSpace(string(b)); line != "" {
+				u, err := url.Parse(line)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.authURL = u
+				l.redirect, l.state = u.Query().Get("redirect_uri"), u.Query().Get("state")
+				ru, _ := url.Parse(l.redirect)
+				l.callbackHostPort = ru.Host
+				return l
+			}
+			select {
+			case r := <-l.done:
+				t.Fatalf("login ended before opening the browser: %s", r)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the browser was not opened")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	send := func(method, rawURL, host string) (int, string) {
+		req, err := http.NewRequest(method, rawURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	l := start()
+	q := func(kv ...string) string {
+		v := url.Values{}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return l.redirect + "?" + v.Encode()
+	}
+	_, port, _ := strings.Cut(l.callbackHostPort, ":")
+	forged := []struct {
+		name, method, url, host string
+		status                  int
+	}{
+		{"wrong state", "GET", q("code", "forged", "state", "wrong"), "", 400},
+		{"no code", "GET", q("state", l.state), "", 400},
+		{"denied with a wrong state", "GET", q("error", "access_denied", "state", "wrong"), "", 400},
+		{"POST", "POST", q("code", "forged", "state", l.state), "", 405},
+		{"DNS rebinding", "GET", q("code", "forged", "state", l.state), "rebind.attacker.example:" + port, 403},
+		{"other path", "GET", "http://" + l.callbackHostPort + "/elsewhere?" + url.Values{"code": {"forged"}, "state": {l.state}}.Encode(), "", 404},
+	}
+	for _, f := range forged {
+		status, body := send(f.method, f.url, f.host)
+		if status != f.status || strings.Contains(body, "Signed in") {
+			t.Errorf("%s: HTTP %d, want %d; page %q", f.name, status, f.status, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+		select {
+		case r := <-l.done:
+			t.Fatalf("%s ended the login: %s", f.name, r)
+		default:
+		}
+	}
+	// The real browser: the emulator's authorize page redirects to the
+	// callback with the right state and a real code.
+	status, body := send("GET", l.authURL.String(), "")
+	if status != 200 || !strings.Contains(body, "Signed in") {
+		t.Errorf("real redirect: HTTP %d %q", status, body)
+	}
+	r := <-l.done
+	if r.Code != 0 || !strings.Contains(r.Stdout+r.Stderr, "Signed in to sso-session corp") {
+		t.Fatalf("login: %s", r)
+	}
+	if n := e.emu.Count("CreateToken:authorization_code"); n != 1 {
+		t.Errorf("code exchanges %d, want 1 (the forged codes are never sent)", n)
+	}
+	e.mustS3sso("ls", "s3://"+e.bucket+"/", "--profile", "dev")
+
+	// error=access_denied with the right state ends the login.
+	l = start()
+	status, body = send("GET", l.redirect+"?"+url.Values{"error": {"access_denied"}, "state": {l.state}}.Encode(), "")
+	if status != 400 || !strings.Contains(body, "Sign-in failed") {
+		t.Errorf("denied: HTTP %d %q", status, body)
+	}
+	r = <-l.done
+	if r.Code != 5 || !strings.Contains(r.Stderr, "hint: the sign-in was denied or cancelled in the browser: run `s3sso login --profile dev` again") ||
+		strings.Contains(r.Stderr, "whoami") {
+		t.Errorf("denied: %s", r)
+	}
+	e.noSecrets(r.Stdout + r.Stderr)
 }
 
 func TestSSORegionMismatch(t *testing.T) {

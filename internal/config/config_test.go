@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,16 +142,34 @@ print(json.dumps({"profiles": c["profiles"], "sso_sessions": c.get("sso_sessions
 	}
 }
 
+// TestParseErrors: what botocore refuses is a *ParseError with the line;
+// the message never repeats a value (a line meant to hold a secret).
 func TestParseErrors(t *testing.T) {
-	for name, content := range map[string]string{
-		"duplicate section": "[profile a]\nx=1\n[profile a]\ny=2\n",
-		"duplicate key":     "[profile a]\nx=1\nX=2\n",
-		"no section":        "x=1\n",
-		"no delimiter":      "[profile a]\njunk\n",
+	for name, c := range map[string]struct {
+		content string
+		line    int
+	}{
+		"duplicate section":       {"[profile a]\nx=1\n[profile a]\ny=2\n", 3},
+		"duplicate key":           {"[profile a]\nx=1\nX=2\n", 3},
+		"no section":              {"x=1\n", 1},
+		"no delimiter":            {"[profile a]\njunk\n", 2},
+		"garbage bytes":           {"[profile a]\nx=1\n\x00\xff\xfe\n", 3},
+		"unclosed header":         {"[profile a]\nx=1\n[profile b\ny=2\n", 3},
+		"empty header":            {"[]\n", 1},
+		"secret without =":        {"[default]\naws_secret_access_key SECRETVALUE\n", 2},
+		"secret in a header":      {"[default\taws_secret_access_key=SECRETVALUE\n", 1},
+		"secret, duplicate key":   {"[default]\naws_secret_access_key = SECRETVALUE\naws_secret_access_key = SECRETVALUE2\n", 3},
+		"secret, no section":      {"aws_secret_access_key = SECRETVALUE\n", 1},
+		"secret header duplicate": {"[a=SECRETVALUE]\n[a=SECRETVALUE]\n", 2},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Parse("c", content); err == nil {
-				t.Fatal("want a parse error")
+			_, err := Parse("c", c.content)
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.Path != "c" || pe.Line != c.line {
+				t.Fatalf("want a parse error on line %d, got %v", c.line, err)
+			}
+			if strings.Contains(err.Error(), "SECRETVALUE") {
+				t.Errorf("the error repeats a value: %v", err)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -107,6 +108,17 @@ func DefaultPath() string {
 	return filepath.Join(homeDir(), ".aws", "config")
 }
 
+// DefaultCredentialsPath returns the shared credentials file path:
+// AWS_SHARED_CREDENTIALS_FILE (with ~ and environment variables expanded) or
+// ~/.aws/credentials. It has the config file's syntax (with bare section
+// names), so Load checks it too.
+func DefaultCredentialsPath() string {
+	if p := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); p != "" {
+		return expandPath(p)
+	}
+	return filepath.Join(homeDir(), ".aws", "credentials")
+}
+
 func homeDir() string {
 	if h := os.Getenv("HOME"); h != "" {
 		return h
@@ -134,7 +146,7 @@ func Load(path string) (*File, error) {
 		return &File{Path: path}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read AWS config %s: %w", path, err)
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	f, err := Parse(path, string(b))
 	if err != nil {
@@ -161,6 +173,7 @@ func Parse(path, content string) (*File, error) {
 func (f *File) parse() error {
 	f.Sections = nil
 	seen := map[string]bool{}
+	var curNames map[string]bool // the key names of cur
 	var cur *Section
 	var curKey *Key
 	keyIndent := 0
@@ -196,14 +209,15 @@ func (f *File) parse() error {
 		if trimmed[0] == '[' {
 			end := strings.LastIndexByte(trimmed, ']')
 			if end < 2 {
-				return &ParseError{Path: f.Path, Line: i + 1, Msg: "malformed section header " + trimmed}
+				return &ParseError{Path: f.Path, Line: i + 1, Msg: "section header " + quoteLine(trimmed) + " is not closed with ]"}
 			}
 			header := strings.TrimSpace(trimmed[1:end])
 			if seen[header] {
-				return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("section [%s] appears more than once", header)}
+				return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("section %s appears more than once", quoteLine("["+header+"]"))}
 			}
 			seen[header] = true
 			cur = &Section{Header: header, line: i, endLine: i + 1}
+			curNames = map[string]bool{}
 			cur.Kind, cur.Name = classifyHeader(header)
 			f.Sections = append(f.Sections, cur)
 			curKey = nil
@@ -214,18 +228,29 @@ func (f *File) parse() error {
 		}
 		d := strings.IndexAny(trimmed, "=:")
 		if d <= 0 {
-			return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("expected \"key = value\" in [%s]", cur.Header)}
+			return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("expected \"key = value\" in section %s", quoteLine("["+cur.Header+"]"))}
 		}
 		name := strings.ToLower(strings.TrimSpace(trimmed[:d]))
-		if cur.key(name) != nil {
-			return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("key %q appears more than once in [%s]", name, cur.Header)}
+		if curNames[name] {
+			return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("key %q appears more than once in section %s", name, quoteLine("["+cur.Header+"]"))}
 		}
 		curKey = &Key{Name: name, Value: strings.TrimSpace(trimmed[d+1:]), line: i, endLine: i + 1}
 		keyIndent = indent
+		curNames[name] = true
 		cur.Keys = append(cur.Keys, curKey)
 		cur.endLine = i + 1
 	}
 	return nil
+}
+
+// quoteLine returns text from the file for an error message, unless it may
+// hold a value (it has a delimiter, or is long): a line meant as
+// "aws_secret_access_key = ..." must not end up on a terminal or in a log.
+func quoteLine(s string) string {
+	if strings.ContainsAny(s, "=:") || len(s) > 80 {
+		return "(not shown: it looks like it holds a value)"
+	}
+	return strconv.Quote(s)
 }
 
 // classifyHeader returns the kind and name of a section header the way

@@ -292,16 +292,85 @@ func TestCallbackAccessDenied(t *testing.T) {
 	}
 }
 
-// A wrong state on the callback is refused.
+// A redirect with a wrong state is refused, and the login waits on for the
+// real one until its time runs out; the forged code is never exchanged.
 func TestCallbackStateMismatch(t *testing.T) {
 	idp := newFakeIdP(t)
 	idp.authorize = func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Query().Get("redirect_uri")+"?code=abc&state=forged", http.StatusFound)
 	}
 	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
-	_, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 10 * time.Second})
-	if !errors.Is(err, authflow.ErrStateMismatch) {
+	_, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: time.Second})
+	if !errors.Is(err, authflow.ErrStateMismatch) || !strings.Contains(err.Error(), "no sign-in response within 1s") {
 		t.Fatalf("err %v", err)
+	}
+	if len(idp.tokenForms) != 0 {
+		t.Errorf("the forged code was exchanged: %v", idp.tokenForms)
+	}
+}
+
+// Forged requests reach the loopback listener while a sign-in is pending
+// (wrong state, wrong Host header, POST, error=access_denied with a wrong
+// state): each gets an error page, and the real redirect still signs in.
+// Both redirect host names (127.0.0.1, localhost) are tried.
+func TestCallbackForgeriesDuringLogin(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		t.Run(host, func(t *testing.T) {
+			idp := newFakeIdP(t)
+			idp.authorize = func(w http.ResponseWriter, r *http.Request) {
+				q := r.URL.Query()
+				http.Redirect(w, r, q.Get("redirect_uri")+"?code=the-code&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
+			}
+			cfg := Config{Issuer: idp.srv.URL, ClientID: "cid"}
+			if host == "localhost" {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				port := ln.Addr().(*net.TCPAddr).Port
+				ln.Close()
+				cfg.RedirectURL = fmt.Sprintf("http://localhost:%d/cb", port)
+			}
+			var statuses []int
+			open := func(ctx context.Context, authURL string) error {
+				u, _ := url.Parse(authURL)
+				redirect := u.Query().Get("redirect_uri")
+				ru, _ := url.Parse(redirect)
+				// Talk to the listener's address directly; the Host
+				// header is what the forger controls.
+				addr := "http://127.0.0.1:" + ru.Port() + ru.Path
+				for _, f := range []struct{ method, query, host string }{
+					{"GET", "code=forged&state=wrong", ru.Host},
+					{"GET", "error=access_denied&state=wrong", ru.Host},
+					{"GET", "code=forged&state=" + url.QueryEscape(u.Query().Get("state")), "rebind.example:" + ru.Port()},
+					{"POST", "code=forged&state=" + url.QueryEscape(u.Query().Get("state")), ru.Host},
+				} {
+					req, _ := http.NewRequestWithContext(ctx, f.method, addr+"?"+f.query, nil)
+					req.Host = f.host
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						return err
+					}
+					resp.Body.Close()
+					statuses = append(statuses, resp.StatusCode)
+				}
+				return httpGetOpener(ctx, authURL)
+			}
+			c := &Client{Config: cfg, Prompter: authflow.OpenerPrompter(open)}
+			tok, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 30 * time.Second})
+			if err != nil {
+				t.Fatalf("login after forged requests: %v", err)
+			}
+			if fmt.Sprint(statuses) != "[400 400 403 405]" {
+				t.Errorf("forged requests answered %v, want [400 400 403 405]", statuses)
+			}
+			if tok.Claims.Subject != "sub-1" || len(idp.tokenForms) != 1 || idp.tokenForms[0].Get("code") != "the-code" {
+				t.Errorf("token %+v, exchanges %v", tok.Claims, idp.tokenForms)
+			}
+			if host == "localhost" && !strings.HasPrefix(idp.tokenForms[0].Get("redirect_uri"), "http://localhost:") {
+				t.Errorf("redirect_uri %s", idp.tokenForms[0].Get("redirect_uri"))
+			}
+		})
 	}
 }
 

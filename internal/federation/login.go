@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -117,21 +118,21 @@ func (c *Client) Login(ctx context.Context, opts LoginOptions) (*Token, error) {
 	return c.browserLogin(ctx, ep, opts)
 }
 
-// redirect returns the port and path to listen on and the redirect URI to
-// send, from Config.RedirectURL and the port override.
-func (c *Client) redirect(portOverride int) (port int, path string, uri string, err error) {
+// redirect returns the loopback host name, port and path to listen on and
+// the redirect URI to send, from Config.RedirectURL and the port override.
+func (c *Client) redirect(portOverride int) (host string, port int, path string, uri string, err error) {
 	raw := c.Config.RedirectURL
 	if raw == "" {
-		return portOverride, "/callback", "", nil
+		return "127.0.0.1", portOverride, "/callback", "", nil
 	}
 	u, perr := url.Parse(raw)
 	if perr != nil || u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
-		return 0, "", "", fault.Newf(fault.Config,
+		return "", 0, "", "", fault.Newf(fault.Config,
 			"redirect URL %q is not a loopback http URL (http://127.0.0.1:PORT/PATH or http://localhost:PORT/PATH): fix --redirect-url", raw)
 	}
 	if u.Port() != "" {
 		if port, err = strconv.Atoi(u.Port()); err != nil {
-			return 0, "", "", fault.Newf(fault.Config, "redirect URL %q has an invalid port: fix --redirect-url", raw)
+			return "", 0, "", "", fault.Newf(fault.Config, "redirect URL %q has an invalid port: fix --redirect-url", raw)
 		}
 	}
 	if portOverride != 0 {
@@ -142,15 +143,17 @@ func (c *Client) redirect(portOverride int) (port int, path string, uri string, 
 	if path == "" {
 		path = "/"
 	}
-	return port, path, u.String(), nil
+	return u.Hostname(), port, path, u.String(), nil
 }
 
 func (c *Client) browserLogin(ctx context.Context, ep *Endpoints, opts LoginOptions) (*Token, error) {
-	port, path, redirectURI, err := c.redirect(opts.RedirectPort)
+	host, port, path, redirectURI, err := c.redirect(opts.RedirectPort)
 	if err != nil {
 		return nil, err
 	}
-	cb, err := authflow.Listen(port, path)
+	state := authflow.RandomString(32)
+	nonce := authflow.RandomString(32)
+	cb, err := authflow.Listen(authflow.Redirect{Host: host, Port: port, Path: path, State: state})
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +162,6 @@ func (c *Client) browserLogin(ctx context.Context, ep *Endpoints, opts LoginOpti
 		redirectURI = cb.RedirectURI()
 	}
 	oc := c.oauthConfig(ep, redirectURI)
-	state := authflow.RandomString(32)
-	nonce := authflow.RandomString(32)
 	authOpts := []oauth2.AuthCodeOption{oidc.Nonce(nonce)}
 	var verifier string
 	if !c.Config.NoPKCE {
@@ -176,7 +177,7 @@ func (c *Client) browserLogin(ctx context.Context, ep *Endpoints, opts LoginOpti
 		URL: authURL, OpenHere: true}); err != nil {
 		return nil, fmt.Errorf("show the sign-in: %w", err)
 	}
-	code, err := cb.Wait(ctx, state, opts.CallbackTimeout)
+	code, err := cb.Wait(ctx, opts.CallbackTimeout)
 	if err != nil {
 		return nil, callbackError(err)
 	}
@@ -242,11 +243,16 @@ func pageText(b []byte) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// shorten cuts s to at most n bytes (at a character boundary) and marks the
+// cut with "...".
 func shorten(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 func callbackError(err error) error {

@@ -189,10 +189,16 @@ func parseSTSResponse(body []byte) (*Credentials, error) {
 	}, nil
 }
 
+// parseTime reads an ISO 8601 time as UTC. A time an offset moves out of
+// the years 0000-9999 is refused: the credentials cache (JSON) cannot hold
+// it.
 func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
+			if y := t.UTC().Year(); y < 0 || y > 9999 {
+				return time.Time{}, errors.New("the year is out of range")
+			}
 			return t.UTC(), nil
 		}
 	}
@@ -208,8 +214,12 @@ func parseSTSError(status int, body []byte) *STSError {
 		RequestID string `xml:"RequestId"`
 	}
 	e := &STSError{StatusCode: status}
-	if xml.Unmarshal(body, &r) == nil && r.Error.Code != "" {
-		e.Code, e.Message, e.RequestID = r.Error.Code, strings.TrimSpace(r.Error.Message), r.RequestID
+	// Code and message on one line (they become part of a one-line error),
+	// the message not cut: the caller replaces an echoed ID token, which
+	// must be whole for that.
+	if xml.Unmarshal(body, &r) == nil && strings.TrimSpace(r.Error.Code) != "" {
+		e.Code = strings.Join(strings.Fields(r.Error.Code), " ")
+		e.Message, e.RequestID = strings.Join(strings.Fields(r.Error.Message), " "), r.RequestID
 		return e
 	}
 	e.Message = shorten(pageText(body), 200)

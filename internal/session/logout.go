@@ -48,7 +48,13 @@ func (m *Manager) Logout(ctx context.Context, ref Ref, all bool) (LogoutResult, 
 		if err != nil {
 			return LogoutResult{}, fault.Wrap(fault.Local, fmt.Errorf("remove cached SSO tokens: %w", err), "")
 		}
-		targets := ssoTargetsByFile()
+		// Signing out must not depend on a config file that parses: the
+		// tokens go either way, and a broken file is reported.
+		var warnings []string
+		targets, err := ssoTargetsByFile()
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("%v; portal sessions are ended through the endpoints in the tokens' regions", err))
+		}
 		for _, rt := range toks {
 			t, ok := targets[rt.File]
 			if !ok {
@@ -62,7 +68,7 @@ func (m *Manager) Logout(ctx context.Context, ref Ref, all bool) (LogoutResult, 
 		if err != nil {
 			return LogoutResult{}, fault.Wrap(fault.Local, fmt.Errorf("remove cached role credentials: %w", err), "")
 		}
-		return LogoutResult{Kind: KindSSO, All: true, Tokens: len(toks), RoleCredentials: n}, nil
+		return LogoutResult{Kind: KindSSO, All: true, Tokens: len(toks), RoleCredentials: n, Warnings: warnings}, nil
 	}
 	if ref.Account != "" {
 		return m.logoutAccount(ctx, ref.Account)
@@ -142,11 +148,11 @@ func (m *Manager) forget(ref Ref) {
 // ssoTargetsByFile maps token cache file names to the sign-ins of the
 // config file's profiles, so that a logout reaches each token's portal
 // through that profile's endpoint settings.
-func ssoTargetsByFile() map[string]sso.Target {
+func ssoTargetsByFile() (map[string]sso.Target, error) {
 	out := map[string]sso.Target{}
 	f, err := config.Load(config.DefaultPath())
 	if err != nil {
-		return out
+		return out, err
 	}
 	for _, name := range f.Names(config.KindProfile) {
 		if !f.HasSSOLogin(name) {
@@ -158,7 +164,7 @@ func ssoTargetsByFile() map[string]sso.Target {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // portalLogout ends the portal session; failures are only logged (the AWS

@@ -18,9 +18,19 @@ import (
 // credentials in the background.
 const backgroundRefresh = 30 * time.Second
 
-// LoadAWSConfig reads the AWS config file (AWS_CONFIG_FILE or ~/.aws/config).
+// LoadAWSConfig parses the AWS shared config file (AWS_CONFIG_FILE or
+// ~/.aws/config) and checks the syntax of the credentials file
+// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials). Everything that
+// resolves AWS configuration goes through it before the SDK's loader, which
+// tolerates what botocore refuses (a repeated section or key, a line that is
+// not "key = value", an unclosed [header]) and would otherwise run with a
+// guess or report a missing profile: such a file is a fault.Config error
+// naming the file and line, as for the AWS CLI. A missing file is fine.
 func LoadAWSConfig() (*config.File, error) {
 	f, err := config.Load(config.DefaultPath())
+	if err == nil {
+		_, err = config.Load(config.DefaultCredentialsPath())
+	}
 	if err != nil {
 		return nil, fault.Wrap(fault.Config, err, "fix the file; the AWS CLI rejects it too")
 	}
@@ -85,10 +95,9 @@ func (m *Manager) profileCredentials(ctx context.Context, profile string) (creds
 	if profile == "" && os.Getenv("AWS_ACCESS_KEY_ID") != "" {
 		return nil, nil, nil
 	}
-	f, err := config.Load(config.DefaultPath())
+	f, err := LoadAWSConfig()
 	if err != nil {
-		m.logger.Debug("AWS config not readable by s3sso's parser; using the SDK chain", "err", err)
-		return nil, nil, nil
+		return nil, nil, err
 	}
 	name := config.ProfileName(profile)
 	if !f.IsSSOProfile(name) {

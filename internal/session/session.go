@@ -170,6 +170,11 @@ func (m *Manager) Open(ctx context.Context, ref Ref, ov Overrides) (*Session, er
 }
 
 func (m *Manager) open(ctx context.Context, ref Ref, ov Overrides) (*Session, error) {
+	// The SDK's loader reads the shared files in every case: check them
+	// first (LoadAWSConfig).
+	if _, err := LoadAWSConfig(); err != nil {
+		return nil, err
+	}
 	s := &Session{Ref: ref, m: m, ov: ov}
 	opts := creds.Options{Profile: ref.Profile, Region: ov.Region, Logger: m.logger, Debug: m.debug, CABundle: m.ca}
 	switch {

@@ -52,8 +52,11 @@ type Status struct {
 // asking STS for the caller identity. For saved accounts see AccountStatus.
 func (m *Manager) Status(ctx context.Context, ref Ref, ov Overrides) (Status, error) {
 	st := Status{Profile: config.ProfileName(ref.Profile), Method: MethodSDKChain}
-	f, ferr := LoadAWSConfig()
-	if ferr == nil && f.HasSSOLogin(st.Profile) {
+	f, err := LoadAWSConfig()
+	if err != nil {
+		return Status{}, err
+	}
+	if f.HasSSOLogin(st.Profile) {
 		s, err := f.SSOForProfile(st.Profile, false)
 		if err != nil {
 			return Status{}, err
@@ -75,7 +78,7 @@ func (m *Manager) Status(ctx context.Context, ref Ref, ov Overrides) (Status, er
 		} else if errors.Is(err, sso.ErrNoToken) {
 			st.TokenMissing = true
 		}
-	} else if ferr == nil {
+	} else {
 		st.Warnings = f.CommentCharWarnings(st.Profile)
 	}
 	s, err := m.Open(ctx, ref, ov)

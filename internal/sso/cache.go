@@ -89,7 +89,9 @@ var tokenKeys = map[string]bool{"startUrl": true, "region": true, "accessToken":
 var ErrNoToken = errors.New("no cached SSO token")
 
 // ParseTime reads a cache timestamp leniently: RFC 3339 with or without
-// fractional seconds or an offset, and the old "...UTC" suffix.
+// fractional seconds or an offset, and the old "...UTC" suffix. A time whose
+// UTC year has not four digits (an offset moved it out of 0000-9999) is
+// refused: it could not be written back in the cache's format.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if rest, ok := strings.CutSuffix(s, "UTC"); ok {
@@ -97,6 +99,9 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
 		if t, err := time.Parse(layout, s); err == nil {
+			if y := t.UTC().Year(); y < 0 || y > 9999 {
+				break
+			}
 			return t.UTC(), nil
 		}
 	}
@@ -355,34 +360,82 @@ func (c Cache) ReadRegistration(name string) (*Registration, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read SSO client registration: %w", err)
 	}
-	var raw struct {
-		ClientID     string   `json:"clientId"`
-		ClientSecret string   `json:"clientSecret"`
-		ExpiresAt    string   `json:"expiresAt"`
-		Scopes       []string `json:"scopes"`
-		GrantTypes   []string `json:"grantTypes"`
+	return parseRegistration(b), nil
+}
+
+// parseRegistration parses a registration file's content: nil when it is
+// not a JSON object whose clientId, clientSecret and expiresAt are strings
+// (or null) and whose scopes and grantTypes are lists of strings (or null),
+// which the CLI treats as a cache miss. Member names match exactly, as in
+// botocore ("ClientId" is an unknown member, kept on rewrite).
+func parseRegistration(b []byte) *Registration {
+	v, err := decodeOrdered(b)
+	if err != nil {
+		return nil
 	}
-	if json.Unmarshal(b, &raw) != nil {
-		return nil, nil // the CLI treats invalid JSON as a cache miss
+	fields, ok := v.([]pyField)
+	if !ok {
+		return nil
 	}
-	r := &Registration{ClientID: raw.ClientID, ClientSecret: raw.ClientSecret, Scopes: raw.Scopes, GrantTypes: raw.GrantTypes}
-	r.ExpiresAt, _ = ParseTime(raw.ExpiresAt)
-	if v, err := decodeOrdered(b); err == nil {
-		if fields, ok := v.([]pyField); ok {
-			for _, f := range fields {
-				switch f.Key {
-				case "clientId", "clientSecret", "expiresAt", "scopes", "grantTypes":
-				default:
-					r.unknown = append(r.unknown, f)
-				}
+	str := func(v any) (string, bool) {
+		s, ok := v.(string)
+		return s, ok || v == nil
+	}
+	list := func(v any) ([]string, bool) {
+		if v == nil {
+			return nil, true
+		}
+		a, ok := v.([]any)
+		if !ok {
+			return nil, false
+		}
+		out := make([]string, 0, len(a))
+		for _, e := range a {
+			s, ok := str(e)
+			if !ok {
+				return nil, false
 			}
+			out = append(out, s)
+		}
+		return out, true
+	}
+	r := &Registration{}
+	var expires string
+	for _, f := range fields {
+		ok := true
+		switch f.Key {
+		case "clientId":
+			r.ClientID, ok = str(f.Value)
+		case "clientSecret":
+			r.ClientSecret, ok = str(f.Value)
+		case "expiresAt":
+			expires, ok = str(f.Value)
+		case "scopes":
+			r.Scopes, ok = list(f.Value)
+		case "grantTypes":
+			r.GrantTypes, ok = list(f.Value)
+		default:
+			r.unknown = append(r.unknown, f)
+		}
+		if !ok {
+			return nil
 		}
 	}
-	return r, nil
+	r.ExpiresAt, _ = ParseTime(expires)
+	return r
 }
 
 // WriteRegistration writes a registration file in the AWS CLI's format.
 func (c Cache) WriteRegistration(name string, r *Registration) error {
+	b, err := r.marshal()
+	if err != nil {
+		return err
+	}
+	return c.writeFile(name, b)
+}
+
+// marshal renders the registration as the AWS CLI writes it.
+func (r *Registration) marshal() ([]byte, error) {
 	f := []pyField{{"clientId", r.ClientID}, {"clientSecret", r.ClientSecret}, {"expiresAt", r.ExpiresAt.UTC().Format(timeFormat)}}
 	if len(r.Scopes) > 0 {
 		f = append(f, pyField{"scopes", r.Scopes})
@@ -391,11 +444,7 @@ func (c Cache) WriteRegistration(name string, r *Registration) error {
 		f = append(f, pyField{"grantTypes", r.GrantTypes})
 	}
 	f = append(f, r.unknown...)
-	b, err := pyDumps(f)
-	if err != nil {
-		return err
-	}
-	return c.writeFile(name, b)
+	return pyDumps(f)
 }
 
 // RemovedToken is a token file deleted by RemoveTokens.

@@ -221,13 +221,13 @@ func (c *Client) deviceFlow(ctx context.Context, a *apis, t Target, reg *Registr
 // pkceFlow runs the authorization code flow with PKCE over a loopback
 // redirect bound before the browser opens.
 func (c *Client) pkceFlow(ctx context.Context, a *apis, t Target, reg *Registration, o LoginOptions) (*ssooidc.CreateTokenOutput, error) {
-	cb, err := authflow.Listen(o.RedirectPort, redirectPath)
+	state := uuid4()
+	cb, err := authflow.Listen(authflow.Redirect{Port: o.RedirectPort, Path: redirectPath, State: state})
 	if err != nil {
 		return nil, err
 	}
 	defer cb.Close()
 	pk := authflow.NewPKCE()
-	state := uuid4()
 	scopes := reg.Scopes
 	if len(scopes) == 0 {
 		scopes = []string{config.DefaultScope}
@@ -237,8 +237,13 @@ func (c *Client) pkceFlow(ctx context.Context, a *apis, t Target, reg *Registrat
 		URL: authURL, OpenHere: true}); err != nil {
 		return nil, fmt.Errorf("show the sign-in: %w", err)
 	}
-	code, err := cb.Wait(ctx, state, o.CallbackTimeout)
+	code, err := cb.Wait(ctx, o.CallbackTimeout)
 	if err != nil {
+		var ae *authflow.AuthError
+		if errors.As(err, &ae) && ae.Code == "access_denied" {
+			err = &fault.Error{Kind: fault.KindOf(err), Hint: "the sign-in was denied or cancelled in the browser: allow the request",
+				Err: &fault.LoginRequiredError{Ref: t.LoginRef(), Err: err}}
+		}
 		return nil, err
 	}
 	out, err := a.oidc.CreateToken(ctx, &ssooidc.CreateTokenInput{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -214,8 +215,10 @@ func TestPKCEErrors(t *testing.T) {
 	t.Run("state mismatch", func(t *testing.T) {
 		f := newFixture(t, ssotest.Options{})
 		f.emu.SetTamperState(true)
-		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(browser(nil))})
-		if !errors.Is(err, authflow.ErrStateMismatch) || fault.KindOf(err) != fault.Auth {
+		// The redirect with the wrong state is refused and the login
+		// waits on for the real one, until its time runs out.
+		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(browser(nil)), CallbackTimeout: time.Second})
+		if !errors.Is(err, authflow.ErrStateMismatch) || fault.KindOf(err) != fault.Auth || !strings.Contains(err.Error(), "no sign-in response within 1s") {
 			t.Fatalf("error %v", err)
 		}
 		if f.emu.Count("CreateToken") != 0 {
@@ -229,6 +232,9 @@ func TestPKCEErrors(t *testing.T) {
 		var ae *authflow.AuthError
 		if !errors.As(err, &ae) || ae.Code != "access_denied" || fault.KindOf(err) != fault.AccessDenied {
 			t.Fatalf("error %v", err)
+		}
+		if le, ok := fault.LoginRequired(err); !strings.Contains(fault.HintOf(err), "denied or cancelled in the browser") || !ok || le.Ref != (fault.LoginRef{Profile: "dev"}) {
+			t.Errorf("hint %q, want a sign-in request for profile dev", fault.HintOf(err))
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
@@ -468,5 +474,57 @@ func TestOfferLogin(t *testing.T) {
 	}
 	if offers != 1 {
 		t.Errorf("offers %d", offers)
+	}
+}
+
+// TestPKCECallbackRefusesForgeries sends forged requests to the loopback
+// listener of a pending login (wrong state, no code, wrong Host header,
+// POST, error=access_denied with a wrong state) before the browser follows
+// the real authorization URL: each gets an error page, none ends the login,
+// and only the real code is exchanged.
+func TestPKCECallbackRefusesForgeries(t *testing.T) {
+	f := newFixture(t, ssotest.Options{})
+	type answer struct {
+		name   string
+		status int
+	}
+	var answers []answer
+	open := func(ctx context.Context, authURL string) error {
+		u, err := url.Parse(authURL)
+		if err != nil {
+			return err
+		}
+		redirect, state := u.Query().Get("redirect_uri"), u.Query().Get("state")
+		ru, _ := url.Parse(redirect)
+		send := func(name, method, query, host string) {
+			req, _ := http.NewRequestWithContext(ctx, method, redirect+"?"+query, nil)
+			if host != "" {
+				req.Host = host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers = append(answers, answer{name + ": " + err.Error(), 0})
+				return
+			}
+			resp.Body.Close()
+			answers = append(answers, answer{name, resp.StatusCode})
+		}
+		send("wrong state", "GET", "code=forged&state=not-"+state, "")
+		send("no code", "GET", "state="+url.QueryEscape(state), "")
+		send("denied, wrong state", "GET", "error=access_denied&state=x", "")
+		send("POST", "POST", "code=forged&state="+url.QueryEscape(state), "")
+		send("DNS rebinding", "GET", "code=forged&state="+url.QueryEscape(state), "rebind.example:"+ru.Port())
+		return browser(nil)(ctx, authURL)
+	}
+	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(open), CallbackTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatalf("login after forged requests: %v", err)
+	}
+	want := []answer{{"wrong state", 400}, {"no code", 400}, {"denied, wrong state", 400}, {"POST", 405}, {"DNS rebinding", 403}}
+	if fmt.Sprint(answers) != fmt.Sprint(want) {
+		t.Errorf("answers %v, want %v", answers, want)
+	}
+	if tok.AccessToken == "" || f.emu.Count("CreateToken:authorization_code") != 1 {
+		t.Errorf("token %v, code exchanges %d (want 1: only the real code)", tok.AccessToken != "", f.emu.Count("CreateToken:authorization_code"))
 	}
 }

@@ -93,7 +93,10 @@ type Server struct {
 	slowDown int
 	authErr  string
 	badState bool
-	deny     bool
+	// refreshDelay holds every refresh_token CreateToken call this long
+	// before it is answered (SetRefreshDelay).
+	refreshDelay time.Duration
+	deny         bool
 }
 
 type client struct {
@@ -195,7 +198,12 @@ func (s *Server) Close() error {
 // "StartDeviceAuthorization", "CreateToken", "CreateToken:refresh_token",
 // "CreateToken:authorization_code", "CreateToken:device_code",
 // "Authorize", "GetRoleCredentials", "ListAccounts", "ListAccountRoles",
-// "Logout").
+// "Logout"). "CreateToken:GRANT:AGENT" counts the CreateToken calls of one
+// client kind by User-Agent (AGENT is "botocore", "go" for the Go SDK, or
+// "other"), "CreateToken:refresh_token:arrived:AGENT" the refresh calls
+// that arrived (counted before SetRefreshDelay's hold, the others after it),
+// and "CreateToken:refresh_token:issued" the refreshes that succeeded (each
+// spends its refresh token: the next one must use the new).
 func (s *Server) Count(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -210,6 +218,12 @@ func (s *Server) SetAuthorizeError(code string) { s.mu.Lock(); s.authErr = code;
 
 // SetTamperState makes /authorize redirect back with a different state.
 func (s *Server) SetTamperState(on bool) { s.mu.Lock(); s.badState = on; s.mu.Unlock() }
+
+// SetRefreshDelay holds each refresh_token CreateToken call for d before it
+// is answered (concurrent calls wait side by side; the first one answered
+// afterwards spends the refresh token). Race tests use it to widen the window
+// in which several clients read the old token.
+func (s *Server) SetRefreshDelay(d time.Duration) { s.mu.Lock(); s.refreshDelay = d; s.mu.Unlock() }
 
 // SetDenyDevice makes visiting a verification URL deny the request.
 func (s *Server) SetDenyDevice(on bool) { s.mu.Lock(); s.deny = on; s.mu.Unlock() }
@@ -522,6 +536,18 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &in) {
 		return
 	}
+	if in.GrantType == "refresh_token" {
+		s.mu.Lock()
+		d := s.refreshDelay
+		s.counts["CreateToken:refresh_token:arrived:"+agentOf(r)]++
+		s.mu.Unlock()
+		if d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+			}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts["CreateToken"]++
@@ -530,6 +556,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		kind = "device_code"
 	}
 	s.counts["CreateToken:"+kind]++
+	s.counts["CreateToken:"+kind+":"+agentOf(r)]++
 	if in.ClientID == "" || in.ClientSecret == "" || in.GrantType == "" {
 		oidcError(w, 400, "InvalidRequestException", "invalid_request", "clientId, clientSecret and grantType are required")
 		return
@@ -580,10 +607,23 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		delete(s.refresh, in.RefreshToken)
+		s.counts["CreateToken:refresh_token:issued"]++
 		s.issue(w, c)
 	default:
 		oidcError(w, 400, "UnsupportedGrantTypeException", "unsupported_grant_type", "unsupported grant type "+in.GrantType)
 	}
+}
+
+// agentOf classifies a request's client by its User-Agent.
+func agentOf(r *http.Request) string {
+	ua := strings.ToLower(r.UserAgent())
+	switch {
+	case strings.Contains(ua, "botocore"):
+		return "botocore"
+	case strings.Contains(ua, "aws-sdk-go-v2"):
+		return "go"
+	}
+	return "other"
 }
 
 func pkceS256(verifier string) string {
