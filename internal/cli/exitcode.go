@@ -115,11 +115,15 @@ func dataHint(err error) (string, bool) {
 		return "check the account's --account-id and --role-name (`s3sso account edit " + role.Account + "`)", true
 	}
 	if le, hint, ok := fault.LoginHint(err); ok && !le.Ref.IsZero() {
-		again := ""
-		if fault.KindOf(err) != fault.Auth || le.DeviceCode {
-			again = " again"
+		run := "run `" + loginCommand(le.Ref, le.DeviceCode) + "`"
+		if fault.KindOf(err) != fault.Auth && hint != "" {
+			// The sign-in itself was refused: say why first.
+			return hint + ": " + run + " again and allow the request", true
 		}
-		return fault.JoinHints("run `"+loginCommand(le.Ref, le.DeviceCode)+"`"+again, hint), true
+		if le.DeviceCode {
+			run += " again"
+		}
+		return fault.JoinHints(run, hint), true
 	}
 	return "", false
 }

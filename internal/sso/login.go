@@ -191,7 +191,7 @@ func (c *Client) deviceFlow(ctx context.Context, a *apis, t Target, reg *Registr
 				"approve the code in the browser within its lifetime")
 		case "AccessDeniedException":
 			return nil, &fault.Error{Kind: fault.AccessDenied, Msg: "the sign-in was denied in the browser",
-				Err: &fault.LoginRequiredError{Ref: t.LoginRef(), Err: err}, Hint: "allow the request"}
+				Err: &fault.LoginRequiredError{Ref: t.LoginRef(), Err: err}, Hint: "the request was not allowed"}
 		default:
 			if ctx.Err() != nil {
 				return nil, fault.Wrap(fault.Interrupted, ctx.Err(), "")
@@ -241,7 +241,7 @@ func (c *Client) pkceFlow(ctx context.Context, a *apis, t Target, reg *Registrat
 	if err != nil {
 		var ae *authflow.AuthError
 		if errors.As(err, &ae) && ae.Code == "access_denied" {
-			err = &fault.Error{Kind: fault.KindOf(err), Hint: "the sign-in was denied or cancelled in the browser: allow the request",
+			err = &fault.Error{Kind: fault.KindOf(err), Hint: "the sign-in was denied or cancelled in the browser",
 				Err: &fault.LoginRequiredError{Ref: t.LoginRef(), Err: err}}
 		}
 		return nil, err
