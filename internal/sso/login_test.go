@@ -445,8 +445,8 @@ func TestKeepFreshRefreshesInBackground(t *testing.T) {
 	}
 	f.advance(50 * time.Minute) // the token is due for refresh
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	KeepFresh(ctx, creds, tp, 10*time.Millisecond)
+	done := KeepFresh(ctx, creds, tp, 10*time.Millisecond)
+	defer func() { cancel(); <-done }() // no write to the cache after the test
 	deadline := time.Now().Add(10 * time.Second)
 	for f.emu.Count("GetRoleCredentials") < 2 || f.emu.Count("CreateToken:refresh_token") < 1 {
 		if time.Now().After(deadline) {
