@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,13 @@ type configureSSOOptions struct {
 	NoBrowser     bool
 	RedirectPort  int
 	sessionSet    bool
+	profileSet    bool
+}
+
+// nonInteractive reports whether every question of the wizard came as a
+// flag (the output format is then not asked).
+func (o configureSSOOptions) nonInteractive() bool {
+	return o.sessionSet && o.StartURL != "" && o.SSORegion != "" && o.AccountID != "" && o.RoleName != "" && o.profileSet
 }
 
 func (a *app) newConfigureCommand() *cobra.Command {
@@ -62,6 +70,7 @@ refresh; not recommended).`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.sessionSet = cmd.Flags().Changed("sso-session")
+			o.profileSet = a.opts.Profile != ""
 			if cmd.Flags().Changed("region") {
 				o.ProfileRegion = a.opts.Region
 			}
@@ -81,12 +90,53 @@ refresh; not recommended).`,
 	return cmd
 }
 
-// prompter asks the wizard's questions on stderr and reads answers from
-// stdin through the terminal prompter (so Ctrl-C ends a question at once).
+// prompter asks questions on stderr and reads answers from stdin.
 type prompter struct {
-	ctx  context.Context
-	term *termPrompter
-	out  io.Writer
+	ctx     context.Context
+	in      *bufio.Reader
+	out     io.Writer
+	eof     bool // the input has ended
+	lines   chan lineRead
+	readErr error // the reader's final error (io.EOF), once it has stopped
+}
+
+type lineRead struct {
+	line string
+	err  error
+}
+
+// readLine reads one line, or returns at once when ctx ends (Ctrl-C,
+// SIGTERM): a read that is still blocked is abandoned, never used later.
+func (p *prompter) readLine() (string, error) {
+	if p.lines == nil {
+		p.lines = make(chan lineRead)
+		go func() {
+			for {
+				l, err := p.in.ReadString('\n')
+				select {
+				case p.lines <- lineRead{l, err}:
+				case <-p.ctx.Done():
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	if p.readErr != nil {
+		// The reader ended (end of input): every later question gets the
+		// same answer at once.
+		return "", p.readErr
+	}
+	select {
+	case r := <-p.lines:
+		p.readErr = r.err
+		return r.line, r.err
+	case <-p.ctx.Done():
+		fmt.Fprintln(p.out)
+		return "", fault.Wrap(fault.Interrupted, p.ctx.Err(), "nothing was written")
+	}
 }
 
 // ask returns the answer, or def for an empty answer or end of input.
@@ -96,17 +146,45 @@ func (p *prompter) ask(question, def string) (string, error) {
 	} else {
 		fmt.Fprintf(p.out, "%s: ", question)
 	}
-	line, err := p.term.readLine(p.ctx)
+	line, err := p.readLine()
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
 	if errors.Is(err, io.EOF) && line == "" {
+		p.eof = true
 		fmt.Fprintln(p.out)
 	}
 	if line = strings.TrimSpace(line); line == "" {
 		return def, nil
 	}
 	return line, nil
+}
+
+// askValid asks until check accepts the answer; at the end of the input the
+// last refusal is the error.
+func (p *prompter) askValid(question, def string, check func(string) error) (string, error) {
+	for {
+		ans, err := p.ask(question, def)
+		if err != nil {
+			return "", err
+		}
+		cerr := check(ans)
+		if cerr == nil {
+			return ans, nil
+		}
+		if p.eof {
+			return "", fault.Wrap(fault.Usage, cerr, "")
+		}
+		fmt.Fprintf(p.out, "%v\n", cerr)
+	}
+}
+
+// article returns "a" or "an" for word.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // choose picks one of items: a question with one answer is skipped; the
@@ -132,15 +210,19 @@ func (p *prompter) choose(what string, items []string) (int, error) {
 			}
 			fmt.Fprintf(p.out, "  %3d) %s\n", n+1, items[i])
 		}
-		ans, err := p.ask("Choose a "+what+" (number, or text to filter)", "")
+		ans, err := p.ask("Choose "+article(what)+" "+what+" (number, or text to filter)", "")
 		if err != nil {
 			return -1, err
 		}
 		if ans == "" {
 			return -1, fault.Newf(fault.Usage, "no %s chosen", what)
 		}
-		if n, err := strconv.Atoi(ans); err == nil && n >= 1 && n <= len(idx) {
-			return idx[n-1], nil
+		if n, err := strconv.Atoi(ans); err == nil {
+			if n >= 1 && n <= len(idx) {
+				return idx[n-1], nil
+			}
+			fmt.Fprintf(p.out, "There is no %s %d: type a number from 1 to %d, or text to filter.\n", what, n, len(idx))
+			continue
 		}
 		var next []int
 		for _, i := range idx {
@@ -165,7 +247,7 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	if err != nil {
 		return err
 	}
-	p := &prompter{ctx: ctx, term: a.prompter, out: a.stdio.Err}
+	p := &prompter{ctx: ctx, in: bufio.NewReader(a.stdio.In), out: a.stdio.Err}
 	profile := a.opts.Profile
 	existing := f.Profile(config.ProfileName(profile))
 
@@ -184,24 +266,23 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 		sess = existing
 	}
 	if o.StartURL == "" {
-		if o.StartURL, err = p.ask("SSO start URL", sess.Value("sso_start_url")); err != nil {
+		if o.StartURL, err = p.askValid("SSO start URL", sess.Value("sso_start_url"), session.ValidateStartURL); err != nil {
 			return err
 		}
-	}
-	if o.StartURL == "" {
-		return fault.New(fault.Usage, "a start URL is required", "pass --start-url https://d-XXXXXXXXXX.awsapps.com/start")
+	} else if err := session.ValidateStartURL(o.StartURL); err != nil {
+		return fault.Wrap(fault.Usage, fmt.Errorf("--start-url: %w", err), "")
 	}
 	if o.SSORegion == "" {
 		def := sess.Value("sso_region")
 		if def == "" {
 			def = session.ProposeSSORegion(ctx, o.StartURL)
 		}
-		if o.SSORegion, err = p.ask("SSO region", def); err != nil {
+		if o.SSORegion, err = p.askValid("SSO region", def, func(r string) error { return session.CheckSSORegion(o.StartURL, r) }); err != nil {
 			return err
 		}
-	}
-	if o.SSORegion == "" {
-		return fault.New(fault.Usage, "an SSO region is required", "pass --sso-region, e.g. us-east-1")
+	} else if err := session.CheckSSORegion(o.StartURL, o.SSORegion); err != nil {
+		// Stops here, once, before any sign-in could warn again.
+		return fault.Wrap(fault.Usage, fmt.Errorf("--sso-region: %w", err), "")
 	}
 	if o.Session != "" && o.Scopes == "" {
 		def := sess.Value("sso_registration_scopes")
@@ -229,10 +310,25 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 		fmt.Fprintf(a.stdio.Err, "SSO region updated to %s\n", r)
 		o.SSORegion, s.Region = r, r
 	}
-	if o.AccountID == "" {
-		accts, err := portal.Accounts(ctx)
-		if err != nil {
+	var accts []session.PortalAccount
+	if o.AccountID != "" {
+		if accts, err = portal.Accounts(ctx); err != nil {
 			return err
+		}
+		listed := false
+		for _, acc := range accts {
+			listed = listed || acc.ID == o.AccountID
+		}
+		if !listed {
+			fmt.Fprintf(a.stdio.Err, "Account %s is not among the %d accounts this sign-in can use.\n", o.AccountID, len(accts))
+			o.AccountID = ""
+		}
+	}
+	if o.AccountID == "" {
+		if accts == nil {
+			if accts, err = portal.Accounts(ctx); err != nil {
+				return err
+			}
 		}
 		labels := make([]string, len(accts))
 		for i, acc := range accts {
@@ -255,19 +351,68 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 		}
 		o.RoleName = roles[i]
 	}
+	// The AWS CLI v2's order: default region, output format, profile name.
+	checkRegion := func(r string) error {
+		if r != "" && !config.KnownRegion(r) {
+			return fmt.Errorf("%q is not an AWS region (such as eu-west-1); leave it empty for none", r)
+		}
+		return nil
+	}
+	prev := f.Profile(config.ProfileName(profile))
+	if o.ProfileRegion == "" && a.opts.Region == "" {
+		if o.ProfileRegion, err = p.askValid("Default client region (for S3; empty for none)", prev.Value("region"), checkRegion); err != nil {
+			return err
+		}
+	} else if err := checkRegion(o.ProfileRegion); err != nil {
+		return fault.Wrap(fault.Usage, fmt.Errorf("--region: %w", err), "")
+	}
+	output := ""
+	if !o.nonInteractive() {
+		if output, err = p.askValid("CLI default output format (json, text, table, yaml; empty for none)", prev.Value("output"), func(v string) error {
+			switch v {
+			case "", "json", "text", "table", "yaml", "yaml-stream":
+				return nil
+			}
+			return fmt.Errorf("%q is not an output format: json, text, table, yaml or yaml-stream", v)
+		}); err != nil {
+			return err
+		}
+	}
 	if profile == "" {
 		if profile, err = p.ask("Profile name", o.RoleName+"-"+o.AccountID); err != nil {
 			return err
 		}
 	}
-	if o.ProfileRegion == "" && a.opts.Region == "" {
-		if o.ProfileRegion, err = p.ask("Default client region (for S3; empty for none)", f.Profile(profile).Value("region")); err != nil {
-			return err
+	var kvs []config.KV
+	if o.Session != "" {
+		if err := f.Set(config.KindSSOSession, o.Session, config.KV{Key: "sso_start_url", Value: o.StartURL},
+			config.KV{Key: "sso_region", Value: o.SSORegion}, config.KV{Key: "sso_registration_scopes", Value: strings.Join(s.Scopes, ",")}); err != nil {
+			return fault.Wrap(fault.Config, err, "")
 		}
+		kvs = append(kvs, config.KV{Key: "sso_session", Value: o.Session})
+	} else {
+		kvs = append(kvs, config.KV{Key: "sso_start_url", Value: o.StartURL}, config.KV{Key: "sso_region", Value: o.SSORegion})
 	}
-	if err := session.SaveSSOProfile(f, session.SSOProfile{Profile: profile, Session: o.Session, StartURL: o.StartURL,
-		SSORegion: o.SSORegion, Scopes: s.Scopes, AccountID: o.AccountID, RoleName: o.RoleName, Region: o.ProfileRegion}); err != nil {
+	kvs = append(kvs, config.KV{Key: "sso_account_id", Value: o.AccountID}, config.KV{Key: "sso_role_name", Value: o.RoleName})
+	if o.ProfileRegion != "" {
+		kvs = append(kvs, config.KV{Key: "region", Value: o.ProfileRegion})
+	}
+	if output != "" {
+		kvs = append(kvs, config.KV{Key: "output", Value: output})
+	}
+	if err := f.Set(config.KindProfile, profile, kvs...); err != nil {
+		return fault.Wrap(fault.Config, err, "")
+	}
+	// Validate what we wrote the way every later command will read it.
+	if _, err := f.SSOForProfile(profile, true); err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		// Interrupted after the last question: still nothing written.
+		return fault.Wrap(fault.Interrupted, err, "nothing was written")
+	}
+	if err := f.Save(); err != nil {
+		return fault.Wrap(fault.Local, err, "")
 	}
 	use := "--profile " + quoteArg(profile)
 	if profile == "default" {

@@ -50,6 +50,10 @@ type whoamiMsg struct {
 	Warnings           []string  `json:"warnings,omitempty"`
 }
 
+// whoamiTime shows a time in the local zone with the zone's name and
+// offset; --json writes UTC (RFC 3339, "Z").
+const whoamiTime = "2006-01-02 15:04:05 MST (-07:00)"
+
 func (m whoamiMsg) JSON() any { return m }
 
 func (m whoamiMsg) String() string {
@@ -65,9 +69,9 @@ func (m whoamiMsg) String() string {
 		}
 		left := time.Until(t).Round(time.Minute)
 		if left <= 0 {
-			return t.Local().Format(time.DateTime) + " (expired)"
+			return t.Local().Format(whoamiTime) + " (expired)"
 		}
-		return fmt.Sprintf("%s (in %s)", t.Local().Format(time.DateTime), left)
+		return fmt.Sprintf("%s (in %s)", t.Local().Format(whoamiTime), left)
 	}
 	line("profile", m.Profile)
 	line("sign-in method", m.Method)
@@ -103,9 +107,9 @@ func (a *app) runWhoami(ctx context.Context) error {
 		return err
 	}
 	m := whoamiMsg{Profile: st.Profile, SSOSession: st.SSOSession, StartURL: st.StartURL, SSORegion: st.SSORegion,
-		CacheFile: st.CacheFile, TokenExpires: st.TokenExpires, Refreshable: st.Refreshable, AccountID: st.AccountID,
+		CacheFile: st.CacheFile, TokenExpires: st.TokenExpires.UTC(), Refreshable: st.Refreshable, AccountID: st.AccountID,
 		Role: st.Role, AccessKeyID: st.AccessKeyID, CredentialsSource: st.CredentialsSource,
-		CredentialsExpires: st.CredentialsExpires, ARN: st.ARN, ARNError: st.ARNError, Warnings: st.Warnings}
+		CredentialsExpires: st.CredentialsExpires.UTC(), ARN: st.ARN, ARNError: st.ARNError, Warnings: st.Warnings}
 	switch st.Method {
 	case session.MethodSSOLegacy:
 		m.Method = "IAM Identity Center, legacy profile (device flow, no refresh)"

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/s3sso/s3sso/internal/buildinfo"
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
 	"github.com/s3sso/s3sso/internal/session"
@@ -40,6 +41,8 @@ type globalOptions struct {
 	EndpointURL string
 	PathStyle   bool
 	JSON        bool
+	Output      string // --output json|text, an alias of --json
+	Version     bool   // --version on the root command
 	Quiet       bool
 	NoProgress  bool
 	Debug       bool
@@ -85,7 +88,7 @@ func run(ctx context.Context, args []string, stdio Stdio, isTerm func(io.Writer)
 	// SDK's credentials cache returns without waiting for it).
 	session.StopCredentialHelpers()
 	if err != nil && !a.ran && fault.KindOf(err) == fault.Unknown && ctx.Err() == nil {
-		err = fault.Wrap(fault.Usage, err, fmt.Sprintf("see `s3sso %s --help`", commandPath(root, args)))
+		err = fault.Wrap(fault.Usage, err, fmt.Sprintf("see `%s --help`", strings.TrimSpace("s3sso "+commandPath(root, args))))
 	}
 	if err == nil && ctx.Err() != nil && a.ran {
 		err = fault.Wrap(fault.Interrupted, ctx.Err(), "")
@@ -96,7 +99,7 @@ func run(ctx context.Context, args []string, stdio Stdio, isTerm func(io.Writer)
 func commandPath(root *cobra.Command, args []string) string {
 	c, _, err := root.Find(args)
 	if err != nil || c == nil || c == root {
-		return "help"
+		return ""
 	}
 	return strings.TrimPrefix(c.CommandPath(), root.Name()+" ")
 }
@@ -119,8 +122,23 @@ func (a *app) report(err error) int {
 	if kind == fault.Interrupted {
 		msg = "interrupted"
 	}
-	a.printer().diag("error", msg, defaultHint(err, kind))
+	hint := defaultHint(err, kind)
+	a.printer().diag("error", withoutRepeatedHint(msg, hint), hint)
 	return code
+}
+
+// withoutRepeatedHint drops a trailing "; run `CMD`" from an error message
+// when the hint names the same command: sign-in errors carry it in their
+// text (to survive wrapping) and it should be said once.
+func withoutRepeatedHint(msg, hint string) string {
+	i := strings.LastIndex(msg, "; run `")
+	if i < 0 || !strings.HasSuffix(msg, "`") {
+		return msg
+	}
+	if cmd := msg[i+len("; run "):]; strings.Contains(hint, cmd) {
+		return msg[:i]
+	}
+	return msg
 }
 
 func (a *app) printer() *Printer {
@@ -143,6 +161,17 @@ web identity, credential_process, assume-role chains or static keys.
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.ran = true
+			// --output json|text, the AWS CLI's habit, is --json or not.
+			if cmd.Flags().Changed("output") {
+				switch a.opts.Output {
+				case "json":
+					a.opts.JSON = true
+				case "text":
+					a.opts.JSON = false
+				default:
+					return usageError("--output must be json or text, not %q", a.opts.Output)
+				}
+			}
 			if err := a.setup(); err != nil {
 				return err
 			}
@@ -157,13 +186,25 @@ web identity, credential_process, assume-role chains or static keys.
 	f.StringVar(&a.opts.EndpointURL, "endpoint-url", "", "S3 endpoint URL for S3-compatible storage (default: $AWS_ENDPOINT_URL_S3 or the profile's services section)")
 	f.BoolVar(&a.opts.PathStyle, "path-style", false, "use path-style addressing (always on with a custom endpoint)")
 	f.BoolVar(&a.opts.JSON, "json", false, "write results as JSON Lines, one object per line")
+	f.StringVar(&a.opts.Output, "output", "", "json (the same as --json) or text")
+	root.Flags().BoolVar(&a.opts.Version, "version", false, "print the version (as `s3sso version` does)")
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if a.opts.Version {
+			a.printer().Print(versionMsg{buildinfo.Get()})
+			return nil
+		}
+		if len(args) > 0 {
+			return usageError("unknown command %q", args[0])
+		}
+		return cmd.Help()
+	}
 	f.BoolVarP(&a.opts.Quiet, "quiet", "q", false, "print only errors")
 	f.BoolVar(&a.opts.NoProgress, "no-progress", false, "never show a progress bar")
 	f.BoolVar(&a.opts.Debug, "debug", false, "log diagnostics, including SDK requests, to stderr")
 	f.StringVar(&a.opts.LogFormat, "log-format", "text", "diagnostic log format: text or json")
 
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return fault.Wrap(fault.Usage, err, "")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fault.Wrap(fault.Usage, err, "see `"+c.CommandPath()+" --help`")
 	})
 	root.AddCommand(
 		a.newLsCommand(),
@@ -184,6 +225,7 @@ web identity, credential_process, assume-role chains or static keys.
 		a.newWhoamiCommand(),
 		a.newConfigureCommand(),
 		a.newCredentialsCommand(),
+		a.newDebugCommand(),
 		newCompletionCommand(),
 		&cobra.Command{Use: "exit-codes", Short: "The exit codes s3sso returns", Long: exitCodesHelp},
 	)

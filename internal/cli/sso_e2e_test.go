@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -269,7 +271,16 @@ func TestSSOLoginPKCEThenS3AndAWSCLI(t *testing.T) {
 		!strings.HasSuffix(w["cache_file"].(string), sso.TokenFileName("corp")) || w["token_expires"] == nil || w["credentials_expires"] == nil {
 		t.Errorf("whoami: %v", w)
 	}
+	for _, k := range []string{"token_expires", "credentials_expires"} {
+		if v, _ := w[k].(string); !strings.HasSuffix(v, "Z") {
+			t.Errorf("whoami --json %s = %q, want UTC (...Z)", k, v)
+		}
+	}
 	whoText := e.mustS3sso("whoami", "--profile", "dev")
+	// Local times name their zone: "2026-07-23 21:04:05 CEST (+02:00)".
+	if !regexp.MustCompile(`token expires:\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \([+-]\d\d:\d\d\)`).MatchString(whoText.Stdout) {
+		t.Errorf("whoami: times without a zone:\n%s", whoText.Stdout)
+	}
 	proc := e.mustS3sso("credentials", "--profile", "dev", "--format", "process")
 	var pc map[string]any
 	if err := json.Unmarshal([]byte(proc.Stdout), &pc); err != nil || pc["Version"] != float64(1) || pc["SessionToken"] == "" || pc["Expiration"] == nil {
@@ -684,13 +695,22 @@ func TestConfigureSSO(t *testing.T) {
 	e.vars = append(e.vars, "AWS_ENDPOINT_URL_SSO="+e.emu.URL, "AWS_ENDPOINT_URL_SSO_OIDC="+e.emu.URL)
 	// Interactive: session corp exists, so its values are the defaults;
 	// "pro" filters the accounts to prod, whose single role is skipped.
-	stdin := "corp\n\n\n\npro\nnew-prof\neu-west-1\n"
+	// The AWS CLI v2's order: session, start URL (an http one is refused
+	// and asked again), SSO region, scopes, account (9 is out of range),
+	// role, default region (eu-west-9 is no region), output, profile name.
+	stdin := "corp\nhttp://bad.example/start\n\n\n\n9\npro\neu-west-9\neu-west-1\n\nnew-prof\n"
 	r := testenv.Run(t, e.vars, stdin, "configure", "sso")
 	if r.Code != 0 {
 		t.Fatalf("configure sso: %s", r)
 	}
-	if !strings.Contains(r.Stderr, "Using prod (444455556666") || !strings.Contains(r.Stderr, "The only role available is ReadOnly") {
-		t.Errorf("prompts: %s", r.Stderr)
+	for _, want := range []string{"Using prod (444455556666", "The only role available is ReadOnly", "the start URL must use https",
+		"Choose an account", "There is no account 9: type a number from 1 to 3", `"eu-west-9" is not an AWS region`} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("prompts: want %q:\n%s", want, r.Stderr)
+		}
+	}
+	if i, j := strings.Index(r.Stderr, "Default client region"), strings.Index(r.Stderr, "Profile name"); i < 0 || j < i {
+		t.Errorf("the profile name must be asked after the region, as by the AWS CLI v2:\n%s", r.Stderr)
 	}
 	after, _ := os.ReadFile(cfg)
 	if !strings.HasPrefix(string(after), string(before)) {
@@ -710,6 +730,32 @@ func TestConfigureSSO(t *testing.T) {
 	if !strings.Contains(string(after), "[sso-session s2]\nsso_start_url = "+e2eStartURL+"\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n") {
 		t.Errorf("session s2:\n%s", after)
 	}
+	// Refused before anything is written: an http start URL, an SSO region
+	// the start URL contradicts (said once, with the fix), an unknown
+	// default region, an account the portal does not list.
+	written, _ := os.ReadFile(cfg)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--start-url", "http://d-1234567890.awsapps.com/start", "--sso-region", "us-east-1"}, "the start URL must use https"},
+		{[]string{"--start-url", "https://ssoins-1234.portal.eu-west-1.app.aws", "--sso-region", "us-east-1"}, "set sso_region = eu-west-1"},
+		{[]string{"--start-url", e2eStartURL, "--sso-region", "us-east-1", "--region", "mars-1"}, `"mars-1" is not an AWS region`},
+		{[]string{"--start-url", e2eStartURL, "--sso-region", "us-east-1", "--account-id", "000000000000"}, "Account 000000000000 is not among the 3 accounts"},
+	} {
+		args := append([]string{"configure", "sso", "--profile", "refused", "--sso-session", "s3", "--role-name", "Admin"}, c.args...)
+		if !slices.Contains(args, "--account-id") {
+			args = append(args, "--account-id", e2eAccount)
+		}
+		r := testenv.Run(t, e.vars, "", args...)
+		if r.Code == 0 || !strings.Contains(r.Stderr, c.want) || strings.Count(r.Stderr, "does not match") > 1 {
+			t.Errorf("%v: want a refusal with %q:\n%s", c.args, c.want, r)
+		}
+		if now, _ := os.ReadFile(cfg); string(now) != string(written) {
+			t.Errorf("%v: the config file changed:\n%s", c.args, now)
+		}
+	}
+
 	// The AWS CLI reads the written file.
 	if out, err := e.aws("configure", "get", "sso_role_name", "--profile", "flags"); err != nil || strings.TrimSpace(out) != "Admin" {
 		t.Errorf("aws configure get: %v %q", err, out)

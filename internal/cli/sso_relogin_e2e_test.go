@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -130,19 +129,6 @@ func (x *reloginEnv) checkStored(t *testing.T, wantAll bool) int {
 	}
 	return len(stored)
 }
-
-// syncBuffer collects the terminal's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 // TestSSOReloginPausesSync: on a terminal (a pty), the sync pauses when the
 // session ends mid-way, says so once, signs in again through the browser

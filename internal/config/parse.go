@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Section kinds.
@@ -29,7 +29,8 @@ type File struct {
 	// Exists reports whether the file existed when it was read.
 	Exists bool
 
-	lines []string // raw lines, for the editor
+	lines    []string // raw lines, for the editor
+	defaults *Section // the [DEFAULT] section, whose keys every section inherits
 }
 
 // Section is one [header] and its keys.
@@ -38,6 +39,8 @@ type Section struct {
 	Kind   string // KindProfile, KindSSOSession, KindServices or KindOther
 	Name   string // the name after the kind (unquoted); "default" for [default]
 	Keys   []*Key
+
+	defaults *Section // the file's [DEFAULT] section, if any
 
 	line    int // index of the header line
 	endLine int // index one past the section's last key or comment line
@@ -52,8 +55,9 @@ type Key struct {
 	// value followed by indented lines), as in [services] sections.
 	Nested map[string]string
 
-	line    int // index of the key line
-	endLine int // one past its last continuation line
+	line      int   // index of the key line
+	endLine   int   // one past its last continuation line
+	contLines []int // 1-based numbers of its continuation lines
 }
 
 // Get returns the value of key (case-insensitive) and whether it is set.
@@ -67,7 +71,25 @@ func (s *Section) Get(key string) (string, bool) {
 			return k.Value, true
 		}
 	}
+	if s.defaults != nil {
+		return s.defaults.Get(key)
+	}
 	return "", false
+}
+
+// view returns the section's keys with the [DEFAULT] section's keys it
+// does not set itself, as configparser's options() and get() see them.
+func (s *Section) view() map[string]*Key {
+	out := map[string]*Key{}
+	if s.defaults != nil {
+		for _, k := range s.defaults.Keys {
+			out[k.Name] = k
+		}
+	}
+	for _, k := range s.Keys {
+		out[k.Name] = k
+	}
+	return out
 }
 
 // Value returns the value of key, or "" when it is not set.
@@ -99,44 +121,16 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("parse %s line %d: %s", e.Path, e.Line, e.Msg)
 }
 
-// DefaultPath returns the config file path: AWS_CONFIG_FILE (with ~ and
-// environment variables expanded) or ~/.aws/config.
-func DefaultPath() string {
-	if p := os.Getenv("AWS_CONFIG_FILE"); p != "" {
-		return expandPath(p)
-	}
-	return filepath.Join(homeDir(), ".aws", "config")
-}
+// DefaultPath returns the config file path: AWS_CONFIG_FILE (with
+// environment variables and ~ expanded like Python's expandvars and
+// expanduser) or ~/.aws/config.
+func DefaultPath() string { return ConfigPath(nil) }
 
 // DefaultCredentialsPath returns the shared credentials file path:
-// AWS_SHARED_CREDENTIALS_FILE (with ~ and environment variables expanded) or
+// AWS_SHARED_CREDENTIALS_FILE (expanded like DefaultPath) or
 // ~/.aws/credentials. It has the config file's syntax (with bare section
 // names), so Load checks it too.
-func DefaultCredentialsPath() string {
-	if p := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); p != "" {
-		return expandPath(p)
-	}
-	return filepath.Join(homeDir(), ".aws", "credentials")
-}
-
-func homeDir() string {
-	if h := os.Getenv("HOME"); h != "" {
-		return h
-	}
-	h, _ := os.UserHomeDir()
-	return h
-}
-
-func expandPath(p string) string {
-	p = os.ExpandEnv(p)
-	if p == "~" {
-		return homeDir()
-	}
-	if strings.HasPrefix(p, "~/") || strings.HasPrefix(p, "~"+string(filepath.Separator)) {
-		return filepath.Join(homeDir(), p[2:])
-	}
-	return p
-}
+func DefaultCredentialsPath() string { return CredentialsPath(nil) }
 
 // Load reads the config file at path. A missing file is an empty File (with
 // Exists false), as it is for the AWS CLI.
@@ -156,30 +150,68 @@ func Load(path string) (*File, error) {
 	return f, nil
 }
 
-// Parse parses config file content; path is used in errors.
+// Parse parses config file content; path is used in errors. The rules are
+// those of Python's configparser.RawConfigParser as botocore uses it (strict,
+// no inline comments, empty lines kept inside values), so that a file is
+// read the same way or refused the same way as by the AWS CLI.
 func Parse(path, content string) (*File, error) {
-	content = strings.TrimPrefix(content, "\ufeff")
-	lines := strings.Split(content, "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
+	lines := splitLines(content)
 	f := &File{Path: path, lines: lines}
+	if strings.HasPrefix(content, "\ufeff") {
+		// Python decodes the file as UTF-8 and keeps the mark as a character
+		// in front of the first header, which then is no header: the AWS CLI
+		// refuses the file.
+		return f, &ParseError{Path: path, Line: 1, Msg: "the file starts with a byte order mark (BOM), which the AWS CLI rejects; save it as UTF-8 without BOM"}
+	}
 	return f, f.parse()
 }
 
+// splitLines splits like Python's universal newlines: "\r\n", "\r" or "\n".
+func splitLines(content string) []string {
+	var lines []string
+	for len(content) > 0 {
+		i := strings.IndexAny(content, "\r\n")
+		if i < 0 {
+			lines = append(lines, content)
+			break
+		}
+		lines = append(lines, content[:i])
+		if content[i] == '\r' && i+1 < len(content) && content[i+1] == '\n' {
+			i++
+		}
+		content = content[i+1:]
+	}
+	return lines
+}
+
+// pyIsSpace is Python's str.isspace for one character: Unicode white space
+// plus the information separators U+001C..U+001F.
+func pyIsSpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
+
+func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
+
+// defaultSection is configparser's DEFAULT section: its keys are defaults of
+// every other section of the same file.
+const defaultSection = "DEFAULT"
+
 func (f *File) parse() error {
 	f.Sections = nil
-	seen := map[string]bool{}
-	var curNames map[string]bool // the key names of cur
+	f.defaults = nil
+	seen := map[string]bool{}    // section headers
+	seenKey := map[string]bool{} // header + "\x00" + key
 	var cur *Section
 	var curKey *Key
 	keyIndent := 0
+	blanks := 0 // empty lines since the current key's last line
 	for i, raw := range f.lines {
-		trimmed := strings.TrimSpace(raw)
+		if !utf8.ValidString(raw) {
+			return &ParseError{Path: f.Path, Line: i + 1, Msg: "the line is not valid UTF-8, which the AWS CLI rejects; save the file as UTF-8"}
+		}
+		trimmed := pyStrip(raw)
 		if trimmed == "" {
+			if curKey != nil {
+				blanks++
+			}
 			continue
 		}
 		if trimmed[0] == '#' || trimmed[0] == ';' {
@@ -188,57 +220,100 @@ func (f *File) parse() error {
 			}
 			continue
 		}
-		indent := len(raw) - len(strings.TrimLeftFunc(raw, unicode.IsSpace))
+		indent := utf8.RuneCountInString(raw) - utf8.RuneCountInString(strings.TrimLeftFunc(raw, pyIsSpace))
 		if curKey != nil && indent > keyIndent {
-			// Continuation of the previous key's value: a nested block when
-			// the key's own value is empty, else a multi-line value.
-			if curKey.Value == "" {
-				if curKey.Nested == nil {
-					curKey.Nested = map[string]string{}
-				}
-				if k, v, ok := strings.Cut(trimmed, "="); ok {
-					curKey.Nested[strings.TrimSpace(k)] = strings.TrimSpace(v)
-				}
-			} else {
-				curKey.Value += "\n" + trimmed
-			}
+			// Continuation of the previous key's value (empty lines in
+			// between are part of it); a value that starts empty is a
+			// nested block (botocore's sub-sections).
+			curKey.Value += strings.Repeat("\n", blanks+1) + trimmed
+			curKey.contLines = append(curKey.contLines, i+1)
+			blanks = 0
 			curKey.endLine = i + 1
 			cur.endLine = i + 1
 			continue
 		}
+		blanks = 0
 		if trimmed[0] == '[' {
-			end := strings.LastIndexByte(trimmed, ']')
-			if end < 2 {
-				return &ParseError{Path: f.Path, Line: i + 1, Msg: "section header " + quoteLine(trimmed) + " is not closed with ]"}
+			if end := strings.LastIndexByte(trimmed, ']'); end >= 2 {
+				header := trimmed[1:end] // not trimmed: "[ default ]" is no [default]
+				if seen[header] && header != defaultSection {
+					return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("section %s appears more than once", quoteLine("["+header+"]"))}
+				}
+				seen[header] = true
+				cur = &Section{Header: header, line: i, endLine: i + 1}
+				cur.Kind, cur.Name = classifyHeader(header)
+				f.Sections = append(f.Sections, cur)
+				curKey = nil
+				keyIndent = indent
+				continue
 			}
-			header := strings.TrimSpace(trimmed[1:end])
-			if seen[header] {
-				return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("section %s appears more than once", quoteLine("["+header+"]"))}
-			}
-			seen[header] = true
-			cur = &Section{Header: header, line: i, endLine: i + 1}
-			curNames = map[string]bool{}
-			cur.Kind, cur.Name = classifyHeader(header)
-			f.Sections = append(f.Sections, cur)
-			curKey = nil
-			continue
 		}
 		if cur == nil {
-			return &ParseError{Path: f.Path, Line: i + 1, Msg: "key outside of any [section]"}
+			return &ParseError{Path: f.Path, Line: i + 1, Msg: "a line before the first [section]"}
 		}
 		d := strings.IndexAny(trimmed, "=:")
-		if d <= 0 {
+		name := ""
+		if d >= 0 {
+			name = strings.ToLower(strings.TrimRightFunc(trimmed[:d], pyIsSpace))
+		}
+		if name == "" {
 			return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("expected \"key = value\" in section %s", quoteLine("["+cur.Header+"]"))}
 		}
-		name := strings.ToLower(strings.TrimSpace(trimmed[:d]))
-		if curNames[name] {
+		if seenKey[cur.Header+"\x00"+name] {
 			return &ParseError{Path: f.Path, Line: i + 1, Msg: fmt.Sprintf("key %q appears more than once in section %s", name, quoteLine("["+cur.Header+"]"))}
 		}
-		curKey = &Key{Name: name, Value: strings.TrimSpace(trimmed[d+1:]), line: i, endLine: i + 1}
+		seenKey[cur.Header+"\x00"+name] = true
+		curKey = &Key{Name: name, Value: pyStrip(trimmed[d+1:]), line: i, endLine: i + 1}
 		keyIndent = indent
-		curNames[name] = true
 		cur.Keys = append(cur.Keys, curKey)
 		cur.endLine = i + 1
+	}
+	return f.finish()
+}
+
+// finish joins multi-line values like configparser (trailing white space
+// removed) and parses nested blocks like botocore: a value that starts with
+// a line break holds "k = v" lines, each of which needs a '='.
+func (f *File) finish() error {
+	for _, s := range f.Sections {
+		if s.Header != defaultSection {
+			continue
+		}
+		// Every [DEFAULT] section of the file adds to the same defaults.
+		if f.defaults == nil {
+			f.defaults = &Section{Header: defaultSection}
+		}
+		f.defaults.Keys = append(f.defaults.Keys, s.Keys...)
+	}
+	for _, s := range f.Sections {
+		if s.Header != defaultSection {
+			s.defaults = f.defaults
+		}
+		for _, k := range s.Keys {
+			k.Value = strings.TrimRightFunc(k.Value, pyIsSpace)
+			k.Nested = nil
+			if !strings.HasPrefix(k.Value, "\n") {
+				continue
+			}
+			k.Nested = map[string]string{}
+			n := 0
+			for _, l := range strings.Split(k.Value, "\n") {
+				l = pyStrip(l)
+				if l == "" {
+					continue
+				}
+				line := k.line + 1
+				if n < len(k.contLines) {
+					line = k.contLines[n]
+				}
+				n++
+				nk, nv, ok := strings.Cut(l, "=")
+				if !ok {
+					return &ParseError{Path: f.Path, Line: line, Msg: fmt.Sprintf("expected \"key = value\" in the block under %q in section %s", k.Name, quoteLine("["+s.Header+"]"))}
+				}
+				k.Nested[pyStrip(nk)] = pyStrip(nv)
+			}
+		}
 	}
 	return nil
 }
@@ -254,20 +329,23 @@ func quoteLine(s string) string {
 }
 
 // classifyHeader returns the kind and name of a section header the way
-// botocore's build_profile_map does.
+// botocore's build_profile_map does: "default" exactly, else a header that
+// starts with "profile", "sso-session" or "services" and splits (shlex) into
+// exactly two words names the second word; the first word is not checked
+// ("[profiles x]" is profile x). Anything else is ignored.
 func classifyHeader(header string) (kind, name string) {
-	if header == "default" {
-		return KindProfile, "default"
-	}
 	for _, k := range []string{KindProfile, KindSSOSession, KindServices} {
 		if !strings.HasPrefix(header, k) {
 			continue
 		}
 		parts, err := shlexSplit(header)
-		if err != nil || len(parts) != 2 || parts[0] != k {
+		if err != nil || len(parts) != 2 {
 			return KindOther, header
 		}
 		return k, parts[1]
+	}
+	if header == "default" {
+		return KindProfile, "default"
 	}
 	return KindOther, header
 }

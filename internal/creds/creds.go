@@ -50,17 +50,26 @@ type Options struct {
 // fault kind (a missing profile is fault.NotFound, a source_profile loop
 // fault.Config).
 //
+// The profile, region, credential source and endpoints are resolved by
+// s3sso's own reader of the shared files (Resolve), which follows the AWS
+// CLI; the SDK is handed the results. Its loader still reads the files for
+// the settings s3sso does not resolve (retries, dual-stack, checksums).
+//
 // When the profile's credentials come from a credential_process (its own or
 // at the end of its source_profile chain), s3sso runs the helper itself
 // with a ProcessProvider; ctx bounds those runs, so pass the command's
 // context (which Ctrl-C cancels).
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	res, err := Resolve(opts)
+	if err != nil {
+		return aws.Config{}, err
+	}
 	if err := checkSourceLoop(awsconfig.ProfileName(opts.Profile)); err != nil {
 		return aws.Config{}, err
 	}
 	var plan processPlan
 	useProcess := false
-	if opts.Credentials == nil && !envCredentialsFirst(opts.Profile) {
+	if opts.Credentials == nil && endsInProcess(res.Credentials) {
 		plan, useProcess = planProcess(ctx, awsconfig.ProfileName(opts.Profile))
 	}
 	var process aws.CredentialsProvider
@@ -90,8 +99,17 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(opts.Profile))
 	}
-	if opts.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(opts.Region))
+	region := res.RegionName()
+	if region == "" {
+		region = DefaultRegion
+	}
+	loadOpts = append(loadOpts, config.WithRegion(region),
+		config.WithSharedConfigFiles([]string{res.ConfigPath}),
+		config.WithSharedCredentialsFiles([]string{res.CredentialsPath}))
+	own := opts.Credentials == nil && buildable(res.Credentials)
+	if own {
+		// Replaced below; the SDK's chain must not read the files.
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	}
 	if opts.Debug {
 		loadOpts = append(loadOpts, config.WithClientLogMode(aws.LogRetries|aws.LogRequest|aws.LogResponse))
@@ -107,27 +125,25 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		loadOpts = append(loadOpts, config.WithCustomCABundle(strings.NewReader(placeholderRoot)))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil && (own || opts.Credentials != nil) {
+		// The AWS CLI accepts the files (Resolve did), the SDK's loader does
+		// not (a quoted profile name, a key combination it rejects): the
+		// settings only it reads keep their defaults.
+		SlogLogger(opts.Logger).Logf(logging.Debug, "the SDK cannot read the shared config files; its own settings keep their defaults: %v", err)
+		cfg, err = config.LoadDefaultConfig(ctx, append(loadOpts, config.WithSharedConfigProfile(""),
+			config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))...)
+	}
 	if err != nil {
 		return aws.Config{}, classifyLoadError(opts.Profile, err)
 	}
-	if cfg.Region == "" {
-		cfg.Region = DefaultRegion
+	if own {
+		cfg.Credentials = aws.NewCredentialsCache(provider(ctx, cfg, res.Credentials, nil))
 	}
 	if useProcess && len(plan.Roles) > 0 {
 		cfg.Credentials = plan.assumeRoles(cfg, process)
 	}
+	cfg.ConfigSources = append([]any{resolvedEndpoints(res.Endpoints)}, cfg.ConfigSources...)
 	return cfg, nil
-}
-
-// envCredentialsFirst reports whether the SDK takes credentials from the
-// environment (keys, or a web identity token file) before any profile:
-// when no profile was selected by flag.
-func envCredentialsFirst(profile string) bool {
-	if profile != "" {
-		return false
-	}
-	env, err := config.NewEnvConfig()
-	return err != nil || env.Credentials.HasKeys() || env.WebIdentityTokenFilePath != ""
 }
 
 func classifyLoadError(profile string, err error) error {

@@ -569,8 +569,18 @@ func (s *S3) Translate(op, target string, err error) error {
 			why = "timed out"
 		}
 		where := s.endpoint
-		if where == "" && opErr.Addr != nil {
+		var urlErr *url.Error
+		switch {
+		case where != "":
+		case opErr.Addr != nil:
 			where = opErr.Addr.String()
+		case errors.As(err, &urlErr):
+			if u, perr := url.Parse(urlErr.URL); perr == nil && u.Host != "" {
+				where = u.Scheme + "://" + u.Host
+			}
+		}
+		if where == "" {
+			where = "the S3 endpoint"
 		}
 		// The message says it all; the cause's text would repeat it.
 		return &fault.Error{Kind: fault.Network, Msg: fmt.Sprintf("%s: %s: %s", prefix, where, why)}

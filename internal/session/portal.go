@@ -3,11 +3,9 @@ package session
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/creds"
-	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/sso"
 )
 
@@ -94,45 +92,8 @@ func StartURLRegion(startURL string) string { return sso.StartURLRegion(startURL
 // Scrub removes tokens and keys from s (for logs and messages).
 func Scrub(s string) string { return creds.Scrub(s) }
 
-// SSOProfile is an IAM Identity Center profile to write to ~/.aws/config.
-type SSOProfile struct {
-	Profile   string
-	Session   string // "" writes a legacy profile (start URL in the profile)
-	StartURL  string
-	SSORegion string
-	Scopes    []string // the sso-session's registration scopes
-	AccountID string
-	RoleName  string
-	Region    string // the profile's client region ("" for none)
-}
+// ValidateStartURL checks a start URL the way configure sso does.
+func ValidateStartURL(u string) error { return sso.ValidateStartURL(u) }
 
-// SaveSSOProfile writes p into the config file f (keeping its comments),
-// with its [sso-session] section, checks that it reads back as a valid
-// sign-in, and saves the file.
-func SaveSSOProfile(f *config.File, p SSOProfile) error {
-	var kvs []config.KV
-	if p.Session != "" {
-		if err := f.Set(config.KindSSOSession, p.Session, config.KV{Key: "sso_start_url", Value: p.StartURL},
-			config.KV{Key: "sso_region", Value: p.SSORegion}, config.KV{Key: "sso_registration_scopes", Value: strings.Join(p.Scopes, ",")}); err != nil {
-			return fault.Wrap(fault.Config, err, "")
-		}
-		kvs = append(kvs, config.KV{Key: "sso_session", Value: p.Session})
-	} else {
-		kvs = append(kvs, config.KV{Key: "sso_start_url", Value: p.StartURL}, config.KV{Key: "sso_region", Value: p.SSORegion})
-	}
-	kvs = append(kvs, config.KV{Key: "sso_account_id", Value: p.AccountID}, config.KV{Key: "sso_role_name", Value: p.RoleName})
-	if p.Region != "" {
-		kvs = append(kvs, config.KV{Key: "region", Value: p.Region})
-	}
-	if err := f.Set(config.KindProfile, p.Profile, kvs...); err != nil {
-		return fault.Wrap(fault.Config, err, "")
-	}
-	// Validate what we wrote the way every later command will read it.
-	if _, err := f.SSOForProfile(p.Profile, true); err != nil {
-		return err
-	}
-	if err := f.Save(); err != nil {
-		return fault.Wrap(fault.Local, err, "")
-	}
-	return nil
-}
+// CheckSSORegion checks sso_region against what the start URL names.
+func CheckSSORegion(startURL, region string) error { return sso.CheckSSORegion(startURL, region) }

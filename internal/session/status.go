@@ -254,3 +254,13 @@ func ssoTokenState(tok *sso.Token, err error, region string) (*TokenState, bool)
 	st := &TokenState{SignedIn: true, Expires: tok.ExpiresAt, Renewable: tok.Refreshable(now)}
 	return st, tok.ExpiresAt.After(now) || st.Renewable
 }
+
+// Resolution is what the AWS CLI would resolve for a profile, without any
+// network call (`s3sso debug resolve`).
+type Resolution = config.Resolution
+
+// Resolve describes the profile, region, credential source and endpoints
+// that ref (a profile) and ov resolve to, the AWS CLI's way.
+func Resolve(ref Ref, ov Overrides) (*Resolution, error) {
+	return creds.Resolve(creds.Options{Profile: ref.Profile, Region: ov.Region})
+}

@@ -79,6 +79,23 @@ type Token struct {
 	// unknown holds members this package does not know, in file order; they
 	// are written back after the known ones.
 	unknown []pyField
+	// raw holds the time fields as they were written, so that a time s3sso
+	// did not change is written back exactly (a "+00:00" stays "+00:00").
+	raw map[string]rawTime
+}
+
+type rawTime struct {
+	t time.Time
+	s string
+}
+
+// timeField renders a time field: as it was read when unchanged, else in the
+// AWS CLI's format.
+func (t *Token) timeField(key string, v time.Time) string {
+	if r, ok := t.raw[key]; ok && r.t.Equal(v) {
+		return r.s
+	}
+	return v.UTC().Format(timeFormat)
 }
 
 var tokenKeys = map[string]bool{"startUrl": true, "region": true, "accessToken": true, "expiresAt": true,
@@ -151,6 +168,7 @@ func ParseToken(data []byte) (*Token, error) {
 				break
 			}
 			t.ExpiresAt = tm
+			t.keepRaw(f.Key, tm, s)
 		case "clientId":
 			t.ClientID = str(f.Value)
 		case "clientSecret":
@@ -158,6 +176,7 @@ func ParseToken(data []byte) (*Token, error) {
 		case "registrationExpiresAt":
 			if tm, err := ParseTime(str(f.Value)); err == nil {
 				t.RegistrationExpiresAt = tm
+				t.keepRaw(f.Key, tm, str(f.Value))
 			}
 		case "refreshToken":
 			t.RefreshToken = str(f.Value)
@@ -230,10 +249,24 @@ func jsonProblem(err error) string {
 	return "not valid JSON"
 }
 
-// Marshal renders the token exactly as the AWS CLI writes it.
+// keepRaw remembers how a time field was written. Only RFC 3339 forms are
+// kept; the old "...UTC" suffix is rewritten in the CLI's current format,
+// which every reader (the Go SDK's too) accepts.
+func (t *Token) keepRaw(key string, tm time.Time, s string) {
+	if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		return
+	}
+	if t.raw == nil {
+		t.raw = map[string]rawTime{}
+	}
+	t.raw[key] = rawTime{tm, s}
+}
+
+// Marshal renders the token exactly as the AWS CLI writes it; time fields
+// s3sso did not change keep the text they were read with.
 func (t *Token) Marshal() ([]byte, error) {
 	f := []pyField{{"startUrl", t.StartURL}, {"region", t.Region}, {"accessToken", t.AccessToken},
-		{"expiresAt", t.ExpiresAt.UTC().Format(timeFormat)}}
+		{"expiresAt", t.timeField("expiresAt", t.ExpiresAt)}}
 	if t.ClientID != "" {
 		f = append(f, pyField{"clientId", t.ClientID})
 	}
@@ -241,7 +274,7 @@ func (t *Token) Marshal() ([]byte, error) {
 		f = append(f, pyField{"clientSecret", t.ClientSecret})
 	}
 	if !t.RegistrationExpiresAt.IsZero() {
-		f = append(f, pyField{"registrationExpiresAt", t.RegistrationExpiresAt.UTC().Format(timeFormat)})
+		f = append(f, pyField{"registrationExpiresAt", t.timeField("registrationExpiresAt", t.RegistrationExpiresAt)})
 	}
 	if t.RefreshToken != "" {
 		f = append(f, pyField{"refreshToken", t.RefreshToken})

@@ -33,6 +33,11 @@ type fixture struct {
 func newFixture(t *testing.T, opts ssotest.Options) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Now().UTC()}
+	// Refresh locks go to s3sso's state directory: a temporary one, not the
+	// user's.
+	if os.Getenv("XDG_STATE_HOME") == "" || !strings.HasPrefix(os.Getenv("XDG_STATE_HOME"), os.TempDir()) {
+		t.Setenv("XDG_STATE_HOME", t.TempDir())
+	}
 	if opts.Now == nil {
 		opts.Now = f.clock
 	}
@@ -474,6 +479,47 @@ func TestOfferLogin(t *testing.T) {
 	}
 	if offers != 1 {
 		t.Errorf("offers %d", offers)
+	}
+}
+
+// TestRefreshKeepsFieldsAndLocksElsewhere: a refresh rewrites only what it
+// changed (a registrationExpiresAt written "+00:00" stays so, where it used
+// to become "Z"), and its lock file is in s3sso's state directory, never in
+// ~/.aws/sso/cache, the AWS CLI's directory.
+func TestRefreshKeepsFieldsAndLocksElsewhere(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	f := newFixture(t, ssotest.Options{})
+	tok := login(t, f)
+	path := f.c.Cache.TokenPath(f.target.CacheKey())
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := tok.RegistrationExpiresAt.UTC().Format(timeFormat)
+	offset := strings.TrimSuffix(z, "Z") + "+00:00"
+	if !strings.Contains(string(b), `"registrationExpiresAt": "`+z+`"`) {
+		t.Fatalf("login wrote %s", b)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), z, offset, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(55 * time.Minute)
+	if _, err := f.c.TokenProvider(f.target).Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.emu.Count("CreateToken:refresh_token"); n != 1 {
+		t.Fatalf("refresh calls %d, want 1", n)
+	}
+	b, _ = os.ReadFile(path)
+	if !strings.Contains(string(b), `"registrationExpiresAt": "`+offset+`"`) {
+		t.Errorf("the refresh rewrote registrationExpiresAt: %s", b)
+	}
+	if locks, _ := filepath.Glob(filepath.Join(f.c.Cache.Dir, "*.lock")); len(locks) != 0 {
+		t.Errorf("lock files in the AWS CLI's cache directory: %v", locks)
+	}
+	if locks, _ := filepath.Glob(filepath.Join(state, "s3sso", "sso-locks", "*.lock")); len(locks) != 1 {
+		t.Errorf("want one lock in s3sso's state directory, got %v", locks)
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 
+	"github.com/s3sso/s3sso/internal/appdir"
 	"github.com/s3sso/s3sso/internal/fault"
 )
 
@@ -79,7 +78,11 @@ func (p *TokenProvider) Token(ctx context.Context) (*Token, error) {
 	mandatory := remaining < MandatoryRefresh
 	lctx, cancel := context.WithTimeout(ctx, lockWait)
 	defer cancel()
-	unlock, ok, err := lockFile(lctx, p.lockPath(), mandatory)
+	lockPath, err := p.lockPath()
+	unlock, ok := func() {}, true
+	if err == nil {
+		unlock, ok, err = lockFile(lctx, lockPath, mandatory)
+	}
 	if err != nil {
 		p.c.Logger.Warn("cannot lock the SSO token cache; refreshing without the lock", "err", err)
 		unlock, ok = func() {}, true
@@ -129,8 +132,12 @@ func (p *TokenProvider) refreshFailed(err error) error {
 	return e
 }
 
-func (p *TokenProvider) lockPath() string {
-	return filepath.Join(p.c.Cache.Dir, strings.TrimSuffix(TokenFileName(p.t.CacheKey()), ".json")+".lock")
+// lockPath is the lock file of the token's refresh. It is kept in s3sso's
+// own state directory, not in ~/.aws/sso/cache (the AWS CLI's directory),
+// named by the token file's full path so that processes sharing a cache
+// share the lock.
+func (p *TokenProvider) lockPath() (string, error) {
+	return appdir.State("sso-locks", sha1Hex(p.c.Cache.TokenPath(p.t.CacheKey()))+".lock")
 }
 
 // refresh calls CreateToken with the refresh_token grant and writes the
@@ -155,6 +162,7 @@ func (p *TokenProvider) refresh(ctx context.Context, tok *Token) (*Token, error)
 		ClientID:    tok.ClientID, ClientSecret: tok.ClientSecret, RegistrationExpiresAt: tok.RegistrationExpiresAt,
 		RefreshToken: aws.ToString(out.RefreshToken),
 		unknown:      tok.unknown,
+		raw:          tok.raw,
 	}
 	if err := p.c.Cache.WriteToken(p.t.CacheKey(), n); err != nil {
 		return nil, err
