@@ -19,8 +19,9 @@ func TestLoadLeavesEnvironmentAlone(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	for _, v := range []string{"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "AWS_PROFILE"} {
-		t.Setenv(v, "")
+	for _, v := range []string{"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		t.Setenv(v, "") // restored afterwards
+		os.Unsetenv(v)
 	}
 	stop := make(chan struct{})
 	var seen sync.Map
