@@ -1,10 +1,11 @@
 # s3sso build, lint and test entry points. GNU make.
 #
 #   make build   build bin/s3sso
-#   make tools   build the pinned external tools (MinIO, staticcheck, Dex) once
+#   make tools   build the pinned external tools (MinIO, golangci-lint, Dex) once
 #                and install the Debian packages tests need (scripts/apt.sh:
 #                the AWS CLI v2, gnome-keyring for a real Secret Service)
-#   make lint    gofmt, go vet, staticcheck
+#   make lint    gofmt, go vet, golangci-lint (.golangci.yml: staticcheck's checks,
+#                errcheck, ... and depguard's layer rules)
 #   make test    tools + lint + all tests with the race detector, then every fuzz
 #                target for TEST_FUZZTIME (default 4s) each (what CI runs)
 #   make fuzz    every fuzz target for FUZZTIME (default 2m) each (scripts/fuzz.sh)
@@ -34,7 +35,7 @@ build:
 
 # Pinned tools the tests and lint need (see scripts/tools.sh), and Debian
 # packages (scripts/apt.sh: quiet and quick when already installed).
-TOOLS := minio staticcheck dex
+TOOLS := minio golangci-lint dex
 APT_PACKAGES := awscli keyring
 
 tools:
@@ -46,7 +47,7 @@ lint: tools
 	unformatted=$$(gofmt -l .); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(S3SSO_TOOLS_DIR)/staticcheck ./...
+	$(S3SSO_TOOLS_DIR)/golangci-lint run ./...
 
 # The raw event stream is kept in bin/test.json; testsummary prints each
 # package's ok/FAIL line, the output of failed tests and skip reasons as they

@@ -2,7 +2,7 @@
 # Builds the pinned external tools that tests, the demo and benchmarks need,
 # from the Go module proxy, into a cache directory reused between runs.
 #
-#   scripts/tools.sh [minio|staticcheck|s5cmd|rclone|mc|dex|all]...
+#   scripts/tools.sh [minio|staticcheck|golangci-lint|s5cmd|rclone|mc|dex|all]...
 #
 # Prints nothing but progress on stderr; the tool directory is
 # ${S3SSO_TOOLS_DIR:-$HOME/.cache/s3sso/tools}. Each binary is named NAME-VERSION
@@ -17,6 +17,8 @@ MINIO_MOD=github.com/minio/minio
 MINIO_VER=v0.0.0-20260212201848-7aac2a2c5b7c
 STATICCHECK_MOD=honnef.co/go/tools
 STATICCHECK_VER=v0.8.2
+GOLANGCI_MOD=github.com/golangci/golangci-lint/v2
+GOLANGCI_VER=v2.15.0
 S5CMD_MOD=github.com/peak/s5cmd/v2
 S5CMD_VER=v2.3.0
 RCLONE_MOD=github.com/rclone/rclone
@@ -91,11 +93,12 @@ want() {
 	case "$1" in
 	minio) build minio "$MINIO_MOD" "$MINIO_VER" . ;;
 	staticcheck) build staticcheck "$STATICCHECK_MOD" "$STATICCHECK_VER" ./cmd/staticcheck ;;
+	golangci-lint) build golangci-lint "$GOLANGCI_MOD" "$GOLANGCI_VER" ./cmd/golangci-lint ;;
 	s5cmd) build s5cmd "$S5CMD_MOD" "$S5CMD_VER" . ;;
 	rclone) build rclone "$RCLONE_MOD" "$RCLONE_VER" . ;;
 	mc) build mc "$MC_MOD" "$MC_VER" . ;;
 	dex) BUILD_PREP=dex_prep build dex "$DEX_MOD" "$DEX_VER" ./cmd/dex ;;
-	all) for t in minio staticcheck dex; do want "$t"; done ;;
+	all) for t in minio golangci-lint dex; do want "$t"; done ;;
 	*) log "unknown tool $1"; return 2 ;;
 	esac
 }

@@ -72,7 +72,7 @@ func (s Secrets) Put(account, secret string) (string, error) {
 
 // Get returns the secret of account from where Put stored it.
 func (s Secrets) Get(account, where string) (string, error) {
-	hint := fmt.Sprintf("save it again with `s3sso account edit %s --secret-access-key-stdin`", account)
+	hint := fmt.Sprintf("save it again with `s3sso account edit %s --secret-access-key -`", account)
 	if where == SecretInKeyring {
 		var v string
 		err := withTimeout(func() (err error) { v, err = keyring.Get(keyringService, account); return err })

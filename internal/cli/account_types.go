@@ -1,109 +1,84 @@
 package cli
 
 import (
-	"context"
 	"os"
-	"strings"
+	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/spf13/cobra"
 
 	"github.com/s3sso/s3sso/internal/accounts"
-	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/fault"
-	"github.com/s3sso/s3sso/internal/sso"
+	"github.com/s3sso/s3sso/internal/session"
 )
 
-// keysAccountCredentials returns the static credentials of a keys account,
-// the secret read from the OS keyring or its 0600 file.
-func (a *app) keysAccountCredentials(acct *accounts.Account) (aws.CredentialsProvider, error) {
-	if acct.Keys == nil || acct.Keys.AccessKeyID == "" {
-		return nil, fault.Newf(fault.Config, "account %q of type keys has no access key", acct.Name)
-	}
-	store, err := accounts.Open()
-	if err != nil {
-		return nil, err
-	}
-	secret, err := store.Secrets().Get(acct.Name, acct.Keys.SecretStore)
-	if err != nil {
-		return nil, err
-	}
-	return credentials.NewStaticCredentialsProvider(acct.Keys.AccessKeyID, secret, ""), nil
-}
-
-// profileAccountCredentials selects the account's AWS config profile for
-// the rest of the command; SSO profiles get s3sso's own SSO provider.
-func (a *app) profileAccountCredentials(ctx context.Context, acct *accounts.Account) (string, aws.CredentialsProvider, error) {
-	if acct.Profile == nil || acct.Profile.Name == "" {
-		return "", nil, fault.Newf(fault.Config, "account %q of type profile names no profile", acct.Name)
-	}
-	a.opts.Profile = acct.Profile.Name
-	cp, err := a.ssoCredentials(ctx)
-	return acct.Profile.Name, cp, err
-}
-
-// withProfile runs fn (a profile command: login, logout, whoami) for the
-// account's AWS config profile.
-func (a *app) withProfile(acct *accounts.Account, fn func() error) error {
-	if acct.Profile == nil || acct.Profile.Name == "" {
-		return fault.Newf(fault.Config, "account %q of type profile names no profile", acct.Name)
-	}
-	saved := a.opts
-	a.opts.Account, a.opts.Profile = "", acct.Profile.Name
-	defer func() { a.opts = saved }()
-	return fn()
-}
-
-// accountState is an account's sign-in state for `account list`, and
+// accountState renders an account's sign-in state for `account list`, and
 // whether it is usable without a sign-in.
 func (a *app) accountState(store *accounts.Store, acct *accounts.Account) (string, bool) {
+	st := a.sessions.AccountStatus(store, acct)
 	switch acct.Type {
 	case accounts.TypeOIDC:
-		if acct.OIDC == nil {
+		switch {
+		case st.Problem != nil:
 			return "unknown", false
+		case !st.Token.SignedIn:
+			return "needs login", false
+		case !st.Token.Expires.IsZero():
+			s := "signed in until " + st.Token.Expires.Local().Format(time.DateTime)
+			if st.Token.Renewable {
+				s += " (renewable)"
+			}
+			return s, true
 		}
-		st := a.oidcState(acct)
-		return st, strings.HasPrefix(st, "signed in")
+		return "signed in (renewable)", true
 	case accounts.TypeSSO:
-		if acct.SSO == nil {
+		if st.Problem != nil {
 			return "unknown", false
 		}
-		tok, err := ssoAccountCache().ReadToken(acct.SSO.StartURL)
-		return ssoTokenState(tok, err, acct.SSO.Region)
+		return tokenStateText(st.Token), st.Usable
 	case accounts.TypeKeys:
-		if acct.Keys == nil {
+		switch {
+		case st.Problem != nil:
 			return "unknown", false
+		case st.SecretMissing:
+			return "secret key missing (" + st.SecretStore + ")", false
 		}
-		where := orText(acct.Keys.SecretStore, accounts.SecretInFile)
-		if _, err := store.Secrets().Get(acct.Name, where); err != nil {
-			return "secret key missing (" + where + ")", false
-		}
-		return "access key (secret in the " + where + ")", true
+		return "access key (secret in the " + st.SecretStore + ")", true
 	case accounts.TypeProfile:
-		if acct.Profile == nil {
+		name := st.Profile
+		switch {
+		case name == "":
 			return "unknown", false
-		}
-		name := acct.Profile.Name
-		f, err := config.Load(config.DefaultPath())
-		if err != nil {
-			return "profile " + name + ": " + err.Error(), false
-		}
-		if f.Profile(name) == nil && name != "default" {
-			return "profile " + name + " not found in " + f.Path, false
-		}
-		if !f.HasSSOLogin(name) {
+		case st.Problem != nil:
+			return "profile " + name + ": " + st.Problem.Error(), false
+		case st.ProfileMissing != "":
+			return "profile " + name + " not found in " + st.ProfileMissing, false
+		case !st.SSOProfile:
 			return "profile " + name, true
 		}
-		s, err := f.SSOForProfile(name, false)
-		if err != nil {
-			return "profile " + name + ": " + err.Error(), false
-		}
-		tok, err := sso.DefaultCache().ReadToken(s.CacheKey())
-		st, ok := ssoTokenState(tok, err, "")
-		return "profile " + name + ", " + st, ok
+		return "profile " + name + ", " + tokenStateText(st.Token), st.Usable
 	}
 	return "unknown type", false
+}
+
+// tokenStateText describes a cached IAM Identity Center token.
+func tokenStateText(t *session.TokenState) string {
+	switch {
+	case t == nil:
+		return "unknown"
+	case t.WrongRegion != "":
+		return "needs login (the cached token is for region " + t.WrongRegion + ")"
+	case !t.SignedIn:
+		return "needs login"
+	case t.Expires.After(time.Now()):
+		s := "signed in until " + t.Expires.Local().Format(time.DateTime)
+		if t.Renewable {
+			s += " (renewable)"
+		}
+		return s
+	case t.Renewable:
+		return "signed in (token expired at " + t.Expires.Local().Format(time.DateTime) + "; renews on next use)"
+	}
+	return "needs login (expired at " + t.Expires.Local().Format(time.DateTime) + ")"
 }
 
 // applyDefaultAccount selects the default saved account (`s3sso account

@@ -341,31 +341,7 @@ func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name strin
 	if err != nil {
 		return err
 	}
-	store, err := accounts.Open()
-	if err != nil {
-		return err
-	}
-	err = store.Update(ctx, func(f *accounts.File) error {
-		if _, exists := f.Accounts[name]; exists && !o.Force {
-			return fault.New(fault.Conflict, fmt.Sprintf("account %q already exists", name),
-				"choose another name, change it with `s3sso account edit "+name+"`, remove it with `s3sso account rm "+name+"`, or pass --force")
-		}
-		if old, exists := f.Accounts[name]; exists && old.Type == accounts.TypeKeys && t != accounts.TypeKeys {
-			_ = store.Secrets().Delete(name)
-		}
-		if secret != "" {
-			where, err := store.Secrets().Put(name, secret)
-			if err != nil {
-				return err
-			}
-			acct.Keys.SecretStore = where
-		}
-		f.Accounts[name] = acct
-		if f.Default == "" {
-			f.Default = name
-		}
-		return nil
-	})
+	path, err := a.sessions.AddAccount(ctx, acct, secret, o.Force)
 	if err != nil {
 		return err
 	}
@@ -378,7 +354,7 @@ func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name strin
 	}
 	a.printer().Info(textMsg{
 		text:   fmt.Sprintf("saved account %s (%s); %s", name, acct.Type, next),
-		fields: map[string]string{"op": "account_add", "account": name, "type": string(acct.Type), "file": store.Path},
+		fields: map[string]string{"op": "account_add", "account": name, "type": string(acct.Type), "file": path},
 	})
 	return nil
 }
@@ -405,47 +381,21 @@ cannot change (add the account again with --force). Examples:
 }
 
 func (a *app) runAccountEdit(ctx context.Context, o accountAddOptions, name string) error {
-	store, err := accounts.Open()
-	if err != nil {
-		return err
-	}
-	var changed *accounts.Account
-	err = store.Update(ctx, func(f *accounts.File) error {
-		acct, err := f.Get(name)
-		if err != nil {
-			return err
-		}
-		secret, err := a.applyAccountFlags(&o, acct, false)
-		if err != nil {
-			return err
-		}
-		if secret != "" {
-			where, err := store.Secrets().Put(name, secret)
-			if err != nil {
-				return err
-			}
-			acct.Keys.SecretStore = where
-		}
-		changed = acct
-		return nil
+	changed, path, err := a.sessions.EditAccount(ctx, name, func(acct *accounts.Account) (string, error) {
+		return a.applyAccountFlags(&o, acct, false)
 	})
 	if err != nil {
 		return err
 	}
 	a.printer().Info(textMsg{
 		text:   fmt.Sprintf("updated account %s (%s)", name, changed.Type),
-		fields: map[string]string{"op": "account_edit", "account": name, "type": string(changed.Type), "file": store.Path},
+		fields: map[string]string{"op": "account_edit", "account": name, "type": string(changed.Type), "file": path},
 	})
 	return nil
 }
 
 func (a *app) loadAccounts() (*accounts.Store, *accounts.File, error) {
-	store, err := accounts.Open()
-	if err != nil {
-		return nil, nil, err
-	}
-	f, err := store.Load()
-	return store, f, err
+	return a.sessions.Accounts()
 }
 
 // accountEntry is one account in `account list` and `account show`. It
@@ -534,7 +484,7 @@ func (a *app) describeAccount(store *accounts.Store, f *accounts.File, acct *acc
 		s := acct.SSO
 		e.Settings = map[string]string{"start-url": s.StartURL, "sso-region": s.Region,
 			"account-id": orText(s.AccountID, "(chosen at sign-in)"), "role-name": orText(s.RoleName, "(chosen at sign-in)"),
-			"cache-file": ssoAccountCache().TokenPath(s.StartURL)}
+			"cache-file": a.sessions.AccountStatus(store, acct).CacheFile}
 	case acct.Type == accounts.TypeProfile && acct.Profile != nil:
 		e.Settings = map[string]string{"profile": acct.Profile.Name}
 	case acct.Type == accounts.TypeKeys && acct.Keys != nil:
@@ -602,37 +552,10 @@ func (a *app) newAccountRmCommand() *cobra.Command {
 		Args:  argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			store, f, err := a.loadAccounts()
-			if err != nil {
-				return err
+			res, err := a.sessions.RemoveAccount(cmd.Context(), name)
+			for _, w := range res.Warnings {
+				a.printer().Warn("%s", w)
 			}
-			acct, err := f.Get(name)
-			if err != nil {
-				return err
-			}
-			switch acct.Type {
-			case accounts.TypeOIDC:
-				if err := a.logoutOIDC(cmd.Context(), acct, true); err != nil {
-					return err
-				}
-			case accounts.TypeSSO:
-				// The start-URL token may be shared with other accounts
-				// and legacy profiles of the same start URL: keep it.
-			case accounts.TypeKeys:
-				if err := store.Secrets().Delete(name); err != nil {
-					return err
-				}
-			}
-			err = store.Update(cmd.Context(), func(f *accounts.File) error {
-				if _, err := f.Get(name); err != nil {
-					return err
-				}
-				delete(f.Accounts, name)
-				if f.Default == name {
-					f.Default = ""
-				}
-				return nil
-			})
 			if err != nil {
 				return err
 			}
@@ -649,18 +572,7 @@ func (a *app) newAccountUseCommand() *cobra.Command {
 		Args:  argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			store, err := accounts.Open()
-			if err != nil {
-				return err
-			}
-			err = store.Update(cmd.Context(), func(f *accounts.File) error {
-				if _, err := f.Get(name); err != nil {
-					return err
-				}
-				f.Default = name
-				return nil
-			})
-			if err != nil {
+			if err := a.sessions.UseAccount(cmd.Context(), name); err != nil {
 				return err
 			}
 			a.printer().Info(textMsg{text: "default account: " + name, fields: map[string]string{"op": "account_use", "account": name}})

@@ -13,7 +13,7 @@ import (
 
 	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/fault"
-	"github.com/s3sso/s3sso/internal/sso"
+	"github.com/s3sso/s3sso/internal/session"
 )
 
 type configureSSOOptions struct {
@@ -243,7 +243,7 @@ func (p *prompter) choose(what string, items []string) (int, error) {
 }
 
 func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error {
-	f, err := a.sharedConfig()
+	f, err := session.LoadAWSConfig()
 	if err != nil {
 		return err
 	}
@@ -266,27 +266,21 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 		sess = existing
 	}
 	if o.StartURL == "" {
-		if o.StartURL, err = p.askValid("SSO start URL", sess.Value("sso_start_url"), sso.ValidateStartURL); err != nil {
+		if o.StartURL, err = p.askValid("SSO start URL", sess.Value("sso_start_url"), session.ValidateStartURL); err != nil {
 			return err
 		}
-	} else if err := sso.ValidateStartURL(o.StartURL); err != nil {
+	} else if err := session.ValidateStartURL(o.StartURL); err != nil {
 		return fault.Wrap(fault.Usage, fmt.Errorf("--start-url: %w", err), "")
 	}
 	if o.SSORegion == "" {
 		def := sess.Value("sso_region")
 		if def == "" {
-			def = sso.StartURLRegion(o.StartURL)
+			def = session.ProposeSSORegion(ctx, o.StartURL)
 		}
-		if def == "" && !sso.VanityFree(o.StartURL) {
-			// A vanity domain: the region of the portal it redirects to.
-			if r, err := sso.ResolveStartURL(ctx, nil, o.StartURL, ""); err == nil {
-				def = r.Region
-			}
-		}
-		if o.SSORegion, err = p.askValid("SSO region", def, func(r string) error { return sso.CheckSSORegion(o.StartURL, r) }); err != nil {
+		if o.SSORegion, err = p.askValid("SSO region", def, func(r string) error { return session.CheckSSORegion(o.StartURL, r) }); err != nil {
 			return err
 		}
-	} else if err := sso.CheckSSORegion(o.StartURL, o.SSORegion); err != nil {
+	} else if err := session.CheckSSORegion(o.StartURL, o.SSORegion); err != nil {
 		// Stops here, once, before any sign-in could warn again.
 		return fault.Wrap(fault.Usage, fmt.Errorf("--sso-region: %w", err), "")
 	}
@@ -306,28 +300,19 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	if existing == nil {
 		s.Profile = ""
 	}
-	t := sso.NewTarget(f, s)
-	t.WriteBackRegion = nil // written below, with the region the login used
-	a.ssoWarnings(f, t)
-	c := sso.New(a.logger)
-	tok, err := c.TokenProvider(t).Token(ctx)
+	a.prompter.NoBrowser = o.NoBrowser
+	portal, err := a.sessions.SignInPortal(ctx, f, s, session.LoginOptions{UseDeviceCode: o.UseDeviceCode, RedirectPort: o.RedirectPort})
 	if err != nil {
-		if !errors.Is(err, sso.ErrLoginRequired) {
-			return err
-		}
-		if tok, err = c.Login(ctx, t, sso.LoginOptions{UseDeviceCode: o.UseDeviceCode || useDeviceCodeOptIn(f, s),
-			NoBrowser: o.NoBrowser, RedirectPort: o.RedirectPort, Out: a.stdio.Err}); err != nil {
-			return err
-		}
+		return err
 	}
-	if tok.Region != "" && tok.Region != o.SSORegion && !sso.VanityFree(o.StartURL) {
+	if r := portal.RegionUpdate(); r != "" {
 		// A vanity start URL led to another region.
-		fmt.Fprintf(a.stdio.Err, "SSO region updated to %s\n", tok.Region)
-		o.SSORegion, s.Region, t.Region = tok.Region, tok.Region, tok.Region
+		fmt.Fprintf(a.stdio.Err, "SSO region updated to %s\n", r)
+		o.SSORegion, s.Region = r, r
 	}
-	var accts []sso.Account
+	var accts []session.PortalAccount
 	if o.AccountID != "" {
-		if accts, err = c.ListAccounts(ctx, t, tok); err != nil {
+		if accts, err = portal.Accounts(ctx); err != nil {
 			return err
 		}
 		listed := false
@@ -341,7 +326,7 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 	}
 	if o.AccountID == "" {
 		if accts == nil {
-			if accts, err = c.ListAccounts(ctx, t, tok); err != nil {
+			if accts, err = portal.Accounts(ctx); err != nil {
 				return err
 			}
 		}
@@ -356,7 +341,7 @@ func (a *app) runConfigureSSO(ctx context.Context, o configureSSOOptions) error 
 		o.AccountID = accts[i].ID
 	}
 	if o.RoleName == "" {
-		roles, err := c.ListRoles(ctx, t, tok, o.AccountID)
+		roles, err := portal.Roles(ctx, o.AccountID)
 		if err != nil {
 			return err
 		}

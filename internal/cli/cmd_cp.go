@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/transfer"
 )
 
@@ -246,130 +245,39 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 		return eng.Stream(ctx, *src.S3, a.stdio.Out)
 	}
 
-	multi := o.Recursive || (src.S3 != nil && src.S3.HasWildcard()) || (src.S3 == nil && src.HasWildcard() && !fileExists(src.Local))
-	dstIsDir := multi || dst.IsDirLike()
-
-	op := "copy"
-	switch {
-	case src.S3 == nil:
-		op = "upload"
-	case dst.S3 == nil:
-		op = "download"
-	}
-	if move {
-		op = "move"
-	}
-
-	jobs := func(yield func(transfer.Job, error) bool) {
-		for en, err := range eng.Expand(ctx, src, o.Recursive) {
+	plan := eng.CopyJobs(ctx, transfer.CopyPlan{Src: src, Dst: dst, Recursive: o.Recursive, Move: move, Put: po,
+		Skipped: func(path, reason string) { a.out.Warn("skipping %s: %s", path, reason) }})
+	if o.DryRun {
+		for job, err := range plan {
 			if err != nil {
-				yield(transfer.Job{}, err)
-				return
+				return err
 			}
-			switch {
-			case en.Skip != "":
-				a.out.Warn("skipping %s: %s", en.Path, en.Skip)
-				continue
-			case en.Err != nil:
-				// An unreadable directory: one failed entry, the rest goes on.
-				if !yield(transfer.Job{Op: "read", Src: en.Path, Run: func(context.Context) error { return en.Err }}, nil) {
-					return
-				}
-				continue
-			}
-			job, jerr := a.copyJob(eng, op, en, src, dst, dstIsDir, po, move)
-			if jerr != nil {
-				// A per-object problem (an unsafe key): report, go on.
-				job = transfer.Job{Op: op, Src: en.URL.String(), Run: func(context.Context) error { return jerr }}
-			}
-			if o.DryRun {
-				a.out.Print(transferMsg{Op: op, Src: job.Src, Dst: job.Dst, Size: en.Size, DryRun: true})
-				continue
-			}
-			if !yield(job, nil) {
-				return
-			}
+			a.out.Print(transferMsg{Op: job.Op, Src: job.Src, Dst: job.Dst, Size: job.Size, DryRun: true})
 		}
+		return nil
 	}
-	return a.runJobs(ctx, eng, jobs)
+	return a.runJobs(ctx, eng, plan)
 }
 
 // runJobs runs a batch on the engine with the progress bar, reporting each
 // finished job as a result line and each failure on stderr, once (see
 // failureLog).
 func (a *app) runJobs(ctx context.Context, eng *transfer.Engine, jobs iter.Seq2[transfer.Job, error]) error {
-	stop := a.startProgress(&eng.Stats)
-	defer stop()
+	bar := a.newProgressBar()
+	defer bar.stop()
 	fl := newFailureLog(a.out)
-	err := eng.Run(ctx, fl.count(jobs), func(r transfer.Result) {
-		fl.result(r.Job.Op, r.Job.Src, r.Err)
-		if r.Err == nil {
-			a.out.Info(transferMsg{Op: r.Job.Op, Src: r.Job.Src, Dst: r.Job.Dst, Size: r.Job.Size})
+	err := eng.RunEvents(ctx, fl.count(jobs), func(ev transfer.Event) {
+		switch ev := ev.(type) {
+		case transfer.Progress:
+			bar.update(ev)
+		case transfer.Result:
+			fl.result(ev.Job.Op, ev.Job.Src, ev.Err)
+			if ev.Err == nil {
+				a.out.Info(transferMsg{Op: ev.Job.Op, Src: ev.Job.Src, Dst: ev.Job.Dst, Size: ev.Job.Size})
+			}
 		}
 	})
 	return fl.done(err)
-}
-
-func (a *app) copyJob(eng *transfer.Engine, op string, en transfer.Entry, src, dst transfer.Location, dstIsDir bool, po transfer.PutOptions, move bool) (transfer.Job, error) {
-	j := transfer.Job{Op: op, Size: en.Size}
-	switch {
-	case src.S3 == nil: // upload
-		d := *dst.S3
-		if dstIsDir {
-			d = d.Join(en.Rel)
-		}
-		j.Src, j.Dst = en.Path, d.String()
-		path := en.Path
-		j.Run = func(ctx context.Context) error {
-			if err := eng.UploadFile(ctx, path, d, po); err != nil {
-				return err
-			}
-			if move {
-				return removeLocal(path)
-			}
-			return nil
-		}
-	case dst.S3 == nil: // download
-		target := dst.Local
-		if dstIsDir {
-			t, err := transfer.LocalTarget(dst.Local, en.Rel, en.URL.Key)
-			if err != nil {
-				return j, err
-			}
-			target = t
-		}
-		j.Src, j.Dst = en.URL.String(), target
-		remote := en.Remote()
-		j.Run = func(ctx context.Context) error {
-			if err := eng.Download(ctx, remote, target); err != nil {
-				return err
-			}
-			if move {
-				return eng.Delete(ctx, remote.URL)
-			}
-			return nil
-		}
-	default: // S3 to S3
-		d := *dst.S3
-		if dstIsDir {
-			d = d.Join(en.Rel)
-		}
-		if d.Same(en.URL) && !move && po.IsZero() {
-			return j, fault.New(fault.Usage, fmt.Sprintf("copy %s onto itself", d), "give another destination, or change a setting such as --storage-class")
-		}
-		j.Src, j.Dst = en.URL.String(), d.String()
-		remote := en.Remote()
-		j.Run = func(ctx context.Context) error {
-			if err := eng.Copy(ctx, remote, d, po); err != nil {
-				return err
-			}
-			if move && !d.Same(remote.URL) {
-				return eng.Delete(ctx, remote.URL)
-			}
-			return nil
-		}
-	}
-	return j, nil
 }
 
 // tuneGC trades a little memory for CPU in cp and mv, whose live heap is
@@ -384,19 +292,6 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(48 << 20)
 	}
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-// removeLocal deletes a moved file.
-func removeLocal(p string) error {
-	if err := os.Remove(p); err != nil {
-		return fault.Wrap(fault.Local, fmt.Errorf("remove %s after moving it: %w", p, err), "")
-	}
-	return nil
 }
 
 // parseSize parses "16MiB", "16MB", "16M", "1GiB", "1048576".

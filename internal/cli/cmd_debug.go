@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/s3sso/s3sso/internal/creds"
+	"github.com/s3sso/s3sso/internal/session"
 )
 
 // newDebugCommand is the hidden `s3sso debug` group.
@@ -21,7 +21,7 @@ without any network call: credentials are described, not fetched, and a
 secret key appears only as a digest.`,
 		Args: argsRange(0, 0),
 		RunE: func(*cobra.Command, []string) error {
-			res, err := creds.Resolve(creds.Options{Profile: a.opts.Profile, Region: a.opts.Region})
+			res, err := session.Resolve(a.ref(), session.Overrides{Region: a.opts.Region})
 			if err != nil {
 				return err
 			}

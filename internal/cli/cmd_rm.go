@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"strings"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
@@ -86,9 +85,8 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 	}
 	for _, u := range urls {
 		if !o.Recursive && !u.HasWildcard() {
-			// One object: HEAD first so a missing key is an error, as users
-			// expect (S3's DeleteObject succeeds on missing keys).
-			if _, err := store.Head(ctx, u); err != nil {
+			// One object: a missing key is an error.
+			if err := eng.DeleteOne(ctx, u, o.DryRun); err != nil {
 				if len(urls) == 1 {
 					return err
 				}
@@ -100,17 +98,10 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 				a.out.Print(transferMsg{Op: "delete", Src: u.String(), DryRun: true})
 				continue
 			}
-			if err := store.DeleteObject(ctx, u); err != nil {
-				if len(urls) == 1 {
-					return err
-				}
-				report(u.String(), 0, err)
-				continue
-			}
 			report(u.String(), 0, nil)
 			continue
 		}
-		objs := a.matchObjects(ctx, store, u, o.Recursive)
+		objs := eng.Matching(ctx, u, o.Recursive)
 		if o.DryRun {
 			for obj, err := range objs {
 				if err != nil {
@@ -135,28 +126,4 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 		return fl.done(fault.Wrap(fault.Partial, &transfer.BatchError{Failed: int(f), Total: int(total.Load()), First: fl.firstErr()}, ""))
 	}
 	return nil
-}
-
-// matchObjects lists the objects a recursive or wildcard URL names.
-func (a *app) matchObjects(ctx context.Context, store *objstore.S3, u objstore.URL, recursive bool) func(func(objstore.Object, error) bool) {
-	return func(yield func(objstore.Object, error) bool) {
-		prefix := u.Key
-		if u.HasWildcard() {
-			prefix = objstore.WildcardPrefix(u.Key)
-		} else if recursive && prefix != "" && !strings.HasSuffix(prefix, "/") {
-			prefix += "/"
-		}
-		for obj, err := range store.List(ctx, u.Bucket, prefix, false) {
-			if err != nil {
-				yield(obj, err)
-				return
-			}
-			if u.HasWildcard() && !objstore.MatchKey(u.Key, obj.Key) {
-				continue
-			}
-			if !yield(obj, nil) {
-				return
-			}
-		}
-	}
 }

@@ -2,19 +2,14 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
+	"github.com/s3sso/s3sso/internal/accounts"
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/session"
 	"github.com/spf13/cobra"
-
-	"github.com/s3sso/s3sso/internal/config"
-	"github.com/s3sso/s3sso/internal/creds"
-	"github.com/s3sso/s3sso/internal/sso"
 )
 
 func (a *app) newWhoamiCommand() *cobra.Command {
@@ -107,68 +102,104 @@ func (a *app) runWhoami(ctx context.Context) error {
 	if a.opts.Account != "" {
 		return a.whoamiAccount(ctx, a.opts.Account)
 	}
-	m := whoamiMsg{Profile: config.ProfileName(a.opts.Profile), Method: "AWS SDK credential chain"}
-	f, err := a.sharedConfig()
+	st, err := a.sessions.Status(ctx, a.ref(), session.Overrides{Region: a.opts.Region, EndpointURL: a.opts.EndpointURL, PathStyle: a.opts.PathStyle})
 	if err != nil {
 		return err
 	}
-	if f.HasSSOLogin(m.Profile) {
-		s, err := f.SSOForProfile(m.Profile, false)
-		if err != nil {
-			return err
-		}
-		t := sso.NewTarget(f, s)
-		c := sso.New(a.logger)
-		m.SSOSession, m.StartURL, m.SSORegion = s.Session, s.StartURL, s.Region
-		m.AccountID, m.Role = s.AccountID, s.RoleName
-		m.CacheFile = c.Cache.TokenPath(s.CacheKey())
-		if s.Legacy() {
-			m.Method = "IAM Identity Center, legacy profile (device flow, no refresh)"
-		} else {
-			m.Method = "IAM Identity Center, sso-session (PKCE, refreshable)"
-		}
-		m.Warnings = ssoWarningList(f, t)
-		if tok, err := c.Cache.ReadToken(s.CacheKey()); err == nil {
-			m.TokenExpires = tok.ExpiresAt.UTC()
-			r := !s.Legacy() && tok.Refreshable(time.Now())
-			m.Refreshable = &r
-		} else if errors.Is(err, sso.ErrNoToken) {
-			m.CacheFile += " (missing: run `" + s.LoginCommand() + "`)"
-		}
-	} else {
-		m.Warnings = f.CommentCharWarnings(m.Profile)
+	m := whoamiMsg{Profile: st.Profile, SSOSession: st.SSOSession, StartURL: st.StartURL, SSORegion: st.SSORegion,
+		CacheFile: st.CacheFile, TokenExpires: st.TokenExpires.UTC(), Refreshable: st.Refreshable, AccountID: st.AccountID,
+		Role: st.Role, AccessKeyID: st.AccessKeyID, CredentialsSource: st.CredentialsSource,
+		CredentialsExpires: st.CredentialsExpires.UTC(), ARN: st.ARN, ARNError: st.ARNError, Warnings: st.Warnings}
+	switch st.Method {
+	case session.MethodSSOLegacy:
+		m.Method = "IAM Identity Center, legacy profile (device flow, no refresh)"
+	case session.MethodSSO:
+		m.Method = "IAM Identity Center, sso-session (PKCE, refreshable)"
+	default:
+		m.Method = "AWS SDK credential chain"
 	}
-	cfg, err := a.awsConfig(ctx)
-	if err != nil {
-		return err
-	}
-	d, err := creds.Explain(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	m.AccessKeyID, m.CredentialsSource, m.CredentialsExpires = d.AccessKeyID, d.Source, d.Expires.UTC()
-	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		m.ARNError = firstLine(err.Error())
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) {
-			// S3-compatible servers (MinIO) answer without STS's identity API.
-			m.ARNError = fmt.Sprintf("STS GetCallerIdentity: %s (%s)", apiErr.ErrorMessage(), apiErr.ErrorCode())
-		}
-	} else {
-		m.ARN = aws.ToString(out.Arn)
-		if m.AccountID == "" {
-			m.AccountID = aws.ToString(out.Account)
-		}
+	if st.TokenMissing {
+		m.CacheFile += " (missing: run `" + loginCommand(fault.LoginRef{Profile: st.Profile}, false) + "`)"
 	}
 	a.printer().Print(m)
 	return nil
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 200 {
-		s = s[:200] + "..."
+// whoamiAccount describes a saved account's identity and token state.
+func (a *app) whoamiAccount(ctx context.Context, name string) error {
+	store, f, acct, err := session.LookupAccount(name)
+	if err != nil {
+		return err
 	}
-	return s
+	switch acct.Type {
+	case accounts.TypeOIDC:
+	case accounts.TypeProfile:
+		if acct.Profile == nil || acct.Profile.Name == "" {
+			return fault.Newf(fault.Config, "account %q of type profile names no profile", acct.Name)
+		}
+		saved := a.opts
+		a.opts.Account, a.opts.Profile = "", acct.Profile.Name
+		defer func() { a.opts = saved }()
+		return a.runWhoami(ctx)
+	case accounts.TypeSSO, accounts.TypeKeys:
+		a.printer().Print(a.describeAccount(store, f, acct, true))
+		return nil
+	default:
+		return fault.Newf(fault.Config, "account %q has type %q, which this s3sso cannot describe", name, acct.Type)
+	}
+	st := a.sessions.AccountStatus(store, acct)
+	m := whoamiOIDCMsg{Account: name}
+	if st.Problem != nil {
+		return st.Problem
+	}
+	if st.OIDCErr != nil {
+		a.printer().Warn("%v", st.OIDCErr)
+	}
+	m.OIDCStatus = *st.OIDC
+	a.printer().Print(m)
+	return nil
+}
+
+type whoamiOIDCMsg struct {
+	Account string `json:"account"`
+	session.OIDCStatus
+}
+
+func (m whoamiOIDCMsg) JSON() any { return m }
+
+func (m whoamiOIDCMsg) String() string {
+	var b strings.Builder
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%-20s %s\n", k+":", v)
+		}
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		s := t.Local().Format(time.DateTime)
+		if time.Now().After(t) {
+			s += " (expired)"
+		}
+		return s
+	}
+	line("account", m.Account+" (oidc)")
+	line("issuer", m.Issuer)
+	line("client id", m.ClientID)
+	if !m.SignedIn {
+		line("state", "needs login: s3sso login --account "+m.Account)
+	}
+	line("subject", m.Subject)
+	line("email", m.Email)
+	line("id token expires", ts(m.IDTokenExpiry))
+	if m.SignedIn {
+		line("refresh token", map[bool]string{true: "yes (renews credentials)", false: "no"}[m.HasRefreshToken])
+	}
+	line("sts endpoint", m.STSEndpoint)
+	line("role arn", m.RoleARN)
+	line("assumed role", m.AssumedRoleARN)
+	line("access key id", m.AccessKeyID)
+	line("credentials expire", ts(m.CredentialsExpiry))
+	return strings.TrimRight(b.String(), "\n")
 }

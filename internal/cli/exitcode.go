@@ -1,17 +1,13 @@
 package cli
 
 import (
-	"context"
 	"errors"
-	"io/fs"
-	"net"
-	"net/url"
-	"strings"
-	"syscall"
+	"fmt"
 
 	"github.com/aws/smithy-go"
 
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/session"
 )
 
 // Exit codes. They are part of the interface: scripts rely on them, and
@@ -65,89 +61,78 @@ var exitCodeOfKind = map[fault.Kind]int{
 	fault.Interrupted:  ExitInterrupted,
 }
 
-// Classify returns the kind of err: the kind it was given with package fault,
-// or one inferred from well-known SDK, network and file system errors. It is
-// the one place that turns foreign errors into kinds.
-func Classify(err error) fault.Kind {
-	if err == nil {
-		return fault.Unknown
-	}
-	if k := fault.KindOf(err); k != fault.Unknown {
-		return k
-	}
-	if errors.Is(err, context.Canceled) {
-		return fault.Interrupted
-	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		if k := kindOfAPICode(apiErr.ErrorCode()); k != fault.Unknown {
-			return k
-		}
-	}
-	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTDIR),
-		errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT), errors.Is(err, fs.ErrPermission):
-		return fault.Local
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return fault.Network
-	}
-	var dnsErr *net.DNSError
-	var opErr *net.OpError
-	var urlErr *url.Error
-	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
-		return fault.Network
-	}
-	if errors.As(err, &urlErr) && urlErr.Timeout() {
-		return fault.Network
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return fault.NotFound
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fault.Network
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "get identity: get credentials") || strings.Contains(msg, "failed to refresh cached credentials") ||
-		strings.Contains(msg, "no EC2 IMDS role found") {
-		return fault.Auth
-	}
-	return fault.Unknown
-}
-
-func kindOfAPICode(code string) fault.Kind {
-	switch code {
-	case "NoSuchBucket", "NoSuchKey", "NotFound", "NoSuchUpload", "NoSuchVersion", "NoSuchEntity":
-		return fault.NotFound
-	case "AccessDenied", "AllAccessDisabled", "Forbidden", "AccountProblem", "UnauthorizedOperation":
-		return fault.AccessDenied
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "InvalidToken",
-		"TokenRefreshRequired", "InvalidClientTokenId", "UnrecognizedClientException", "UnauthorizedException":
-		return fault.Auth
-	case "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty", "PreconditionFailed":
-		return fault.Conflict
-	case "InvalidBucketName", "InvalidArgument", "InvalidStorageClass":
-		return fault.Usage
-	case "KeyTooLongError":
-		// A key over 1024 bytes: the server's refusal of a name s3sso
-		// accepts, not a usage mistake. Exit 1, in the server's words.
-		return fault.Unknown
-	case "BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum":
-		return fault.Integrity
-	}
-	return fault.Unknown
-}
-
 // ExitCode maps an error to the process exit code.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	return exitCodeOfKind[Classify(err)]
+	return exitCodeOfKind[fault.Classify(err)]
+}
+
+// loginCommand is the command that signs in to ref.
+func loginCommand(ref fault.LoginRef, deviceCode bool) string {
+	cmd := "s3sso login"
+	switch {
+	case ref.Account != "":
+		cmd += " --account " + quoteArg(ref.Account)
+	case ref.SSOSession != "":
+		cmd += " --sso-session " + quoteArg(ref.SSOSession)
+	case ref.Profile != "" && ref.Profile != "default":
+		cmd += " --profile " + quoteArg(ref.Profile)
+	}
+	if deviceCode {
+		cmd += " --use-device-code"
+	}
+	return cmd
+}
+
+// dataHint renders the advice for errors that carry data instead of a
+// command line: what to sign in to, which setting to save.
+func dataHint(err error) (string, bool) {
+	var choice *session.ChoiceError
+	var noRole *session.RoleARNRequiredError
+	var notSSO *session.NotSSOProfileError
+	var role *session.RoleError
+	var listAll *session.ListAllDeniedError
+	var exists *session.AccountExistsError
+	switch {
+	case errors.As(err, &exists):
+		n := exists.Account
+		return "choose another name, change it with `s3sso account edit " + n + "`, remove it with `s3sso account rm " + n + "`, or pass --force", true
+	case errors.As(err, &listAll):
+		n := listAll.Account
+		return fmt.Sprintf("account %s may not list all buckets: turn that off with "+
+			"`s3sso account edit %s --list-all-buckets=false` and add the buckets it can use with "+
+			"`s3sso account edit %s --external-bucket BUCKET[/PATH]`", n, n, n), true
+	case errors.As(err, &choice):
+		name, flag := choice.Choice.Ref.Account, "--"+choice.Choice.Setting
+		return fmt.Sprintf("save it with `s3sso account edit %s %s VALUE`, or sign in on a terminal to pick it", name, flag), true
+	case errors.As(err, &noRole):
+		return fmt.Sprintf("save one with `s3sso account add %s ... --role-arn arn:aws:iam::ACCOUNT:role/NAME --force`", noRole.Account), true
+	case errors.As(err, &notSSO):
+		return "set it up with `s3sso configure sso --profile " + notSSO.Profile + "`, or pick another profile with --profile", true
+	case errors.As(err, &role):
+		return "check the account's --account-id and --role-name (`s3sso account edit " + role.Account + "`)", true
+	}
+	if le, hint, ok := fault.LoginHint(err); ok && !le.Ref.IsZero() {
+		run := "run `" + loginCommand(le.Ref, le.DeviceCode) + "`"
+		if fault.KindOf(err) != fault.Auth && hint != "" {
+			// The sign-in itself was refused: say why first.
+			return hint + ": " + run + " again and allow the request", true
+		}
+		if le.DeviceCode {
+			run += " again"
+		}
+		return fault.JoinHints(run, hint), true
+	}
+	return "", false
 }
 
 // defaultHint returns advice for an error that carries no hint of its own.
 func defaultHint(err error, kind fault.Kind) string {
+	if h, ok := dataHint(err); ok {
+		return h
+	}
 	if h := fault.HintOf(err); h != "" {
 		return h
 	}

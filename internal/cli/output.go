@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/s3sso/s3sso/internal/creds"
+	"github.com/s3sso/s3sso/internal/session"
 )
 
 // Message is a result line. Every message renders as text and as JSON so
@@ -30,6 +30,7 @@ type Printer struct {
 	quiet  bool
 	status func() string // renders the status line; nil when none
 	shown  bool          // a status line is on screen
+	held   bool          // the status line is hidden (a question is open)
 }
 
 // NewPrinter returns a printer writing results to out and diagnostics to errw.
@@ -89,7 +90,7 @@ func (p *Printer) Failure(op, target string, err error) {
 }
 
 func (p *Printer) diag(level, msg, hint string) {
-	msg = creds.Scrub(msg)
+	msg = session.Scrub(msg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clearStatus()
@@ -132,8 +133,28 @@ func (p *Printer) clearStatus() {
 	}
 }
 
+// Hold hides the status line (while a question or a sign-in is on the
+// terminal) until Hold(false).
+func (p *Printer) Hold(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearStatus()
+	p.held = on
+	if !on {
+		p.drawStatus()
+	}
+}
+
+// Text writes s to stderr as it is (a prompt), never with --json.
+func (p *Printer) Text(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearStatus()
+	_, _ = io.WriteString(p.err, s)
+}
+
 func (p *Printer) drawStatus() {
-	if p.status == nil {
+	if p.status == nil || p.held {
 		return
 	}
 	_, _ = io.WriteString(p.err, "\r\x1b[K"+p.status())

@@ -80,20 +80,15 @@ func TestPrinterJSONErrors(t *testing.T) {
 }
 
 func TestRenderProgress(t *testing.T) {
-	var st transfer.Stats
-	st.BytesTotal.Store(100 << 20)
-	st.BytesDone.Store(25 << 20)
-	st.ObjectsTotal.Store(4)
-	st.ObjectsDone.Store(1)
-	st.ListingDone.Store(true)
-	got := renderProgress(&st, 5*time.Second)
+	st := transfer.Progress{BytesTotal: 100 << 20, BytesDone: 25 << 20, ObjectsTotal: 4, ObjectsDone: 1, ListingDone: true, Elapsed: 5 * time.Second}
+	got := renderProgress(st)
 	for _, want := range []string{"[######", "25.0 MiB / 100.0 MiB", "5.0 MiB/s", "ETA 15s", "1/4 objects"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("progress %q lacks %q", got, want)
 		}
 	}
-	st.ListingDone.Store(false)
-	if got := renderProgress(&st, 5*time.Second); !strings.Contains(got, "1/4+ objects") || !strings.Contains(got, "ETA --") {
+	st.ListingDone = false
+	if got := renderProgress(st); !strings.Contains(got, "1/4+ objects") || !strings.Contains(got, "ETA --") {
 		t.Errorf("while listing: %q", got)
 	}
 	if humanBytes(1023) != "1023 B" || humanBytes(1536) != "1.5 KiB" || humanBytes(3<<30) != "3.0 GiB" {

@@ -3,49 +3,65 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/s3sso/s3sso/internal/transfer"
 )
 
-// startProgress shows a live progress bar for the engine's stats on a
-// terminal and returns the function that removes it. It does nothing when
-// output is not a terminal or with --json, --quiet or --no-progress.
-func (a *app) startProgress(st *transfer.Stats) (stop func()) {
-	if !a.showProgress() {
-		return func() {}
+// progressBar is the live progress bar of a batch on a terminal: it draws
+// the engine's Progress events. It is inactive when output is not a
+// terminal or with --json, --quiet or --no-progress.
+type progressBar struct {
+	a      *app
+	mu     sync.Mutex
+	last   transfer.Progress
+	active bool
+}
+
+func (a *app) newProgressBar() *progressBar {
+	b := &progressBar{a: a, active: a.showProgress()}
+	if b.active {
+		a.out.SetStatus(b.render)
 	}
-	start := time.Now()
-	a.out.SetStatus(func() string { return renderProgress(st, time.Since(start)) })
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(150 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				a.out.RefreshStatus()
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		a.out.SetStatus(nil)
+	return b
+}
+
+func (b *progressBar) render() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return renderProgress(b.last)
+}
+
+// update takes a Progress event; the final one removes the bar.
+func (b *progressBar) update(p transfer.Progress) {
+	if !b.active {
+		return
+	}
+	b.mu.Lock()
+	b.last = p
+	b.mu.Unlock()
+	if p.Final {
+		b.a.out.SetStatus(nil)
+		return
+	}
+	b.a.out.RefreshStatus()
+}
+
+// stop removes the bar (when the run ended without a final event).
+func (b *progressBar) stop() {
+	if b.active {
+		b.a.out.SetStatus(nil)
 	}
 }
 
 // renderProgress draws "[#####.....] 12.0 MiB / 40.0 MiB  8.1 MiB/s  ETA 3s  3/10 objects".
-func renderProgress(st *transfer.Stats, elapsed time.Duration) string {
-	done, total := st.BytesDone.Load(), st.BytesTotal.Load()
-	od, ot := st.ObjectsDone.Load(), st.ObjectsTotal.Load()
-	listing := !st.ListingDone.Load()
+func renderProgress(p transfer.Progress) string {
+	done, total := p.BytesDone, p.BytesTotal
+	od, ot := p.ObjectsDone, p.ObjectsTotal
+	listing := !p.ListingDone
 	rate := 0.0
-	if s := elapsed.Seconds(); s > 0.2 {
+	if s := p.Elapsed.Seconds(); s > 0.2 {
 		rate = float64(done) / s
 	}
 	const width = 24
@@ -66,8 +82,8 @@ func renderProgress(st *transfer.Stats, elapsed time.Duration) string {
 		objs = fmt.Sprintf("%d/%d+ objects", od, ot)
 	}
 	s := fmt.Sprintf("%s %s / %s  %s/s  ETA %s  %s", bar, humanBytes(done), humanBytes(total), humanBytes(int64(rate)), eta, objs)
-	if f := st.Failed.Load(); f > 0 {
-		s += fmt.Sprintf("  %d failed", f)
+	if p.Failed > 0 {
+		s += fmt.Sprintf("  %d failed", p.Failed)
 	}
 	return s
 }

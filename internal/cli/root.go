@@ -14,17 +14,15 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/s3sso/s3sso/internal/buildinfo"
-	"github.com/s3sso/s3sso/internal/config"
-	"github.com/s3sso/s3sso/internal/creds"
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
+	"github.com/s3sso/s3sso/internal/session"
 	"github.com/s3sso/s3sso/internal/transfer"
 )
 
@@ -60,17 +58,12 @@ type app struct {
 	out    *Printer
 	ran    bool // a command's RunE started (errors before that are usage errors)
 
-	cfgOnce sync.Once
-	cfg     aws.Config
-	cfgErr  error
-	acct    *accountSettings // the --account in use, once resolved
-	// credsRefused is the SSO role provider's hook for credentials S3
-	// refused (nil unless an SSO sign-in supplies the credentials).
-	credsRefused func(accessKeyID string) bool
-
-	sharedOnce sync.Once
-	shared     *config.File // the AWS config file, parsed by sharedConfig
-	sharedErr  error
+	// sessions resolves identities and signs in; prompter is its terminal
+	// side. Both are set up before a command runs.
+	sessions *session.Manager
+	prompter *termPrompter
+	acct     *session.AccountSettings // the --account in use, once resolved
+	cur      *session.Session         // the session of the global flags, once resolved
 
 	// isTerminal reports whether w is an interactive terminal; tests replace it.
 	isTerminal func(w io.Writer) bool
@@ -93,7 +86,7 @@ func run(ctx context.Context, args []string, stdio Stdio, isTerm func(io.Writer)
 	err := root.ExecuteContext(ctx)
 	// An interrupted command may leave a credential helper running (the
 	// SDK's credentials cache returns without waiting for it).
-	creds.StopHelpers()
+	session.StopCredentialHelpers()
 	if err != nil && !a.ran && fault.KindOf(err) == fault.Unknown && ctx.Err() == nil {
 		err = fault.Wrap(fault.Usage, err, fmt.Sprintf("see `%s --help`", strings.TrimSpace("s3sso "+commandPath(root, args))))
 	}
@@ -116,7 +109,7 @@ func (a *app) report(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	kind := Classify(err)
+	kind := fault.Classify(err)
 	code := exitCodeOfKind[kind]
 	var partial *transfer.BatchError
 	if errors.As(err, &partial) {
@@ -254,6 +247,8 @@ func (a *app) setup() error {
 		return fault.Newf(fault.Usage, "--log-format must be text or json, not %q", a.opts.LogFormat)
 	}
 	a.out = NewPrinter(a.stdio.Out, a.stdio.Err, a.opts.JSON, a.opts.Quiet)
+	a.prompter = newTermPrompter(a)
+	a.sessions = session.New(session.Options{Logger: a.logger, Debug: a.opts.Debug, Prompter: a.prompter})
 	return nil
 }
 
@@ -268,92 +263,43 @@ func redactAttr(_ []string, attr slog.Attr) slog.Attr {
 		}
 	}
 	if attr.Value.Kind() == slog.KindString {
-		attr.Value = slog.StringValue(creds.Scrub(attr.Value.String()))
+		attr.Value = slog.StringValue(session.Scrub(attr.Value.String()))
 	}
 	return attr
 }
 
-// sharedConfig parses the AWS shared config file (AWS_CONFIG_FILE or
-// ~/.aws/config) and checks the syntax of the credentials file
-// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials), once per process.
-// Every command that resolves AWS configuration goes through it before the
-// SDK's loader, which tolerates what botocore refuses (a repeated section or
-// key, a line that is not "key = value", an unclosed [header]) and would
-// otherwise run with a guess or report a missing profile: such a file is a
-// configuration error (exit code 10) naming the file and line, as for the
-// AWS CLI. A missing file is fine.
-func (a *app) sharedConfig() (*config.File, error) {
-	a.sharedOnce.Do(func() {
-		f, err := config.Load(config.DefaultPath())
-		if err == nil {
-			_, err = config.Load(config.DefaultCredentialsPath())
-		}
-		if err != nil {
-			a.sharedErr = fault.Wrap(fault.Config, err, "fix the file; the AWS CLI rejects it too")
-			return
-		}
-		a.shared = f
-	})
-	return a.shared, a.sharedErr
+// ref is the identity the global flags name.
+func (a *app) ref() session.Ref {
+	return session.Ref{Profile: a.opts.Profile, Account: a.opts.Account}
 }
 
-// awsConfig resolves the AWS configuration once per process: from a saved
-// account when --account names one, else from the AWS config profile. The
-// shared config files are checked first (sharedConfig), whichever is used:
-// the SDK's loader reads them in every case.
+// session resolves the identity of the global flags (a saved account with
+// --account, else the AWS config profile), with --region, --endpoint-url
+// and --path-style as overrides.
+func (a *app) session(ctx context.Context) (*session.Session, error) {
+	s, err := a.sessions.Open(ctx, a.ref(), session.Overrides{Region: a.opts.Region, EndpointURL: a.opts.EndpointURL, PathStyle: a.opts.PathStyle})
+	if err == nil {
+		a.acct, a.cur = s.Account, s
+	}
+	return s, err
+}
+
+// awsConfig is the session's AWS configuration.
 func (a *app) awsConfig(ctx context.Context) (aws.Config, error) {
-	a.cfgOnce.Do(func() {
-		if _, a.cfgErr = a.sharedConfig(); a.cfgErr != nil {
-			return
-		}
-		opts := creds.Options{
-			Profile: a.opts.Profile,
-			Region:  a.opts.Region,
-			Logger:  a.logger,
-			Debug:   a.opts.Debug,
-		}
-		if a.opts.Account != "" {
-			var acct accountSettings
-			acct, a.cfgErr = a.accountConfig(ctx, a.opts.Account)
-			if a.cfgErr != nil {
-				return
-			}
-			a.acct = &acct
-			opts.Credentials = acct.Credentials
-			opts.Profile = acct.Profile
-			if opts.Region == "" {
-				opts.Region = acct.Region
-			}
-		} else if opts.Credentials, a.cfgErr = a.ssoCredentials(ctx); a.cfgErr != nil {
-			return
-		}
-		a.cfg, a.cfgErr = creds.Load(ctx, opts)
-	})
-	return a.cfg, a.cfgErr
+	s, err := a.session(ctx)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	return s.Config, nil
 }
 
-// store returns the S3 store for the global flags (and the account's
-// settings, which flags override).
+// store returns the session's S3 store.
 func (a *app) store(ctx context.Context) (*objstore.S3, error) {
-	cfg, err := a.awsConfig(ctx)
+	s, err := a.session(ctx)
 	if err != nil {
 		return nil, err
 	}
-	so := objstore.S3Options{
-		EndpointURL: a.opts.EndpointURL,
-		PathStyle:   a.opts.PathStyle,
-		Logger:      a.logger,
-
-		CredentialsRefused: a.credsRefused,
-	}
-	if a.acct != nil {
-		if so.EndpointURL == "" {
-			so.EndpointURL = a.acct.EndpointURL
-		}
-		so.PathStyle = so.PathStyle || a.acct.PathStyle
-		so.DualStack = a.acct.DualStack
-	}
-	return objstore.NewS3(cfg, so)
+	return s.Store()
 }
 
 // showProgress reports whether a live progress bar belongs on this terminal.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,6 +41,9 @@ type Options struct {
 	// Credentials, when set, replaces the SDK's credential chain (s3sso's
 	// own sign-in methods plug in here).
 	Credentials aws.CredentialsProvider
+	// CABundle is the AWS_CA_BUNDLE in effect (EnvCABundle), passed to the
+	// SDK explicitly; nil trusts the system's roots.
+	CABundle *CABundle
 }
 
 // Load resolves the AWS configuration. Errors name the profile and carry a
@@ -84,9 +88,9 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		maxConns = 256
 	}
 	// The SDK can only apply a CA bundle to a client it can rebuild, so the
-	// client must be a BuildableClient (see infra.md). AWS_CA_BUNDLE itself
-	// is applied by NewHTTPClient, on the first TLS connection.
-	httpClient := NewHTTPClient(maxConns)
+	// client must be a BuildableClient (see infra.md). The bundle itself is
+	// applied by NewHTTPClient, on the first TLS connection.
+	httpClient := NewHTTPClient(maxConns, opts.CABundle)
 
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
@@ -113,7 +117,13 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Credentials != nil {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(opts.Credentials))
 	}
-	restore := hideCABundle()
+	if opts.CABundle.lazy() {
+		// Handed a bundle explicitly, the SDK's config loader neither reads
+		// AWS_CA_BUNDLE (a missing file must not matter to a plain-HTTP
+		// endpoint) nor parses a few hundred certificates up front; the
+		// environment is left alone (see placeholderRoot).
+		loadOpts = append(loadOpts, config.WithCustomCABundle(strings.NewReader(placeholderRoot)))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil && (own || opts.Credentials != nil) {
 		// The AWS CLI accepts the files (Resolve did), the SDK's loader does
@@ -123,7 +133,6 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		cfg, err = config.LoadDefaultConfig(ctx, append(loadOpts, config.WithSharedConfigProfile(""),
 			config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))...)
 	}
-	restore()
 	if err != nil {
 		return aws.Config{}, classifyLoadError(opts.Profile, err)
 	}
@@ -147,7 +156,7 @@ func classifyLoadError(profile string, err error) error {
 		return &fault.Error{
 			Kind: fault.NotFound,
 			Msg:  fmt.Sprintf("profile %q not found in %s", name, configFileName()),
-			Hint: "check the name with `s3sso profiles` or `aws configure list-profiles`, or unset AWS_PROFILE",
+			Hint: "check the name with `aws configure list-profiles` (or in the file), or unset AWS_PROFILE",
 		}
 	}
 	var noSource config.SharedConfigAssumeRoleError

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,12 +48,10 @@ type Client struct {
 	// HTTPClient is used for every request; nil means a client with a 30 s
 	// timeout.
 	HTTPClient *http.Client
-	// Open opens the authorization URL; nil means authflow.OpenBrowser.
-	Open authflow.Opener
-	// Prompt receives instructions for the user (URLs, device codes); nil
-	// means io.Discard.
-	Prompt io.Writer
-	Logger *slog.Logger
+	// Prompter shows sign-ins to the person (the authorization URL, device
+	// codes); nil shows and opens nothing.
+	Prompter authflow.Prompter
+	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -96,11 +93,11 @@ func (c *Client) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (c *Client) prompt() io.Writer {
-	if c.Prompt != nil {
-		return c.Prompt
+func (c *Client) prompter() authflow.Prompter {
+	if c.Prompter != nil {
+		return c.Prompter
 	}
-	return io.Discard
+	return authflow.OpenerPrompter(nil)
 }
 
 func (c *Client) ctx(ctx context.Context) context.Context {

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/s3sso/s3sso/internal/authflow"
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/federation"
 	"github.com/s3sso/s3sso/internal/testenv"
@@ -127,13 +128,16 @@ func (p *pollRecorder) codes() []string {
 // promptWriter collects what s3sso tells the user and hands over the
 // verification URL and user code once both have been printed.
 type promptWriter struct {
+	t    *testing.T
 	mu   sync.Mutex
 	buf  strings.Builder
 	got  chan [2]string
 	sent bool
 }
 
-func newPromptWriter() *promptWriter { return &promptWriter{got: make(chan [2]string, 1)} }
+func newPromptWriter(t *testing.T) *promptWriter {
+	return &promptWriter{t: t, got: make(chan [2]string, 1)}
+}
 
 var (
 	promptURLRE  = regexp.MustCompile(`(?m)^\s+(https?://\S+)\s*$`)
@@ -153,6 +157,20 @@ func (w *promptWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// SignIn implements authflow.Prompter: it writes the URL and the code each
+// on an indented line of their own, as the CLI does.
+func (w *promptWriter) SignIn(_ context.Context, s authflow.SignIn) error {
+	if s.OpenHere {
+		w.t.Error("the device flow asked to open a browser on this machine")
+	}
+	fmt.Fprintf(w, "open:\n\n  %s\n\ncode:\n\n  %s\n\n", s.URL, s.UserCode)
+	return nil
+}
+
+func (w *promptWriter) Warn(string) {}
+
+func (w *promptWriter) Info(string) {}
+
 func (w *promptWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -171,7 +189,7 @@ func parseDevicePrompt(s string) (verificationURL, userCode string) {
 	return verificationURL, userCode
 }
 
-func (d *deviceEnv) provider(t *testing.T, cfg federation.Config, prompt io.Writer, rt http.RoundTripper) *federation.Provider {
+func (d *deviceEnv) provider(t *testing.T, cfg federation.Config, prompt authflow.Prompter, rt http.RoundTripper) *federation.Provider {
 	t.Helper()
 	cfg.Issuer = d.dex.Issuer
 	cfg.STSEndpoint = d.minio.Endpoint
@@ -179,12 +197,8 @@ func (d *deviceEnv) provider(t *testing.T, cfg federation.Config, prompt io.Writ
 		cfg.Scopes = []string{"openid", "offline_access", "email", "profile"}
 	}
 	return &federation.Provider{
-		Client: &federation.Client{Config: cfg, Prompt: prompt,
-			HTTPClient: &http.Client{Transport: rt, Timeout: 30 * time.Second},
-			Open: func(context.Context, string) error {
-				t.Error("the device flow opened a browser")
-				return nil
-			}},
+		Client: &federation.Client{Config: cfg, Prompter: prompt,
+			HTTPClient: &http.Client{Transport: rt, Timeout: 30 * time.Second}},
 		Cache:        &federation.Cache{Dir: filepath.Join(t.TempDir(), "oidc")},
 		Account:      "dev",
 		Interactive:  true,
@@ -228,7 +242,7 @@ func TestDexDeviceFlowPublicClient(t *testing.T) {
 	testenv.Home(t)
 	d := startDeviceEnv(t, testenv.DexOptions{}, publicClient)
 	bucket := d.minio.NewBucket(t)
-	prompt, polls := newPromptWriter(), newPollRecorder()
+	prompt, polls := newPromptWriter(t), newPollRecorder()
 	p := d.provider(t, federation.Config{ClientID: publicClient, RoleARN: d.roleARN, Duration: 15 * time.Minute}, prompt, polls)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
@@ -301,7 +315,7 @@ func TestDexDeviceFlowPublicClient(t *testing.T) {
 	if err := cache.Save("dev", &old); err != nil {
 		t.Fatal(err)
 	}
-	prompt2 := newPromptWriter()
+	prompt2 := newPromptWriter(t)
 	p2 := d.provider(t, federation.Config{ClientID: publicClient, RoleARN: d.roleARN, Duration: 15 * time.Minute}, prompt2, nil)
 	p2.Cache = cache
 	p2.Interactive = false
@@ -327,7 +341,7 @@ func TestDexDeviceFlowConfidentialClient(t *testing.T) {
 	testenv.Home(t)
 	d := startDeviceEnv(t, testenv.DexOptions{IssuerAtRoot: true}, confClient)
 	bucket := d.minio.NewBucket(t)
-	prompt := newPromptWriter()
+	prompt := newPromptWriter(t)
 	p := d.provider(t, federation.Config{ClientID: confClient, ClientSecret: confSecret, RoleARN: d.roleARN}, prompt, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -367,7 +381,7 @@ func TestDexDeviceFlowDeniedAndExpired(t *testing.T) {
 		{"nobody approves", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			prompt := newPromptWriter()
+			prompt := newPromptWriter(t)
 			p := d.provider(t, federation.Config{ClientID: publicClient, RoleARN: d.roleARN}, prompt, nil)
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
@@ -396,7 +410,7 @@ func TestDexDeviceFlowDeniedAndExpired(t *testing.T) {
 			if k := fault.KindOf(err); k != fault.Auth {
 				t.Errorf("kind %v, want auth (%v)", k, err)
 			}
-			if !strings.Contains(err.Error(), "expired") || !strings.Contains(fault.HintOf(err), "--use-device-code") {
+			if le, ok := fault.LoginRequired(err); !strings.Contains(err.Error(), "expired") || !ok || !le.DeviceCode {
 				t.Errorf("error %q hint %q: want the code's expiry and how to retry", err, fault.HintOf(err))
 			}
 			if strings.Contains(err.Error(), "\n") {
@@ -459,7 +473,7 @@ func TestDexDeviceFlowBinary(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	prompt := newPromptWriter()
+	prompt := newPromptWriter(t)
 	wait := startBinary(t, ctx, prompt, "login", "--account", "dev", "--use-device-code")
 	_, page, aerr := approveAfterPending(ctx, d, prompt, nil, d.dex.ApproveDevice)
 	if aerr != nil {

@@ -67,7 +67,7 @@ func TestDeviceFlowProviderErrors(t *testing.T) {
 				want, sentinel = "declined", ErrDeviceDenied
 			}
 			if !errors.Is(err, sentinel) || fault.KindOf(err) != fault.Auth || !strings.Contains(err.Error(), want) ||
-				!strings.Contains(fault.HintOf(err), "--use-device-code") {
+				!loginAgainWithDeviceCode(err) {
 				t.Errorf("error %q (kind %v, hint %q)", err, fault.KindOf(err), fault.HintOf(err))
 			}
 			if strings.Contains(err.Error()+fault.HintOf(err), "s3cret-value") {
@@ -84,4 +84,11 @@ func TestDeviceFlowProviderErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loginAgainWithDeviceCode reports whether err asks for a new sign-in with
+// the device flow.
+func loginAgainWithDeviceCode(err error) bool {
+	le, ok := fault.LoginRequired(err)
+	return ok && le.DeviceCode
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/s3sso/s3sso/internal/authflow"
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/federation"
 	"github.com/s3sso/s3sso/internal/testenv"
@@ -137,7 +138,7 @@ func (r *realEnv) provider(t *testing.T, cfg federation.Config, cacheDir string)
 		cfg.Scopes = []string{"openid", "offline_access", "email", "profile"}
 	}
 	return &federation.Provider{
-		Client:       &federation.Client{Config: cfg, Open: r.browser.open},
+		Client:       &federation.Client{Config: cfg, Prompter: authflow.OpenerPrompter(r.browser.open)},
 		Cache:        &federation.Cache{Dir: cacheDir},
 		Account:      "test",
 		Interactive:  true,
@@ -286,7 +287,7 @@ func TestE2ELoginPKCERolePolicy(t *testing.T) {
 	p5 := r.provider(t, federation.Config{ClientID: publicClient, RoleARN: r.roleARN}, cacheDir)
 	p5.Interactive = false
 	_, err = p5.Retrieve(t.Context())
-	if !errors.Is(err, federation.ErrLoginRequired) || !strings.Contains(fault.HintOf(err), "s3sso login --account test") {
+	if le, ok := fault.LoginRequired(err); !errors.Is(err, federation.ErrLoginRequired) || !ok || le.Ref != (fault.LoginRef{Account: "test"}) {
 		t.Fatalf("with a rejected refresh token: %v (hint %q)", err, fault.HintOf(err))
 	}
 	// Interactive: falls back to the browser.

@@ -70,9 +70,9 @@ func TestAssumeRoleResponses(t *testing.T) {
 		{name: "aws", status: 200, body: awsOK, roleARN: "arn:aws:iam::111122223333:role/web", wantKey: "ASIAEXAMPLE", wantExp: exp,
 			wantRole: "arn:aws:sts::111122223333:assumed-role/web/alice"},
 		{name: "minio claim mode", status: 200, body: minioOK, wantKey: "MINIOKEY", wantExp: exp.Add(123456789)},
-		{name: "minio expired", status: 400, body: stsErr("ExpiredToken", "Token is expired"), kind: fault.Auth, hint: "sign in again", expired: true},
+		{name: "minio expired", status: 400, body: stsErr("ExpiredToken", "Token is expired"), kind: fault.Auth, hint: "the ID token expired", expired: true},
 		{name: "aws expired", status: 400, body: stsErr("ExpiredTokenException", "Token expired: current date/time 1 must be before the expiration date/time 0"),
-			kind: fault.Auth, hint: "sign in again", expired: true},
+			kind: fault.Auth, hint: "the ID token expired", expired: true},
 		{name: "old minio expired", status: 400, body: stsErr("InvalidParameterValue", "Token is expired"), kind: fault.Auth, expired: true},
 		{name: "invalid token", status: 400, body: stsErr("InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider"),
 			kind: fault.Auth, hint: "--client-id"},
@@ -133,6 +133,9 @@ func TestAssumeRoleResponses(t *testing.T) {
 			var se *STSError
 			if errors.As(err, &se) && se.Expired() != tc.expired {
 				t.Errorf("Expired() = %v", se.Expired())
+			}
+			if _, ok := fault.LoginRequired(err); ok != tc.expired {
+				t.Errorf("asks for a new sign-in: %v, want %v", ok, tc.expired)
 			}
 			if strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error leaks the token or spans lines: %q", err)
@@ -281,7 +284,7 @@ func TestCallbackAccessDenied(t *testing.T) {
 		q := r.URL.Query()
 		http.Redirect(w, r, q.Get("redirect_uri")+"?error=access_denied&error_description=user+said+no&state="+q.Get("state"), http.StatusFound)
 	}
-	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Open: httpGetOpener}
+	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
 	_, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 10 * time.Second})
 	var ae *authflow.AuthError
 	if !errors.As(err, &ae) || ae.Code != "access_denied" || fault.KindOf(err) != fault.AccessDenied || !strings.Contains(fault.HintOf(err), "declined") {
@@ -296,7 +299,7 @@ func TestCallbackStateMismatch(t *testing.T) {
 	idp.authorize = func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Query().Get("redirect_uri")+"?code=abc&state=forged", http.StatusFound)
 	}
-	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Open: httpGetOpener}
+	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
 	_, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: time.Second})
 	if !errors.Is(err, authflow.ErrStateMismatch) || !strings.Contains(err.Error(), "no sign-in response within 1s") {
 		t.Fatalf("err %v", err)
@@ -353,7 +356,7 @@ func TestCallbackForgeriesDuringLogin(t *testing.T) {
 				}
 				return httpGetOpener(ctx, authURL)
 			}
-			c := &Client{Config: cfg, Open: open}
+			c := &Client{Config: cfg, Prompter: authflow.OpenerPrompter(open)}
 			tok, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 30 * time.Second})
 			if err != nil {
 				t.Fatalf("login after forged requests: %v", err)
@@ -381,7 +384,7 @@ func TestLoginCodeFlowParams(t *testing.T) {
 			authQuery = r.URL.Query()
 			http.Redirect(w, r, authQuery.Get("redirect_uri")+"?code=the-code&state="+authQuery.Get("state"), http.StatusFound)
 		}
-		c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", NoPKCE: noPKCE}, Open: httpGetOpener}
+		c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", NoPKCE: noPKCE}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
 		tok, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -401,8 +404,8 @@ func TestLoginCodeFlowParams(t *testing.T) {
 
 func TestDeviceFlow(t *testing.T) {
 	idp := newFakeIdP(t)
-	var prompt strings.Builder
-	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompt: &prompt}
+	var prompt recPrompter
+	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid"}, Prompter: &prompt}
 	tok, err := c.Login(t.Context(), LoginOptions{UseDeviceCode: true})
 	if err != nil {
 		t.Fatal(err)
@@ -446,7 +449,7 @@ func TestRefreshTokenOnlyWithOfflineAccess(t *testing.T) {
 		q := r.URL.Query()
 		http.Redirect(w, r, q.Get("redirect_uri")+"?code=c&state="+q.Get("state"), http.StatusFound)
 	}
-	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", Scopes: []string{"email"}}, Open: httpGetOpener}
+	c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", Scopes: []string{"email"}}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
 	tok, err := c.Login(t.Context(), LoginOptions{CallbackTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -467,3 +470,15 @@ func httpGetOpener(ctx context.Context, u string) error {
 	}()
 	return nil
 }
+
+// recPrompter records the sign-ins shown, as text.
+type recPrompter struct{ strings.Builder }
+
+func (p *recPrompter) SignIn(_ context.Context, s authflow.SignIn) error {
+	fmt.Fprintf(p, "%s %s %s %s\n", s.Flow, s.URL, s.VerificationURL, s.UserCode)
+	return nil
+}
+
+func (p *recPrompter) Warn(string) {}
+
+func (p *recPrompter) Info(string) {}

@@ -100,7 +100,6 @@ func SessionName(c Claims) string {
 // LoginOptions select how to sign in.
 type LoginOptions struct {
 	UseDeviceCode bool // the device authorization grant instead of the browser
-	NoBrowser     bool // print the authorization URL instead of opening it
 	RedirectPort  int  // overrides the redirect URL's port (0: keep)
 	// CallbackTimeout bounds the wait for the browser; 0 means
 	// authflow.DefaultCallbackTimeout.
@@ -174,16 +173,9 @@ func (c *Client) browserLogin(ctx context.Context, ep *Endpoints, opts LoginOpti
 		return nil, err
 	}
 
-	open := c.Open
-	if open == nil {
-		open = authflow.OpenBrowser
-	}
-	if opts.NoBrowser {
-		fmt.Fprintf(c.prompt(), "Open this URL in a browser to sign in:\n\n  %s\n\n", authURL)
-	} else if err := open(ctx, authURL); err != nil {
-		fmt.Fprintf(c.prompt(), "Could not open a browser (%v). Open this URL to sign in:\n\n  %s\n\n", err, authURL)
-	} else {
-		fmt.Fprintf(c.prompt(), "Opened the browser to sign in. If it did not open, visit:\n\n  %s\n\n", authURL)
+	if err := c.prompter().SignIn(ctx, authflow.SignIn{Flow: authflow.FlowPKCE, Provider: c.Config.Issuer,
+		URL: authURL, OpenHere: true}); err != nil {
+		return nil, fmt.Errorf("show the sign-in: %w", err)
 	}
 	code, err := cb.Wait(ctx, opts.CallbackTimeout)
 	if err != nil {
@@ -419,13 +411,13 @@ func (c *Client) deviceLogin(ctx context.Context, ep *Endpoints) (*Token, error)
 	if err != nil {
 		return nil, tokenError("start the device authorization", ep.Device, err)
 	}
-	// The URL and the code each on a line of their own, to copy them.
+	si := authflow.SignIn{Flow: authflow.FlowDevice, Provider: c.Config.Issuer, URL: da.VerificationURI,
+		VerificationURL: da.VerificationURI, UserCode: da.UserCode}
 	if da.VerificationURIComplete != "" {
-		fmt.Fprintf(c.prompt(), "To sign in, open this URL on any device:\n\n  %s\n\nand check that it shows this code:\n\n  %s\n\n",
-			da.VerificationURIComplete, da.UserCode)
-	} else {
-		fmt.Fprintf(c.prompt(), "To sign in, open this URL on any device:\n\n  %s\n\nand enter this code:\n\n  %s\n\n",
-			da.VerificationURI, da.UserCode)
+		si.URL, si.CodeInURL = da.VerificationURIComplete, true
+	}
+	if err := c.prompter().SignIn(ctx, si); err != nil {
+		return nil, fmt.Errorf("show the sign-in: %w", err)
 	}
 	// Poll a second later than asked. x/oauth2 polls on a ticker, so a poll
 	// can reach the provider a little less than the interval after the
@@ -459,16 +451,15 @@ func deviceError(err error, da *oauth2.DeviceAuthResponse, tokenURL string, star
 		errors.Is(err, context.DeadlineExceeded) && !da.Expiry.IsZero() && !time.Now().Before(da.Expiry)
 	switch {
 	case expired:
-		hint := "run s3sso login --account NAME --use-device-code again and approve the new code in time"
+		hint := "approve the new code in time"
 		if !da.Expiry.IsZero() {
-			hint = fmt.Sprintf("run s3sso login --account NAME --use-device-code again and approve the new code within %s",
-				da.Expiry.Sub(started).Round(time.Second))
+			hint = fmt.Sprintf("approve the new code within %s", da.Expiry.Sub(started).Round(time.Second))
 		}
-		return &fault.Error{Kind: fault.Auth, Hint: hint,
-			Err: fmt.Errorf("%w before the sign-in was approved (code %s at %s)", ErrDeviceCodeExpired, da.UserCode, da.VerificationURI)}
+		return &fault.Error{Kind: fault.Auth, Hint: hint, Err: &fault.LoginRequiredError{DeviceCode: true,
+			Err: fmt.Errorf("%w before the sign-in was approved (code %s at %s)", ErrDeviceCodeExpired, da.UserCode, da.VerificationURI)}}
 	case code == "access_denied":
-		return &fault.Error{Kind: fault.Auth, Err: fmt.Errorf("%w at %s", ErrDeviceDenied, da.VerificationURI),
-			Hint: "run s3sso login --account NAME --use-device-code again and approve the request, or ask the provider's administrator to allow your user for this client (--client-id)"}
+		return &fault.Error{Kind: fault.Auth, Err: &fault.LoginRequiredError{DeviceCode: true, Err: fmt.Errorf("%w at %s", ErrDeviceDenied, da.VerificationURI)},
+			Hint: "approve the request, or ask the provider's administrator to allow your user for this client (--client-id)"}
 	}
 	return tokenError("wait for the device authorization", tokenURL, err)
 }

@@ -107,7 +107,7 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	p.mu.Unlock()
 	e, err := p.renew(ctx, p.Interactive)
 	if err != nil {
-		return aws.Credentials{}, err
+		return aws.Credentials{}, fault.SetLoginRef(err, fault.LoginRef{}, p.ref())
 	}
 	return p.awsCreds(e.Credentials, e.Credentials.Expiration.Add(-p.window())), nil
 }
@@ -206,8 +206,8 @@ func (p *Provider) renew(ctx context.Context, interactive bool) (*Entry, error) 
 	}
 	// 3. An interactive sign-in.
 	if !interactive {
-		return nil, &fault.Error{Kind: fault.Auth, Msg: fmt.Sprintf("account %q", p.Account), Err: ErrLoginRequired,
-			Hint: fmt.Sprintf("sign in with `s3sso login --account %s`", p.Account)}
+		return nil, &fault.Error{Kind: fault.Auth, Msg: fmt.Sprintf("account %q", p.Account),
+			Err: &fault.LoginRequiredError{Ref: p.ref(), Err: ErrLoginRequired}}
 	}
 	return p.loginLocked(ctx, e)
 }
@@ -220,8 +220,12 @@ func (p *Provider) Login(ctx context.Context) (*Entry, error) {
 		return nil, err
 	}
 	defer unlock()
-	return p.loginLocked(ctx, &Entry{Issuer: p.Client.Config.Issuer, ClientID: p.Client.Config.ClientID})
+	e, err := p.loginLocked(ctx, &Entry{Issuer: p.Client.Config.Issuer, ClientID: p.Client.Config.ClientID})
+	return e, fault.SetLoginRef(err, fault.LoginRef{}, p.ref())
 }
+
+// ref is what a new sign-in is asked for: the provider's account.
+func (p *Provider) ref() fault.LoginRef { return fault.LoginRef{Account: p.Account} }
 
 func (p *Provider) loginLocked(ctx context.Context, e *Entry) (*Entry, error) {
 	tok, err := p.Client.Login(ctx, p.LoginOptions)

@@ -237,7 +237,8 @@ func (c *Client) classifySTSError(endpoint string, e *STSError) error {
 	lower := strings.ToLower(e.Message)
 	switch {
 	case e.Expired():
-		fe.Kind, fe.Hint = fault.Auth, "the ID token expired: sign in again with `s3sso login --account NAME`"
+		fe.Kind, fe.Hint = fault.Auth, "the ID token expired"
+		fe.Err = &fault.LoginRequiredError{Err: e}
 	case e.InvalidToken():
 		fe.Kind = fault.Auth
 		fe.Hint = fmt.Sprintf("the STS (--sts-endpoint) does not accept tokens from this provider: make it trust the issuer %s and the client ID %s (audience), or check --issuer and --client-id",

@@ -66,7 +66,7 @@ func credentialsRefused(err error) bool {
 		code = ae.ErrorCode()
 	}
 	if code == "" || code == "Forbidden" {
-		if resp := httpResponse(err); resp != nil {
+		if resp := httpResponse(err); resp != nil { //nolint:bodyclose // the SDK owns and closes the body of a failed response
 			code = resp.Header.Get("X-Minio-Error-Code")
 		}
 	}
@@ -80,7 +80,7 @@ func credentialsRefused(err error) bool {
 // signingKey returns the access key ID the failed request was signed with
 // (from its Authorization header), or "".
 func signingKey(err error) string {
-	resp := httpResponse(err)
+	resp := httpResponse(err) //nolint:bodyclose // the SDK owns and closes the body of a failed response
 	if resp == nil || resp.Request == nil {
 		return ""
 	}

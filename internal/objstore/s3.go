@@ -42,6 +42,10 @@ type S3Options struct {
 	// DualStack uses the IPv4/IPv6 dual-stack endpoints.
 	DualStack bool
 	Logger    *slog.Logger
+	// Renew, when set, is called when the server refuses the credentials
+	// (expired) mid-way; requests wait for it and are sent again after it
+	// succeeds (see InBatch).
+	Renew RenewFunc
 	// CredentialsRefused, when set, is called when the server refuses a
 	// request's credentials as unknown or expired (InvalidAccessKeyId,
 	// ExpiredToken, InvalidToken), with the access key ID the request was
@@ -104,6 +108,9 @@ func NewS3(cfg aws.Config, o S3Options) (*S3, error) {
 			})
 		}
 		so.Retryer = withRefusalRetry(so.Retryer, o.CredentialsRefused)
+		if o.Renew != nil {
+			so.APIOptions = append(so.APIOptions, addRenewGate(&renewGate{renew: o.Renew}))
+		}
 	})
 	if endpoint != "" && !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
 		return nil, fault.New(fault.Usage, fmt.Sprintf("endpoint URL %q must start with http:// or https://", endpoint), "")

@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
 
 	"github.com/s3sso/s3sso/internal/config"
 	"github.com/s3sso/s3sso/internal/creds"
+	"github.com/s3sso/s3sso/internal/fault"
 )
 
 // Target is one IAM Identity Center sign-in: the validated configuration
@@ -44,6 +44,22 @@ type Target struct {
 	// URL resolved to another region than Region, to save that region where
 	// the sign-in is configured (sso_region, like the AWS CLI).
 	WriteBackRegion func(region string) error
+	// Ref is what a new sign-in to this target is asked for in errors;
+	// empty means the profile, else the sso-session.
+	Ref fault.LoginRef
+}
+
+// LoginRef returns what a person signs in to for t.
+func (t Target) LoginRef() fault.LoginRef {
+	switch {
+	case !t.Ref.IsZero():
+		return t.Ref
+	case t.Profile != "":
+		return fault.LoginRef{Profile: t.Profile}
+	case t.Session != "":
+		return fault.LoginRef{SSOSession: t.Session}
+	}
+	return fault.LoginRef{Profile: "default"}
 }
 
 // Legacy reports whether t signs in like a legacy profile: device flow, no
@@ -83,6 +99,9 @@ type Client struct {
 	// trust their TLS server with it); nil means the AWS_CA_BUNDLE-aware
 	// default.
 	HTTPClient *http.Client
+	// AWSHTTPClient sends the OIDC and portal requests; nil means a client
+	// trusting AWS_CA_BUNDLE (creds.NewHTTPClient).
+	AWSHTTPClient aws.HTTPClient
 
 	mu       sync.Mutex
 	apis     map[string]*apis
@@ -116,9 +135,9 @@ func (c *Client) api(ctx context.Context, t Target) (*apis, error) {
 	if a := c.apis[key]; a != nil {
 		return a, nil
 	}
-	hc, err := httpClient()
-	if err != nil {
-		return nil, err
+	hc := c.AWSHTTPClient
+	if hc == nil {
+		hc = creds.NewHTTPClient(0, creds.EnvCABundle())
 	}
 	cfg := aws.Config{Region: t.Region, HTTPClient: hc, Credentials: aws.AnonymousCredentials{},
 		RetryMaxAttempts: 3, RetryMode: aws.RetryModeStandard}
@@ -150,12 +169,6 @@ func (c *Client) api(ctx context.Context, t Target) (*apis, error) {
 	}
 	c.apis[key] = a
 	return a, nil
-}
-
-// httpClient returns the shared HTTP client for AWS APIs, which trusts
-// AWS_CA_BUNDLE like the AWS CLI does, parsing it on first use.
-func httpClient() (*awshttp.BuildableClient, error) {
-	return creds.NewHTTPClient(0), nil
 }
 
 // apiCode returns the error code of an AWS API error ("" if none).

@@ -11,12 +11,12 @@ import (
 )
 
 // LoginRequiredError means the cached sign-in is missing, expired, cannot
-// be refreshed or was rejected: the user must sign in again with Command.
+// be refreshed or was rejected: the user must sign in again. It is wrapped
+// in a fault.LoginRequiredError naming what to sign in to.
 type LoginRequiredError struct {
 	Profile string // profile or session named in messages
 	Reason  string
-	Command string // the exact command to run
-	Err     error  // cause, if any
+	Err     error // cause, if any
 }
 
 func (e *LoginRequiredError) Error() string {
@@ -30,11 +30,6 @@ func (e *LoginRequiredError) Error() string {
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
-	if e.Command != "" {
-		// In the message too, so it survives wrapping by callers that
-		// replace the hint.
-		msg += "; run `" + e.Command + "`"
-	}
 	return msg
 }
 
@@ -46,20 +41,13 @@ var ErrLoginRequired = errors.New("sign-in required")
 // Is makes errors.Is(err, ErrLoginRequired) true.
 func (e *LoginRequiredError) Is(target error) bool { return target == ErrLoginRequired }
 
-// loginRequired returns a fault.Auth error whose hint is the command to run,
-// plus a region-mismatch hint when the start URL's host names another
-// region than sso_region.
+// loginRequired returns a fault.Auth error asking for a new sign-in to t's
+// reference, with a region-mismatch hint when the start URL's host names
+// another region than sso_region.
 func loginRequired(t Target, reason string, cause error) error {
-	who := "profile " + t.Profile
-	if t.Profile == "" {
-		who = "sso-session " + t.Session
-	}
-	hint := "run `" + t.LoginCommand() + "`"
-	if m := RegionMismatch(t.StartURL, t.Region); m != "" {
-		hint = m + "; then " + hint
-	}
-	return &fault.Error{Kind: fault.Auth, Hint: hint,
-		Err: &LoginRequiredError{Profile: who, Reason: reason, Command: t.LoginCommand(), Err: cause}}
+	ref := t.LoginRef()
+	return fault.NeedsLogin(&LoginRequiredError{Profile: ref.String(), Reason: reason, Err: cause}, ref,
+		RegionMismatch(t.StartURL, t.Region))
 }
 
 var startURLRegionPatterns = []*regexp.Regexp{

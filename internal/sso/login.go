@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -34,14 +33,11 @@ type LoginOptions struct {
 	// UseDeviceCode selects the device authorization grant for an
 	// sso-session (legacy profiles always use it).
 	UseDeviceCode bool
-	// NoBrowser prints the URL instead of opening a browser.
-	NoBrowser bool
 	// RedirectPort fixes the loopback port of the PKCE flow (0: any free).
 	RedirectPort int
-	// Open opens a URL; nil means authflow.OpenBrowser ($BROWSER first).
-	Open authflow.Opener
-	// Out receives the instructions for the user (URL, user code).
-	Out io.Writer
+	// Prompter shows the sign-in to the person (URL, user code) and
+	// receives warnings; nil opens nothing and shows nothing.
+	Prompter authflow.Prompter
 	// CallbackTimeout bounds the wait for the browser redirect (default
 	// 10 minutes).
 	CallbackTimeout time.Duration
@@ -65,11 +61,8 @@ func FlowFor(t Target, useDeviceCode bool) string {
 // Login signs in (always asking the user, like `aws sso login`), writes the
 // token to the cache and returns it.
 func (c *Client) Login(ctx context.Context, t Target, o LoginOptions) (*Token, error) {
-	if o.Out == nil {
-		o.Out = io.Discard
-	}
-	if o.Open == nil {
-		o.Open = authflow.OpenBrowser
+	if o.Prompter == nil {
+		o.Prompter = authflow.OpenerPrompter(nil)
 	}
 	configured := t.Region
 	t, err := c.resolve(ctx, t)
@@ -77,7 +70,7 @@ func (c *Client) Login(ctx context.Context, t Target, o LoginOptions) (*Token, e
 		return nil, err
 	}
 	if m := RegionMismatch(t.IssuerURL, t.Region); m != "" {
-		fmt.Fprintf(o.Out, "warning: %s\n", m)
+		o.Prompter.Warn(m)
 	}
 	a, err := c.api(ctx, t)
 	if err != nil {
@@ -117,9 +110,9 @@ func (c *Client) Login(ctx context.Context, t Target, o LoginOptions) (*Token, e
 	// is configured, as the AWS CLI does.
 	if t.Region != configured && t.WriteBackRegion != nil {
 		if err := t.WriteBackRegion(t.Region); err != nil {
-			fmt.Fprintf(o.Out, "warning: the start URL's region is %s, but sso_region could not be updated: %v\n", t.Region, err)
+			o.Prompter.Warn(fmt.Sprintf("the start URL's region is %s, but sso_region could not be updated: %v", t.Region, err))
 		} else {
-			fmt.Fprintf(o.Out, "SSO region updated to %s\n", t.Region)
+			o.Prompter.Info("SSO region updated to " + t.Region)
 		}
 	}
 	return tok, nil
@@ -194,11 +187,11 @@ func (c *Client) deviceFlow(ctx context.Context, a *apis, t Target, reg *Registr
 		case "SlowDownException":
 			interval += 5 * time.Second
 		case "ExpiredTokenException":
-			return nil, fault.New(fault.Auth, "the sign-in request expired before it was approved",
-				"run `"+t.LoginCommand()+"` again and approve the code in the browser within its lifetime")
+			return nil, fault.NeedsLogin(errors.New("the sign-in request expired before it was approved"), t.LoginRef(),
+				"approve the code in the browser within its lifetime")
 		case "AccessDeniedException":
-			return nil, &fault.Error{Kind: fault.AccessDenied, Msg: "the sign-in was denied in the browser", Err: err,
-				Hint: "run `" + t.LoginCommand() + "` again and allow the request"}
+			return nil, &fault.Error{Kind: fault.AccessDenied, Msg: "the sign-in was denied in the browser",
+				Err: &fault.LoginRequiredError{Ref: t.LoginRef(), Err: err}, Hint: "the request was not allowed"}
 		default:
 			if ctx.Err() != nil {
 				return nil, fault.Wrap(fault.Interrupted, ctx.Err(), "")
@@ -211,14 +204,10 @@ func (c *Client) deviceFlow(ctx context.Context, a *apis, t Target, reg *Registr
 			if uri == "" {
 				uri = aws.ToString(sda.VerificationUri)
 			}
-			if o.NoBrowser {
-				fmt.Fprintf(o.Out, "Open this URL on any device to sign in:\n\n  %s\n\nand confirm this code:\n\n%s\n\n", uri, aws.ToString(sda.UserCode))
-			} else {
-				fmt.Fprintf(o.Out, "Opening the sign-in page in your browser. If it does not open, visit:\n\n  %s\n\nand confirm this code:\n\n%s\n\n",
-					aws.ToString(sda.VerificationUri), aws.ToString(sda.UserCode))
-				if err := o.Open(ctx, uri); err != nil {
-					fmt.Fprintf(o.Out, "Could not open a browser (%v); open the URL above yourself.\n", err)
-				}
+			if err := o.Prompter.SignIn(ctx, authflow.SignIn{Flow: authflow.FlowDevice, Provider: "IAM Identity Center",
+				URL: uri, VerificationURL: aws.ToString(sda.VerificationUri), UserCode: aws.ToString(sda.UserCode),
+				CodeInURL: sda.VerificationUriComplete != nil, OpenHere: true}); err != nil {
+				return nil, fmt.Errorf("show the sign-in: %w", err)
 			}
 		}
 		select {
@@ -244,19 +233,16 @@ func (c *Client) pkceFlow(ctx context.Context, a *apis, t Target, reg *Registrat
 		scopes = []string{config.DefaultScope}
 	}
 	authURL := AuthorizeURL(a.oidcBase, reg.ClientID, cb.RedirectURI(), state, pk.Challenge, scopes)
-	if o.NoBrowser {
-		fmt.Fprintf(o.Out, "Open this URL in a browser on this machine to sign in:\n\n  %s\n\n(The page redirects to 127.0.0.1 on this machine; from another device use --use-device-code.)\n", authURL)
-	} else {
-		fmt.Fprintf(o.Out, "Opening the sign-in page in your browser. If it does not open, visit:\n\n  %s\n\n(To sign in on another device, use --use-device-code.)\n", authURL)
-		if err := o.Open(ctx, authURL); err != nil {
-			fmt.Fprintf(o.Out, "Could not open a browser (%v); open the URL above yourself.\n", err)
-		}
+	if err := o.Prompter.SignIn(ctx, authflow.SignIn{Flow: authflow.FlowPKCE, Provider: "IAM Identity Center",
+		URL: authURL, OpenHere: true}); err != nil {
+		return nil, fmt.Errorf("show the sign-in: %w", err)
 	}
 	code, err := cb.Wait(ctx, o.CallbackTimeout)
 	if err != nil {
 		var ae *authflow.AuthError
 		if errors.As(err, &ae) && ae.Code == "access_denied" {
-			err = fault.WithHint(err, "the sign-in was denied or cancelled in the browser: run `"+t.LoginCommand()+"` again and allow the request")
+			err = &fault.Error{Kind: fault.KindOf(err), Hint: "the sign-in was denied or cancelled in the browser",
+				Err: &fault.LoginRequiredError{Ref: t.LoginRef(), Err: err}}
 		}
 		return nil, err
 	}
@@ -266,7 +252,7 @@ func (c *Client) pkceFlow(ctx context.Context, a *apis, t Target, reg *Registrat
 	})
 	if err != nil {
 		if apiCode(err) == "ExpiredTokenException" {
-			return nil, fault.New(fault.Auth, "the sign-in request expired before it was completed", "run `"+t.LoginCommand()+"` again")
+			return nil, fault.NeedsLogin(errors.New("the sign-in request expired before it was completed"), t.LoginRef(), "")
 		}
 		return nil, c.oidcError(t, "exchange the authorization code", err)
 	}
@@ -326,13 +312,11 @@ func (c *Client) oidcError(t Target, op string, err error) error {
 		}
 		return &fault.Error{Kind: fault.Config, Msg: fmt.Sprintf("%s: the start URL belongs to another region than sso_region %s", op, t.Region), Err: err, Hint: hint}
 	case "InvalidGrantException", "InvalidClientException", "UnauthorizedClientException":
-		hint := "run `" + t.LoginCommand() + "`"
-		if m := RegionMismatch(t.issuer(), t.Region); m != "" {
-			hint = m + "; then " + hint
-		} else {
-			hint += "; if this persists, check that sso_region (" + t.Region + ") is the region of your IAM Identity Center instance"
+		hint := RegionMismatch(t.issuer(), t.Region)
+		if hint == "" {
+			hint = "if this persists, check that sso_region (" + t.Region + ") is the region of your IAM Identity Center instance"
 		}
-		return &fault.Error{Kind: fault.Auth, Msg: op, Err: err, Hint: hint}
+		return &fault.Error{Kind: fault.Auth, Msg: op, Err: &fault.LoginRequiredError{Ref: t.LoginRef(), Err: err}, Hint: hint}
 	}
 	var fe *fault.Error
 	if errors.As(err, &fe) {

@@ -87,6 +87,25 @@ func browser(hook func()) authflow.Opener {
 	}
 }
 
+// recPrompter records what a sign-in shows and opens its URLs with open.
+type recPrompter struct {
+	open     authflow.Opener
+	signIns  []authflow.SignIn
+	warnings []string
+	infos    []string
+}
+
+func (p *recPrompter) with(open authflow.Opener) *recPrompter { p.open = open; return p }
+
+func (p *recPrompter) SignIn(ctx context.Context, s authflow.SignIn) error {
+	p.signIns = append(p.signIns, s)
+	return p.open(ctx, s.URL)
+}
+
+func (p *recPrompter) Warn(msg string) { p.warnings = append(p.warnings, msg) }
+
+func (p *recPrompter) Info(msg string) { p.infos = append(p.infos, msg) }
+
 func legacy(f *fixture) Target {
 	t := f.target
 	t.Session, t.Scopes = "", nil
@@ -96,9 +115,9 @@ func legacy(f *fixture) Target {
 func TestDeviceFlowSlowDown(t *testing.T) {
 	f := newFixture(t, ssotest.Options{})
 	f.emu.SetSlowDown(1)
-	var out strings.Builder
+	var out recPrompter
 	tgt := legacy(f)
-	tok, err := f.c.Login(t.Context(), tgt, LoginOptions{Open: browser(nil), Out: &out})
+	tok, err := f.c.Login(t.Context(), tgt, LoginOptions{Prompter: out.with(browser(nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +127,8 @@ func TestDeviceFlowSlowDown(t *testing.T) {
 	if tok.RefreshToken != "" {
 		t.Error("a legacy (scope-less) login gets no refresh token")
 	}
-	if !strings.Contains(out.String(), "\n"+userCodeIn(out.String())+"\n") {
-		t.Errorf("the user code must be on its own line:\n%s", out.String())
+	if len(out.signIns) != 1 || out.signIns[0].Flow != authflow.FlowDevice || userCodeIn(out.signIns[0].UserCode) != out.signIns[0].UserCode {
+		t.Errorf("want one device sign-in with a user code, got %+v", out.signIns)
 	}
 	got, err := f.c.Cache.ReadToken(startURL)
 	if err != nil || got.AccessToken != tok.AccessToken || got.StartURL != startURL {
@@ -152,7 +171,7 @@ func TestDeviceFlowErrors(t *testing.T) {
 			f := newFixture(t, ssotest.Options{})
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			_, err := f.c.Login(ctx, f.target, LoginOptions{UseDeviceCode: true, Open: c.setup(f, cancel)})
+			_, err := f.c.Login(ctx, f.target, LoginOptions{UseDeviceCode: true, Prompter: authflow.OpenerPrompter(c.setup(f, cancel))})
 			if err == nil || fault.KindOf(err) != c.kind || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v (kind %v), want kind %v containing %q", err, fault.KindOf(err), c.kind, c.want)
 			}
@@ -167,7 +186,7 @@ func TestPKCEFlow(t *testing.T) {
 	f := newFixture(t, ssotest.Options{})
 	var opened string
 	open := func(ctx context.Context, u string) error { opened = u; return browser(nil)(ctx, u) }
-	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: open})
+	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(open)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,14 +201,14 @@ func TestPKCEFlow(t *testing.T) {
 		t.Fatalf("registration %+v", reg)
 	}
 	// A second login reuses the registration.
-	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)}); err != nil {
+	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(browser(nil))}); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.emu.Count("RegisterClient"); n != 1 {
 		t.Errorf("RegisterClient called %d times, want 1", n)
 	}
 	// Switching to the device flow re-registers (the flows share one key).
-	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{UseDeviceCode: true, Open: browser(nil)}); err != nil {
+	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{UseDeviceCode: true, Prompter: authflow.OpenerPrompter(browser(nil))}); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.emu.Count("RegisterClient"); n != 2 {
@@ -203,7 +222,7 @@ func TestPKCEErrors(t *testing.T) {
 		f.emu.SetTamperState(true)
 		// The redirect with the wrong state is refused and the login
 		// waits on for the real one, until its time runs out.
-		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil), CallbackTimeout: time.Second})
+		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(browser(nil)), CallbackTimeout: time.Second})
 		if !errors.Is(err, authflow.ErrStateMismatch) || fault.KindOf(err) != fault.Auth || !strings.Contains(err.Error(), "no sign-in response within 1s") {
 			t.Fatalf("error %v", err)
 		}
@@ -214,18 +233,18 @@ func TestPKCEErrors(t *testing.T) {
 	t.Run("error callback", func(t *testing.T) {
 		f := newFixture(t, ssotest.Options{})
 		f.emu.SetAuthorizeError("access_denied")
-		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)})
+		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(browser(nil))})
 		var ae *authflow.AuthError
 		if !errors.As(err, &ae) || ae.Code != "access_denied" || fault.KindOf(err) != fault.AccessDenied {
 			t.Fatalf("error %v", err)
 		}
-		if h := fault.HintOf(err); !strings.Contains(h, "denied or cancelled in the browser") || !strings.Contains(h, "s3sso login --profile dev") {
-			t.Errorf("hint %q", h)
+		if le, ok := fault.LoginRequired(err); !strings.Contains(fault.HintOf(err), "denied or cancelled in the browser") || !ok || le.Ref != (fault.LoginRef{Profile: "dev"}) {
+			t.Errorf("hint %q, want a sign-in request for profile dev", fault.HintOf(err))
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
 		f := newFixture(t, ssotest.Options{})
-		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: func(context.Context, string) error { return nil }, CallbackTimeout: 50 * time.Millisecond})
+		_, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(func(context.Context, string) error { return nil }), CallbackTimeout: 50 * time.Millisecond})
 		if fault.KindOf(err) != fault.Auth || !strings.Contains(err.Error(), "no sign-in response") {
 			t.Fatalf("error %v", err)
 		}
@@ -236,19 +255,19 @@ func TestRegionMismatchFromService(t *testing.T) {
 	url := "https://ssoins-1.portal.eu-west-1.app.aws"
 	f := newFixture(t, ssotest.Options{StartURLRegions: map[string]string{url: "eu-west-1"}})
 	f.target.StartURL = url
-	var out strings.Builder
-	_, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil), Out: &out})
+	var out recPrompter
+	_, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: out.with(browser(nil))})
 	if fault.KindOf(err) != fault.Config || !strings.Contains(fault.HintOf(err), "set sso_region = eu-west-1") {
 		t.Fatalf("error %v hint %q", err, fault.HintOf(err))
 	}
-	if !strings.Contains(out.String(), "start URL region eu-west-1 does not match sso_region us-east-1") {
-		t.Errorf("no early warning: %s", out.String())
+	if !strings.Contains(strings.Join(out.warnings, "\n"), "start URL region eu-west-1 does not match sso_region us-east-1") {
+		t.Errorf("no early warning: %q", out.warnings)
 	}
 }
 
 func login(t *testing.T, f *fixture) *Token {
 	t.Helper()
-	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)})
+	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(browser(nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,11 +307,11 @@ func TestRefreshRules(t *testing.T) {
 	if n := f.emu.Count("CreateToken:refresh_token"); n != 2 {
 		t.Errorf("refresh attempts %d, want 2 (one a minute)", n)
 	}
-	// Expired and not refreshable: login required, naming the command.
+	// Expired and not refreshable: login required, naming the profile.
 	f.advance(11 * time.Minute)
 	_, err = tp.Token(t.Context())
-	if !errors.Is(err, ErrLoginRequired) || !strings.HasPrefix(fault.HintOf(err), "run `s3sso login --profile dev`") {
-		t.Fatalf("error %v, hint %q", err, fault.HintOf(err))
+	if le, ok := fault.LoginRequired(err); !errors.Is(err, ErrLoginRequired) || !ok || le.Ref != (fault.LoginRef{Profile: "dev"}) || fault.KindOf(err) != fault.Auth {
+		t.Fatalf("error %v, want a sign-in request for profile dev", err)
 	}
 	if !strings.Contains(err.Error(), "refresh failed") {
 		t.Errorf("error %v", err)
@@ -302,7 +321,7 @@ func TestRefreshRules(t *testing.T) {
 func TestLegacyNeverRefreshes(t *testing.T) {
 	f := newFixture(t, ssotest.Options{})
 	f.target = legacy(f)
-	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: browser(nil)}); err != nil {
+	if _, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(browser(nil))}); err != nil {
 		t.Fatal(err)
 	}
 	f.advance(61 * time.Minute)
@@ -431,8 +450,8 @@ func TestKeepFreshRefreshesInBackground(t *testing.T) {
 	}
 	f.advance(50 * time.Minute) // the token is due for refresh
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	KeepFresh(ctx, creds, tp, 10*time.Millisecond)
+	done := KeepFresh(ctx, creds, tp, 10*time.Millisecond)
+	defer func() { cancel(); <-done }() // no write to the cache after the test
 	deadline := time.Now().Add(10 * time.Second)
 	for f.emu.Count("GetRoleCredentials") < 2 || f.emu.Count("CreateToken:refresh_token") < 1 {
 		if time.Now().After(deadline) {
@@ -451,7 +470,7 @@ func TestOfferLogin(t *testing.T) {
 			if !errors.Is(cause, ErrLoginRequired) {
 				t.Errorf("cause %v", cause)
 			}
-			_, err := f.c.Login(ctx, tgt, LoginOptions{Open: browser(nil)})
+			_, err := f.c.Login(ctx, tgt, LoginOptions{Prompter: authflow.OpenerPrompter(browser(nil))})
 			return err
 		}
 	})
@@ -543,7 +562,7 @@ func TestPKCECallbackRefusesForgeries(t *testing.T) {
 		send("DNS rebinding", "GET", "code=forged&state="+url.QueryEscape(state), "rebind.example:"+ru.Port())
 		return browser(nil)(ctx, authURL)
 	}
-	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Open: open, CallbackTimeout: 30 * time.Second})
+	tok, err := f.c.Login(t.Context(), f.target, LoginOptions{Prompter: authflow.OpenerPrompter(open), CallbackTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("login after forged requests: %v", err)
 	}

@@ -126,7 +126,7 @@ func (p *TokenProvider) refreshFailed(err error) error {
 	if RegionMismatch(p.t.StartURL, p.t.Region) == "" && apiCode(err) == "InvalidGrantException" {
 		var fe *fault.Error
 		if errors.As(e, &fe) {
-			fe.Hint += " (the IAM Identity Center session may have ended; if this repeats right after a login, check that sso_region " + p.t.Region + " is your instance's region)"
+			fe.Hint = "the IAM Identity Center session may have ended; if this repeats right after a login, check that sso_region " + p.t.Region + " is your instance's region"
 		}
 	}
 	return e
@@ -319,16 +319,20 @@ func testDuration(name string, def time.Duration) time.Duration {
 // KeepFresh refreshes the token and the cached credentials in the
 // background until ctx ends, checking every interval, so that long-running
 // commands never meet expired credentials mid-transfer. Errors are logged;
-// the next foreground use reports them.
-func KeepFresh(ctx context.Context, creds *aws.CredentialsCache, tp *TokenProvider, interval time.Duration) {
+// the next foreground use reports them. done is closed when the
+// background work has ended (after ctx ends).
+func KeepFresh(ctx context.Context, creds *aws.CredentialsCache, tp *TokenProvider, interval time.Duration) (done <-chan struct{}) {
+	ended := make(chan struct{})
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
 	if os.Getenv(envTestRefreshInterval) == "off" {
-		return
+		close(ended)
+		return ended
 	}
 	interval = testDuration(envTestRefreshInterval, interval)
 	go func() {
+		defer close(ended)
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
@@ -348,4 +352,5 @@ func KeepFresh(ctx context.Context, creds *aws.CredentialsCache, tp *TokenProvid
 			}
 		}
 	}()
+	return ended
 }

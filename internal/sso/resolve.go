@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/s3sso/s3sso/internal/config"
+	"github.com/s3sso/s3sso/internal/creds"
 	"github.com/s3sso/s3sso/internal/fault"
 )
 
@@ -93,19 +94,15 @@ func ResolveStartURL(ctx context.Context, hc *http.Client, startURL, region stri
 			"use the https:// form of the start URL")
 	}
 	if hc == nil {
-		bc, err := httpClient()
-		if err != nil {
-			return res, err
-		}
-		hc = &http.Client{Transport: bc.GetTransport()}
+		hc = &http.Client{Transport: creds.NewHTTPClient(0, creds.EnvCABundle()).GetTransport()}
 	}
 	noFollow := *hc
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
-	resp, err := send(ctx, &noFollow, http.MethodHead, u.String())
+	resp, err := send(ctx, &noFollow, http.MethodHead, u.String()) //nolint:bodyclose // send reads and closes it
 	if err == nil && (resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented) {
-		resp, err = send(ctx, &noFollow, http.MethodGet, u.String())
+		resp, err = send(ctx, &noFollow, http.MethodGet, u.String()) //nolint:bodyclose // send reads and closes it
 	}
 	if err != nil {
 		return res, resolveNetError(op, err)

@@ -191,10 +191,10 @@ func TestLoginVanityStartURL(t *testing.T) {
 			target.StartURL = vanity
 			var written []string
 			target.WriteBackRegion = func(r string) error { written = append(written, r); return nil }
-			var out strings.Builder
-			tok, err := f.c.Login(t.Context(), target, LoginOptions{Open: browser(nil), Out: &out})
+			var out recPrompter
+			tok, err := f.c.Login(t.Context(), target, LoginOptions{Prompter: out.with(browser(nil))})
 			if err != nil {
-				t.Fatalf("login: %v\n%s", err, out.String())
+				t.Fatalf("login: %v\n%q", err, out.warnings)
 			}
 			if tok.StartURL != vanity || tok.Region != "eu-west-1" {
 				t.Errorf("token startUrl %s region %s, want the configured URL and eu-west-1", tok.StartURL, tok.Region)
@@ -209,13 +209,13 @@ func TestLoginVanityStartURL(t *testing.T) {
 			if reg, _ := f.c.Cache.ReadRegistration(RegistrationFileName(vanity, "eu-west-1", target.Scopes, target.Session)); reg == nil {
 				t.Error("no client registration under the configured URL and the region used")
 			}
-			if strings.Join(written, ",") != "eu-west-1" || !strings.Contains(out.String(), "SSO region updated to eu-west-1") {
-				t.Errorf("write-back %v, output %q", written, out.String())
+			if strings.Join(written, ",") != "eu-west-1" || !strings.Contains(strings.Join(out.infos, "\n"), "SSO region updated to eu-west-1") {
+				t.Errorf("write-back %v, output %q", written, out.infos)
 			}
 			// A second login in the same process asks the vanity domain no
 			// more.
 			target.Region = "eu-west-1"
-			if _, err := f.c.Login(t.Context(), target, LoginOptions{Open: browser(nil), Out: &out}); err != nil {
+			if _, err := f.c.Login(t.Context(), target, LoginOptions{Prompter: out.with(browser(nil))}); err != nil {
 				t.Fatal(err)
 			}
 			if n := len(v.requests()); n != 1 {

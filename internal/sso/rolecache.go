@@ -73,7 +73,7 @@ func (c RoleCache) Read(t Target) (aws.Credentials, error) {
 		return aws.Credentials{}, errNoRoleCache
 	}
 	if err != nil {
-		return aws.Credentials{}, fmt.Errorf("%w: %v", errNoRoleCache, err)
+		return aws.Credentials{}, fmt.Errorf("%w: %w", errNoRoleCache, err)
 	}
 	var f roleCacheFile
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -85,7 +85,7 @@ func (c RoleCache) Read(t Target) (aws.Credentials, error) {
 	}
 	exp, err := ParseTime(rc.Expiration)
 	if err != nil {
-		return aws.Credentials{}, fmt.Errorf("%w: %s: %v", errNoRoleCache, p, err)
+		return aws.Credentials{}, fmt.Errorf("%w: %s: %w", errNoRoleCache, p, err)
 	}
 	acct := rc.AccountID
 	if acct == "" {

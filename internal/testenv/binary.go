@@ -67,7 +67,7 @@ func buildBinary() (dir, bin string, err error) {
 	cmd.Env = initialEnv
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return dir, "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		return dir, "", fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	return dir, bin, nil
 }

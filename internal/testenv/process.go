@@ -91,7 +91,7 @@ func (p *process) waitReady(url string, timeout time.Duration) error {
 		select {
 		case <-p.exited:
 			log := p.log.String()
-			err := fmt.Errorf("%s exited before it was ready (%v); its log:\n%s", p.name, p.waitErr, log)
+			err := fmt.Errorf("%s exited before it was ready (%w); its log:\n%s", p.name, p.waitErr, log)
 			if strings.Contains(log, "address already in use") {
 				err = fmt.Errorf("%w: %w", errPortInUse, err)
 			}

@@ -2,7 +2,8 @@
 // within S3. An Engine runs a stream of jobs (produced while a listing is
 // still running) on a bounded pool of workers; large objects are split into
 // parts that are uploaded or downloaded in parallel. Progress is kept in
-// atomic counters that the CLI's progress bar (and later the web UI) read.
+// atomic counters, reported to front ends as Events (RunEvents): the CLI's
+// progress bar and printer consume them, and so will the web UI.
 //
 // Guarantees: a download is written to a temporary file in the destination
 // directory and renamed into place only when complete and verified, so an
@@ -48,6 +49,9 @@ type Options struct {
 	Resume bool
 	// JournalDir is where upload journals live; empty: [JournalDir]().
 	JournalDir string
+	// ProgressInterval is how often RunEvents reports Progress (default
+	// DefaultProgressInterval).
+	ProgressInterval time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -73,7 +77,7 @@ func (o *Options) setDefaults() {
 
 // Engine runs transfers. It is safe for concurrent use.
 type Engine struct {
-	s3         *objstore.S3
+	s3         Store
 	opts       Options
 	journalDir string        // "" when there is none (no home directory)
 	parts      chan struct{} // engine-wide slots for parts in flight
@@ -82,7 +86,7 @@ type Engine struct {
 }
 
 // New returns an engine using the store s3.
-func New(s3 *objstore.S3, opts Options) *Engine {
+func New(s3 Store, opts Options) *Engine {
 	opts.setDefaults()
 	e := &Engine{s3: s3, opts: opts, journalDir: opts.JournalDir,
 		parts: make(chan struct{}, max(opts.Concurrency, opts.PartConcurrency))}
@@ -153,7 +157,10 @@ func (e *Engine) Run(ctx context.Context, jobs iter.Seq2[Job, error], report fun
 	var authErr error // credentials refused: the rest would fail the same way
 	// rctx ends the run early when the credentials are refused (expired
 	// token, sign-in required), without counting the cancelled jobs.
-	rctx, stopRun := context.WithCancel(ctx)
+	// Requests of the run are a batch's: credentials refused mid-run are
+	// renewed (by a new sign-in if need be) while the run pauses, rather
+	// than asked about (objstore.InBatch).
+	rctx, stopRun := context.WithCancel(objstore.InBatch(ctx))
 	defer stopRun()
 	done := func(j Job, err error) {
 		mu.Lock()

@@ -319,7 +319,7 @@ func walkSorted(root string, fn func(rel, path string, d fs.DirEntry, err error)
 				keys[i].key += "/"
 			}
 		}
-		entries = nil
+		entries = nil //nolint:ineffassign // free the listing before descending into subdirectories
 		slices.SortFunc(keys, func(a, b sortedEntry) int { return strings.Compare(a.key, b.key) })
 		for _, k := range keys {
 			d := k.d

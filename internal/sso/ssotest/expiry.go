@@ -82,6 +82,7 @@ type ExpiryProxy struct {
 	last     map[string]time.Time
 	rejected []string // "METHOD path (key expired for ...)"
 	unknown  int
+	stored   map[string]int // path -> PUTs the server accepted
 }
 
 // NewExpiryProxy returns a proxy to target (an S3 endpoint URL).
@@ -91,9 +92,14 @@ func NewExpiryProxy(target string, d *Deadlines, bytesPerSecond int) (*ExpiryPro
 		return nil, fmt.Errorf("parse the S3 endpoint %q: %w", target, err)
 	}
 	p := &ExpiryProxy{Deadlines: d, BytesPerSecond: bytesPerSecond, proxy: httputil.NewSingleHostReverseProxy(u),
-		accepted: map[string]int{}, first: map[string]time.Time{}, last: map[string]time.Time{}}
+		accepted: map[string]int{}, first: map[string]time.Time{}, last: map[string]time.Time{}, stored: map[string]int{}}
 	p.pace.rate = float64(bytesPerSecond)
 	p.proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method == http.MethodPut && resp.StatusCode < 300 {
+			p.mu.Lock()
+			p.stored[resp.Request.URL.Path]++
+			p.mu.Unlock()
+		}
 		if p.BytesPerSecond > 0 {
 			resp.Body = &pacedBody{r: resp.Body, p: &p.pace, ctx: resp.Request.Context()}
 		}
@@ -157,6 +163,18 @@ func (p *ExpiryProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func xmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// Stored returns, per path, how many PUT requests the server accepted
+// (an object stored twice was sent again).
+func (p *ExpiryProxy) Stored() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int, len(p.stored))
+	for k, v := range p.stored {
+		out[k] = v
+	}
+	return out
 }
 
 // Rejected returns the requests answered with ExpiredToken.
