@@ -81,7 +81,7 @@ func FuzzParseEdit(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("not a *ParseError: %v", err)
 			}
-			if n := strings.Count(content, "\n") + 1; pe.Line < 1 || pe.Line > n {
+			if n := max(1, len(splitLines(content))); pe.Line < 1 || pe.Line > n {
 				t.Fatalf("line %d outside the file's %d lines: %v", pe.Line, n, err)
 			}
 			return
@@ -116,7 +116,7 @@ func FuzzParseEdit(f *testing.F) {
 		if got, want := comments(edited.lines), comments(lines); !reflect.DeepEqual(got, want) {
 			t.Fatalf("comments changed:\ngot  %q\nwant %q", got, want)
 		}
-		if s := edited.section(kind, name); s == nil || s.Value(key) != strings.TrimSpace(value) {
+		if s := edited.section(kind, name); s == nil || s.Value(key) != pyStrip(value) {
 			t.Fatalf("Set value not readable: %v", s)
 		}
 	})
@@ -129,7 +129,7 @@ func expectSet(m []modelSection, kind, name, key, value string) []modelSection {
 		out[i] = s
 		out[i].Keys = append([]modelKey(nil), s.Keys...)
 	}
-	k := modelKey{Name: strings.ToLower(key), Value: strings.TrimSpace(value)}
+	k := modelKey{Name: strings.ToLower(key), Value: pyStrip(value)}
 	for i := len(out) - 1; i >= 0; i-- {
 		s := &out[i]
 		if s.Kind != kind || s.Name != name {
