@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3sso/s3sso/internal/testenv"
 )
@@ -38,6 +40,7 @@ type xproxy struct {
 	slow     bool                                              // trickle part uploads and ranged downloads
 	refuse   func(w http.ResponseWriter, r *http.Request) bool // answers a request itself
 	corrupt  bool                                              // flip a byte of every GET body
+	flipAt   int64                                             // > 0: flip the object's byte at this offset, in the GET body that carries it
 	started  map[string]int
 	finished map[string]int
 }
@@ -50,7 +53,7 @@ func newXProxy(t *testing.T, target string) *xproxy {
 	rp.ModifyResponse = func(resp *http.Response) error {
 		kind := reqKind(resp.Request)
 		p.mu.Lock()
-		slow, corrupt := p.slow, p.corrupt
+		slow, corrupt, flipAt := p.slow, p.corrupt, p.flipAt
 		if resp.StatusCode/100 == 2 && kind != "get-range" {
 			p.finished[kind]++
 		}
@@ -63,6 +66,15 @@ func newXProxy(t *testing.T, target string) *xproxy {
 		}
 		if corrupt && resp.Request.Method == http.MethodGet && resp.StatusCode/100 == 2 && resp.ContentLength > 0 {
 			resp.Body = &flipByte{ReadCloser: resp.Body, at: resp.ContentLength / 2}
+		}
+		if flipAt > 0 && resp.Request.Method == http.MethodGet && resp.StatusCode/100 == 2 {
+			var start int64 // where the body starts in the object (ranges, parts)
+			if cr := resp.Header.Get("Content-Range"); cr != "" {
+				fmt.Sscanf(cr, "bytes %d-", &start)
+			}
+			if start <= flipAt && flipAt < start+resp.ContentLength {
+				resp.Body = &flipByte{ReadCloser: resp.Body, at: flipAt - start}
+			}
 		}
 		return nil
 	}
@@ -318,6 +330,63 @@ func TestCpCorruptedDownloadFails(t *testing.T) {
 	// The same downloads without the corruption succeed.
 	p.set(func(p *xproxy) { p.corrupt = false })
 	e.ok("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.url("big"), filepath.Join(dir, "big"))
+}
+
+// TestCpCorruptedETagOnlyDownloadFails does the same for objects whose only
+// integrity data is the MD5 ETag (uploaded without a checksum, as s5cmd, mc,
+// rclone and older SDKs do), with one byte flipped in a single-part object,
+// in a middle part or in the last part of a multipart one.
+func TestCpCorruptedETagOnlyDownloadFails(t *testing.T) {
+	e := transferEnv(t)
+	ctx := context.Background()
+	noSum := func(o *s3.Options) { o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired }
+	data := map[string][]byte{"small": randomBytes(t, 200_000), "multi": randomBytes(t, 12<<20)}
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String("small"), Body: bytes.NewReader(data["small"])}, noSum); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := e.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(e.bucket), Key: aws.String("multi")}, noSum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, off := int32(1), 0; off < len(data["multi"]); i, off = i+1, off+5<<20 {
+		o, err := e.client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(e.bucket), Key: aws.String("multi"), UploadId: cm.UploadId,
+			PartNumber: aws.Int32(i), Body: bytes.NewReader(data["multi"][off:min(off+5<<20, len(data["multi"]))])}, noSum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(i), ETag: o.ETag})
+	}
+	if _, err := e.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(e.bucket), Key: aws.String("multi"),
+		UploadId: cm.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		t.Fatal(err)
+	}
+	p := newXProxy(t, e.minio.Endpoint)
+	dir := filepath.Join(e.home, "dl")
+	for _, c := range []struct {
+		key string
+		at  int64
+	}{{"small", 100_000}, {"multi", 7 << 20}, {"multi", 12<<20 - 1}} {
+		p.set(func(p *xproxy) { p.flipAt = c.at })
+		r := e.run("--endpoint-url", p.URL, "cp", e.url(c.key), filepath.Join(dir, c.key))
+		if r.Code != 9 || !strings.Contains(r.Stderr, "does not match the stored checksum") {
+			t.Errorf("%s with byte %d flipped: want exit 9 and a checksum mismatch\n%s", c.key, c.at, r)
+		}
+		if _, err := os.Stat(filepath.Join(dir, c.key)); err == nil {
+			t.Errorf("%s with byte %d flipped was kept", c.key, c.at)
+		}
+		if r := e.run("--endpoint-url", p.URL, "cp", e.url(c.key), "-"); r.Code != 9 {
+			t.Errorf("%s with byte %d flipped, cp to stdout: want exit 9\n%s", c.key, c.at, r.Stderr)
+		}
+	}
+	noTempFiles(t, dir)
+	p.set(func(p *xproxy) { p.flipAt = 0 })
+	for key, want := range data {
+		e.ok("--endpoint-url", p.URL, "cp", e.url(key), filepath.Join(dir, key))
+		if !bytes.Equal(readFile(t, filepath.Join(dir, key)), want) {
+			t.Errorf("%s: download differs from the object", key)
+		}
+	}
 }
 
 // TestCpRetriesThrottledParts answers the first three part uploads with 503
