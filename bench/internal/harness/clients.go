@@ -95,6 +95,7 @@ type spec struct {
 // are a local path and an s3 location (bucket/key or bucket/prefix/,
 // without scheme) whose direction depends on w.
 func (h *harness) command(c *client, w, local, remote string) spec {
+	w = base(w)
 	e := h.cfg.Server.Endpoint
 	s3u := "s3://" + remote
 	switch c.name {

@@ -1,6 +1,7 @@
 // Package harness runs s3sso and peer S3 clients (s5cmd, rclone, mc, the AWS
 // CLI) side by side against one local MinIO on the workloads of issue 6
-// (W1-W8), measures wall time, throughput, time to first byte and peak RSS of
+// (W1-W8, and W2e/W4e/W4e8: downloads of objects whose only integrity data
+// is an MD5 ETag), measures wall time, throughput, time to first byte and peak RSS of
 // each child process, measures the server's ceiling with an in-process load
 // generator, and writes the results as markdown.
 //
@@ -23,10 +24,29 @@ const (
 	W6 = "W6"
 	W7 = "W7"
 	W8 = "W8"
+
+	// The downloads of W2 and W4 for objects written without a checksum
+	// (by s5cmd, mc, rclone, older SDKs): their only integrity data is the
+	// ETag, the MD5 of a single-part object or the MD5 of the part MD5s.
+	W2e  = "W2e"  // 1000 × 64 KiB, plain PUT
+	W4e  = "W4e"  // 1 GiB multipart, parts of 50 MiB (s5cmd's)
+	W4e8 = "W4e8" // 1 GiB multipart, parts of 8 MiB (the AWS CLI's)
 )
 
 // Workloads lists every workload in report order.
-var Workloads = []string{W1, W2, W3, W4, W5, W6, W7, W8}
+var Workloads = []string{W1, W2, W2e, W3, W4, W4e, W4e8, W5, W6, W7, W8}
+
+// base is the workload whose commands w runs (W2e runs W2's, W4e and W4e8
+// W4's, on other objects).
+func base(w string) string {
+	switch w {
+	case W2e:
+		return W2
+	case W4e, W4e8:
+		return W4
+	}
+	return w
+}
 
 // Client names.
 const (
@@ -40,9 +60,11 @@ const (
 
 // Sizes are the data set sizes of a run.
 type Sizes struct {
-	SmallFiles  int   // W1/W2 file count
-	SmallSize   int64 // W1/W2 file size
-	BigSize     int64 // W3/W4 file size
+	SmallFiles  int   // W1/W2/W2e file count
+	SmallSize   int64 // W1/W2/W2e file size
+	BigSize     int64 // W3/W4/W4e/W4e8 file size
+	PartSizeE   int64 // W4e part size
+	PartSizeE8  int64 // W4e8 part size
 	ListObjects int   // W5 object count
 	DeleteObjs  int   // W6 object count
 	SyncFiles   int   // W7 tree size
@@ -54,6 +76,8 @@ var FullSizes = Sizes{
 	SmallFiles:  1000,
 	SmallSize:   64 << 10,
 	BigSize:     1 << 30,
+	PartSizeE:   50 << 20,
+	PartSizeE8:  8 << 20,
 	ListObjects: 20000,
 	DeleteObjs:  1000,
 	SyncFiles:   10000,
@@ -65,6 +89,8 @@ var TinySizes = Sizes{
 	SmallFiles:  12,
 	SmallSize:   64 << 10,
 	BigSize:     17 << 20,
+	PartSizeE:   5 << 20,
+	PartSizeE8:  8 << 20,
 	ListObjects: 60,
 	DeleteObjs:  25,
 	SyncFiles:   30,
