@@ -315,6 +315,12 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	if st.parts > 0 || st.algo.combinable() {
 		rangeAlgo = st.algo
 	}
+	// pieceAlgo: what each piece is hashed with as it streams. With
+	// AVX-512, the MD5s of parts are computed by a laneHasher instead.
+	pieceAlgo := rangeAlgo
+	if byPart && st.algo == algoMD5 && haveMD5x16 {
+		pieceAlgo = ""
+	}
 
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	var f *os.File
@@ -381,6 +387,16 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 			}
 		}
 	}
+	var lanes *laneHasher
+	if rangeAlgo != "" && pieceAlgo == "" {
+		lanes = newLaneHasher(f, n)
+		defer lanes.stop()
+		for i := range n {
+			if done[int64(i)*rs] {
+				lanes.done(i, int64(i)*rs, lens[i])
+			}
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.PartConcurrency)
 	for i := range n {
@@ -402,11 +418,14 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 				return fault.Wrap(fault.Interrupted, err, "")
 			}
 			defer release()
-			var onWrite func(int64)
-			if follow != nil {
-				onWrite = func(w int64) { follow.wrote(i, w) }
+			var onWrite func(start, n int64)
+			switch {
+			case follow != nil:
+				onWrite = func(_, w int64) { follow.wrote(i, w) }
+			case lanes != nil:
+				onWrite = func(start, w int64) { lanes.wrote(i, start, w) }
 			}
-			sum, got, err := e.getPiece(gctx, src.URL, etag, size, f, p, rangeAlgo, n == 1, onWrite)
+			sum, got, err := e.getPiece(gctx, src.URL, etag, size, f, p, pieceAlgo, n == 1, onWrite)
 			if err != nil {
 				if ctx.Err() != nil {
 					return fault.Wrap(fault.Interrupted, ctx.Err(), "")
@@ -414,6 +433,9 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 				return err
 			}
 			sums[i] = sum
+			if lanes != nil {
+				lanes.done(i, got.start, got.end-got.start+1)
+			}
 			jmu.Lock()
 			defer jmu.Unlock()
 			if rj == nil {
@@ -450,6 +472,11 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	if st.algo == "" {
 		e.opts.Logger.Debug("download not verified: no checksum or MD5 ETag", "url", src.URL.String())
 	} else if rangeAlgo != "" {
+		if lanes != nil {
+			if sums, err = lanes.sums(); err != nil {
+				return localErr("download", src.URL, err)
+			}
+		}
 		// Pieces written by an earlier run are hashed from the disk.
 		for i := range n {
 			if sums[i] == nil {
@@ -590,7 +617,7 @@ type piece struct {
 // has one piece (a server may answer ?partNumber=1 of it without a
 // Content-Range). A connection that breaks mid-body is retried for the rest
 // of the piece: the bytes already written, and hashed, are kept.
-func (e *Engine) getPiece(ctx context.Context, u objstore.URL, etag string, size int64, f *os.File, p piece, a algo, whole bool, onWrite func(int64)) ([]byte, piece, error) {
+func (e *Engine) getPiece(ctx context.Context, u objstore.URL, etag string, size int64, f *os.File, p piece, a algo, whole bool, onWrite func(start, n int64)) ([]byte, piece, error) {
 	var h hash.Hash
 	if a != "" {
 		h = a.newPart()
@@ -675,7 +702,7 @@ type pieceWriter struct {
 	end     int64 // last file offset of the piece
 	n       int64 // bytes of the piece written so far
 	h       hash.Hash
-	onWrite func(n int64)
+	onWrite func(start, n int64)
 }
 
 func (w *pieceWriter) Write(b []byte) (int, error) {
@@ -691,7 +718,7 @@ func (w *pieceWriter) Write(b []byte) (int, error) {
 		w.off += int64(n)
 		w.n += int64(n)
 		if w.onWrite != nil {
-			w.onWrite(w.n)
+			w.onWrite(w.off-w.n, w.n)
 		}
 	}
 	if err == nil && long {
