@@ -36,6 +36,34 @@ func BenchmarkMD5(b *testing.B) {
 	}
 }
 
+// BenchmarkMD5x16 measures md5-simd's kernel as the laneHasher calls it:
+// rounds of 64 KiB in each of 8 or 16 lanes of one call, on one goroutine.
+func BenchmarkMD5x16(b *testing.B) {
+	if !haveMD5x16 {
+		b.Skip("no AVX-512")
+	}
+	for _, lanes := range []int{8, 16} {
+		b.Run(fmt.Sprintf("lanes=%d", lanes), func(b *testing.B) {
+			arena := make([]byte, 16*laneChunk)
+			for i := range arena {
+				arena[i] = byte(i * 7)
+			}
+			var d digest16
+			mask := uint16(1<<lanes - 1)
+			b.SetBytes(int64(lanes * laneChunk))
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for range b.N {
+				md5x16(&d, arena, laneChunk, mask, laneChunk)
+			}
+			b.StopTimer()
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(b.N)*float64(lanes*laneChunk)/cpu.Seconds()/1e6, "MB/cpu-s")
+			}
+		})
+	}
+}
+
 func benchMD5(b *testing.B, streams, write, perStream int, newHash func() hash.Hash, closeHash func(hash.Hash)) {
 	buf := make([]byte, write)
 	for i := range buf {
