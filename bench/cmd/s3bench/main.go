@@ -4,7 +4,7 @@
 //
 //	s3bench [-rounds 3] [-tiny] [-clients s3sso,s5cmd,rclone,mc,aws]
 //	        [-workloads W1,...,W8] [-ceiling 10s] [-out docs/benchmarks.md]
-//	        [-list-objects 200000]
+//	        [-list-objects 200000] [-baseline OTHER-S3SSO-BINARY]
 //
 // Peers are taken from the tools directory (scripts/tools.sh) and the AWS
 // CLI from PATH; a missing peer is left out with a warning. With -out, the
@@ -46,6 +46,7 @@ func run() error {
 		toolsDir = filepath.Join(home, ".cache", "s3sso", "tools")
 	}
 	s3sso := flag.String("s3sso", "bin/s3sso", "s3sso binary")
+	baseline := flag.String("baseline", "", "another s3sso binary (e.g. main's) to run beside, reported as s3sso-base")
 	tools := flag.String("tools", toolsDir, "directory of minio, s5cmd, rclone and mc (scripts/tools.sh)")
 	clients := flag.String("clients", "s3sso,s5cmd,rclone,mc,aws", "clients to run (s3sso is always run)")
 	workloads := flag.String("workloads", strings.Join(harness.Workloads, ","), "workloads to run")
@@ -79,7 +80,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if *baseline != "" {
+		if *baseline, err = filepath.Abs(*baseline); err != nil {
+			return err
+		}
+	}
 	cfg := harness.Config{
+		S3ssoBase:       *baseline,
 		Server:          m.Server,
 		Sizes:           harness.FullSizes,
 		Rounds:          *rounds,

@@ -56,6 +56,7 @@ const (
 	MC        = "mc"
 	AWS       = "aws"
 	S3ssoKeys = "s3sso-keys" // s3sso with static keys, W8 only
+	S3ssoBase = "s3sso-base" // another s3sso build (Config.S3ssoBase), for before/after
 )
 
 // Sizes are the data set sizes of a run.
@@ -113,6 +114,10 @@ type Config struct {
 
 	// Binaries: S3sso is required; an empty peer path leaves the peer out.
 	S3sso, S5cmd, Rclone, MC, AWS string
+	// S3ssoBase, when set, is another s3sso build (e.g. main's) run beside
+	// the others as "s3sso-base": a before/after in the same run. It is no
+	// peer (never the fastest peer).
+	S3ssoBase string
 
 	// Workloads to run; nil means all.
 	Workloads []string

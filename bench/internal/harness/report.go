@@ -157,7 +157,7 @@ func (rep *Report) throughput(w string, d time.Duration) string {
 func (rep *Report) fastestPeer(w string) (string, time.Duration) {
 	best, bestD := "", time.Duration(0)
 	for _, c := range rep.Clients {
-		if c == S3sso {
+		if c == S3sso || c == S3ssoBase {
 			continue
 		}
 		if r := rep.Results[w][c]; r.ok() {

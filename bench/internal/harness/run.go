@@ -106,7 +106,7 @@ func (h *harness) setup(ctx context.Context) error {
 	}
 	h.bigFile = filepath.Join(cfg.WorkDir, "data", "big.bin")
 
-	for _, p := range []struct{ name, bin string }{{S3sso, cfg.S3sso}, {S5cmd, cfg.S5cmd}, {Rclone, cfg.Rclone}, {MC, cfg.MC}, {AWS, cfg.AWS}} {
+	for _, p := range []struct{ name, bin string }{{S3sso, cfg.S3sso}, {S3ssoBase, cfg.S3ssoBase}, {S5cmd, cfg.S5cmd}, {Rclone, cfg.Rclone}, {MC, cfg.MC}, {AWS, cfg.AWS}} {
 		if p.bin == "" {
 			continue
 		}
