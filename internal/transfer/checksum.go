@@ -68,10 +68,12 @@ func (a algo) new() hash.Hash {
 // md5Lanes computes the MD5s of many streams at once, one per SIMD lane
 // (16 with AVX-512, 8 per core with AVX2; crypto/md5 without AVX2), on one
 // goroutine. On this project's benchmark machine it hashes 8 streams for
-// about a third of crypto/md5's CPU time and 16 for about a quarter, but a
+// about a third of crypto/md5's CPU time and 16 for about a fifth, but a
 // lone stream for about 1.4 times it (BenchmarkMD5): it is for the parts
 // of a multipart object, which are independent MD5 streams hashed at the
-// same time, never for one stream.
+// same time, never for one stream. Downloads with AVX-512 use its kernel
+// through a laneHasher instead, which fills the lanes (lanes.go); this
+// serves sync --checksum and downloads without AVX-512.
 var md5Lanes = sync.OnceValue(md5simd.NewServer)
 
 // newPart returns a hash for one of several streams hashed at the same
