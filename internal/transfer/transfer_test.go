@@ -450,6 +450,58 @@ func TestResumeDownload(t *testing.T) {
 	}
 }
 
+// TestResumeETagOnlyDownload does the same for a multipart object with only
+// an MD5 ETag, fetched part by part (the parts already on disk are hashed
+// from the file by the lane hasher), and then with a damaged partial file.
+func TestResumeETagOnlyDownload(t *testing.T) {
+	w := newWorld(t)
+	data := randomData(t, 27<<20) // 6 parts: 5 × 5 MiB and 2 MiB
+	w.putParts(w.plainClient(), "big", data, 5<<20, 5<<20, 5<<20, 5<<20, 5<<20, 0)
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "big")
+	for _, damage := range []bool{false, true} {
+		p := newProxy(t, w.m.Endpoint)
+		ctx, cancel := context.WithCancel(context.Background())
+		p.cancelAfter(ctx, "get", 2, cancel)
+		if err := w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst); fault.KindOf(err) != fault.Interrupted {
+			t.Fatalf("interrupted download: %v", err)
+		}
+		var j rangeJournal
+		if ok, _ := readJSON(filepath.Join(dir, ".big.s3sso-ranges.tmp"), &j); !ok || len(j.Done) < 2 {
+			t.Fatalf("range journal %+v", j)
+		}
+		if damage {
+			f, err := os.OpenFile(filepath.Join(dir, ".big.s3sso-partial.tmp"), os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAt([]byte{data[j.Done[0]+100] ^ 1}, j.Done[0]+100)
+			f.Close()
+		}
+		p2 := newProxy(t, w.m.Endpoint)
+		err := w.engine(p2.URL, true).Download(context.Background(), Remote{URL: w.url("big"), Size: -1}, dst)
+		if got := p2.count("get"); got != 6-len(j.Done) {
+			t.Errorf("resume fetched %d parts, want %d", got, 6-len(j.Done))
+		}
+		if damage {
+			if fault.KindOf(err) != fault.Integrity {
+				t.Fatalf("resumed download with a damaged partial file: %v, want an integrity error", err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left %v", entries)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("resumed download: %v", err)
+		}
+		if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+			t.Fatal("resumed download: content differs")
+		}
+		os.Remove(dst)
+	}
+}
+
 // TestResumeDownloadWithDamagedPartial: bytes of the partial file that
 // changed between runs are caught by the checksum, and nothing is kept.
 func TestResumeDownloadWithDamagedPartial(t *testing.T) {
