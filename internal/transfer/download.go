@@ -321,14 +321,16 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	if byPart && st.algo == algoMD5 && haveMD5x16 {
 		pieceAlgo = ""
 	}
-	// span: parts per piece. Parts smaller than the part size (the AWS
-	// CLI's 8 MiB) are fetched several at a time by range when the lane
-	// hasher computes their MD5s from the file (one GET per 8 MiB part was
-	// about a third slower than 16 MiB ranges): that assumes the parts
-	// have equal sizes, which a mismatch then checks (verifyLayout).
+	// span: parts per piece. Parts smaller than the part size, or than
+	// 32 MiB (the AWS CLI's are 8 MiB), are fetched several at a time by
+	// range when the lane hasher computes their MD5s from the file: one GET
+	// per 8 MiB part was about a third slower than 16 MiB ranges, and with
+	// more parts in progress the lanes fill better (32 MiB pieces took less
+	// CPU than 16 MiB ones). That assumes the parts have equal sizes, which
+	// a mismatch then checks (verifyLayout).
 	span := 1
-	if byPart && placed && pieceAlgo == "" && rs < e.opts.PartSize {
-		span = int((e.opts.PartSize + rs - 1) / rs)
+	if minPiece := max(e.opts.PartSize, laneSpan); byPart && placed && pieceAlgo == "" && rs < minPiece {
+		span = int((minPiece + rs - 1) / rs)
 	}
 	prs := rs * int64(span) // bytes per piece (but the last)
 
@@ -535,6 +537,10 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	}
 	return nil
 }
+
+// laneSpan is the smallest piece of a download whose part MD5s the lane
+// hasher computes (a variable for tests).
+var laneSpan int64 = 32 << 20
 
 // verifyLayout is asked when a multipart ETag computed with parts assumed of
 // equal size does not match: it asks the size of each part (HEAD

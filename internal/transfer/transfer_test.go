@@ -202,11 +202,13 @@ func TestCorruptETagOnlyDownloadIsIntegrityError(t *testing.T) {
 		flips[key] = []int64{int64(parts[0] + parts[1]/2), int64(size - 1)}
 	}
 	p := newProxy(t, w.m.Endpoint)
-	// 5 MiB pieces: one GET per part; 16 MiB: the parts of less than 16 MiB
-	// are fetched several at a time by range, assuming equal sizes.
-	for _, e := range []*Engine{w.engine(p.URL, false), New(w.store(p.URL), Options{PartSize: 16 << 20, MultipartThreshold: 5 << 20, JournalDir: w.journal})} {
-		checkETagOnly(t, w, p, e, objects, flips)
-	}
+	// One GET per part (by number), and then the parts of less than 32 MiB
+	// fetched several at a time by range, assuming equal sizes.
+	defer func(s int64) { laneSpan = s }(laneSpan)
+	laneSpan = 0
+	checkETagOnly(t, w, p, w.engine(p.URL, false), objects, flips)
+	laneSpan = 32 << 20
+	checkETagOnly(t, w, p, w.engine(p.URL, false), objects, flips)
 }
 
 func checkETagOnly(t *testing.T, w *world, p *proxy, e *Engine, objects map[string][]byte, flips map[string][]int64) {
@@ -451,54 +453,61 @@ func TestResumeDownload(t *testing.T) {
 }
 
 // TestResumeETagOnlyDownload does the same for a multipart object with only
-// an MD5 ETag, fetched part by part (the parts already on disk are hashed
-// from the file by the lane hasher), and then with a damaged partial file.
+// an MD5 ETag, fetched one part per GET (by number) and two parts per
+// ranged GET: the parts already on disk are hashed from the file by the
+// lane hasher, so a damaged partial file is an integrity error.
 func TestResumeETagOnlyDownload(t *testing.T) {
 	w := newWorld(t)
 	data := randomData(t, 27<<20) // 6 parts: 5 × 5 MiB and 2 MiB
 	w.putParts(w.plainClient(), "big", data, 5<<20, 5<<20, 5<<20, 5<<20, 5<<20, 0)
-	dir := t.TempDir()
-	dst := filepath.Join(dir, "big")
-	for _, damage := range []bool{false, true} {
-		p := newProxy(t, w.m.Endpoint)
-		ctx, cancel := context.WithCancel(context.Background())
-		p.cancelAfter(ctx, "get", 2, cancel)
-		if err := w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst); fault.KindOf(err) != fault.Interrupted {
-			t.Fatalf("interrupted download: %v", err)
-		}
-		var j rangeJournal
-		if ok, _ := readJSON(filepath.Join(dir, ".big.s3sso-ranges.tmp"), &j); !ok || len(j.Done) < 2 {
-			t.Fatalf("range journal %+v", j)
-		}
-		if damage {
-			f, err := os.OpenFile(filepath.Join(dir, ".big.s3sso-partial.tmp"), os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
+	defer func(s int64) { laneSpan = s }(laneSpan)
+	for _, c := range []struct {
+		span   int64
+		kind   string
+		pieces int
+	}{{0, "get", 6}, {10 << 20, "get-range", 3}} {
+		laneSpan = c.span
+		for _, damage := range []bool{false, true} {
+			dir := t.TempDir()
+			dst := filepath.Join(dir, "big")
+			p := newProxy(t, w.m.Endpoint)
+			ctx, cancel := context.WithCancel(context.Background())
+			p.cancelAfter(ctx, c.kind, 2, cancel)
+			if err := w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst); fault.KindOf(err) != fault.Interrupted {
+				t.Fatalf("%s: interrupted download: %v", c.kind, err)
 			}
-			f.WriteAt([]byte{data[j.Done[0]+100] ^ 1}, j.Done[0]+100)
-			f.Close()
-		}
-		p2 := newProxy(t, w.m.Endpoint)
-		err := w.engine(p2.URL, true).Download(context.Background(), Remote{URL: w.url("big"), Size: -1}, dst)
-		if got := p2.count("get"); got != 6-len(j.Done) {
-			t.Errorf("resume fetched %d parts, want %d", got, 6-len(j.Done))
-		}
-		if damage {
-			if fault.KindOf(err) != fault.Integrity {
-				t.Fatalf("resumed download with a damaged partial file: %v, want an integrity error", err)
+			var j rangeJournal
+			if ok, _ := readJSON(filepath.Join(dir, ".big.s3sso-ranges.tmp"), &j); !ok || len(j.Done) < 2 {
+				t.Fatalf("%s: range journal %+v", c.kind, j)
 			}
-			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-				t.Errorf("left %v", entries)
+			if damage {
+				f, err := os.OpenFile(filepath.Join(dir, ".big.s3sso-partial.tmp"), os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteAt([]byte{data[j.Done[0]+100] ^ 1}, j.Done[0]+100)
+				f.Close()
 			}
-			continue
+			p2 := newProxy(t, w.m.Endpoint)
+			err := w.engine(p2.URL, true).Download(context.Background(), Remote{URL: w.url("big"), Size: -1}, dst)
+			if got := p2.count(c.kind); got != c.pieces-len(j.Done) {
+				t.Errorf("%s: resume fetched %d pieces, want %d", c.kind, got, c.pieces-len(j.Done))
+			}
+			switch {
+			case damage && fault.KindOf(err) != fault.Integrity:
+				t.Errorf("%s: resumed download with a damaged partial file: %v, want an integrity error", c.kind, err)
+			case damage:
+				if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+					t.Errorf("%s: left %v", c.kind, entries)
+				}
+			case err != nil:
+				t.Errorf("%s: resumed download: %v", c.kind, err)
+			default:
+				if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+					t.Errorf("%s: resumed download: content differs", c.kind)
+				}
+			}
 		}
-		if err != nil {
-			t.Fatalf("resumed download: %v", err)
-		}
-		if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
-			t.Fatal("resumed download: content differs")
-		}
-		os.Remove(dst)
 	}
 }
 
