@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3sso/s3sso/internal/testenv"
 )
@@ -219,6 +220,65 @@ func TestCpCorruptedDownloadFails(t *testing.T) {
 	// The same downloads without the corruption succeed.
 	p.Clear()
 	e.ok("--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.url("big"), filepath.Join(dir, "big"))
+}
+
+// TestCpCorruptedETagOnlyDownloadFails does the same for objects whose only
+// integrity data is the MD5 ETag (uploaded without a checksum, as s5cmd, mc,
+// rclone and older SDKs do), with one byte flipped in a single-part object,
+// in a middle part or in the last part of a multipart one.
+func TestCpCorruptedETagOnlyDownloadFails(t *testing.T) {
+	e := transferEnv(t)
+	ctx := context.Background()
+	noSum := func(o *s3.Options) { o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired }
+	data := map[string][]byte{"small": randomBytes(t, 200_000), "multi": randomBytes(t, 12<<20)}
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String("small"), Body: bytes.NewReader(data["small"])}, noSum); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := e.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(e.bucket), Key: aws.String("multi")}, noSum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, off := int32(1), 0; off < len(data["multi"]); i, off = i+1, off+5<<20 {
+		o, err := e.client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(e.bucket), Key: aws.String("multi"), UploadId: cm.UploadId,
+			PartNumber: aws.Int32(i), Body: bytes.NewReader(data["multi"][off:min(off+5<<20, len(data["multi"]))])}, noSum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(i), ETag: o.ETag})
+	}
+	if _, err := e.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(e.bucket), Key: aws.String("multi"),
+		UploadId: cm.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		t.Fatal(err)
+	}
+	p := newXProxy(t, e.minio.Endpoint)
+	dir := filepath.Join(e.home, "dl")
+	// A bit of every GET body is flipped, at a position drawn from the
+	// proxy's seed (the engine tests flip chosen parts: a middle and the last).
+	p.Add(testenv.FaultRule{Method: http.MethodGet, Fault: testenv.FlipBit{At: -1}})
+	for _, c := range []struct {
+		key string
+		at  int64
+	}{{"small", -1}, {"multi", -1}} {
+		r := e.run("--endpoint-url", p.URL, "cp", e.url(c.key), filepath.Join(dir, c.key))
+		if r.Code != 9 || !strings.Contains(r.Stderr, "does not match the stored checksum") {
+			t.Errorf("%s with byte %d flipped: want exit 9 and a checksum mismatch\n%s", c.key, c.at, r)
+		}
+		if _, err := os.Stat(filepath.Join(dir, c.key)); err == nil {
+			t.Errorf("%s with byte %d flipped was kept", c.key, c.at)
+		}
+		if r := e.run("--endpoint-url", p.URL, "cp", e.url(c.key), "-"); r.Code != 9 {
+			t.Errorf("%s with byte %d flipped, cp to stdout: want exit 9\n%s", c.key, c.at, r.Stderr)
+		}
+	}
+	noTempFiles(t, dir)
+	p.Clear()
+	for key, want := range data {
+		e.ok("--endpoint-url", p.URL, "cp", e.url(key), filepath.Join(dir, key))
+		if !bytes.Equal(readFile(t, filepath.Join(dir, key)), want) {
+			t.Errorf("%s: download differs from the object", key)
+		}
+	}
 }
 
 // TestCpRetriesThrottledParts answers the first three part uploads with 503

@@ -127,6 +127,12 @@ type FlipBit struct {
 	Bit uint
 }
 
+// FlipObjectByte forwards the request and flips every bit of the object's
+// byte at offset Off in whichever response body carries it: a whole object,
+// a range or a part by number (where a body starts in the object is in its
+// Content-Range). A body that does not carry the byte passes unchanged.
+type FlipObjectByte struct{ Off int64 }
+
 // Latency delays the request by Delay before forwarding it.
 type Latency struct{ Delay time.Duration }
 
@@ -417,6 +423,15 @@ type bodyFilter func(body io.Reader, n int64) io.Reader
 // answer to the client, its body through filter when set. It counts the
 // request finished when a 2xx response has been delivered whole.
 func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, kind string, reqBody func(io.Reader) io.Reader, filter bodyFilter) {
+	var rf func(*http.Response, io.Reader) io.Reader
+	if filter != nil {
+		rf = func(resp *http.Response, body io.Reader) io.Reader { return filter(body, resp.ContentLength) }
+	}
+	p.forwardResp(w, r, kind, reqBody, rf)
+}
+
+// forwardResp is forward with a filter that also sees the response.
+func (p *FaultProxy) forwardResp(w http.ResponseWriter, r *http.Request, kind string, reqBody func(io.Reader) io.Reader, filter func(*http.Response, io.Reader) io.Reader) {
 	resp, err := p.roundTrip(r, reqBody)
 	if err != nil {
 		if r.Context().Err() == nil {
@@ -429,7 +444,7 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, kind string
 	w.WriteHeader(resp.StatusCode)
 	var body io.Reader = resp.Body
 	if filter != nil {
-		body = filter(body, resp.ContentLength)
+		body = filter(resp, body)
 	}
 	if _, err := io.Copy(w, body); err != nil {
 		var cut *cutError
@@ -528,6 +543,26 @@ func (FlipBit) name() string { return "flip-bit" }
 func (f FlipBit) serve(p *FaultProxy, w http.ResponseWriter, r *http.Request, kind string) {
 	p.forward(w, r, kind, nil, func(body io.Reader, n int64) io.Reader {
 		return &flipper{r: body, at: p.position(f.At, n), mask: 1 << (f.Bit % 8)}
+	})
+}
+
+func (FlipObjectByte) name() string { return "flip-object-byte" }
+func (f FlipObjectByte) serve(p *FaultProxy, w http.ResponseWriter, r *http.Request, kind string) {
+	p.forwardResp(w, r, kind, nil, func(resp *http.Response, body io.Reader) io.Reader {
+		if resp.StatusCode/100 != 2 {
+			return body
+		}
+		start, end := int64(0), resp.ContentLength-1
+		if cr := resp.Header.Get("Content-Range"); cr != "" {
+			var total int64
+			if _, err := fmt.Sscanf(cr, "bytes %d-%d/%d", &start, &end, &total); err != nil {
+				return body
+			}
+		}
+		if f.Off < start || f.Off > end {
+			return body
+		}
+		return &flipper{r: body, at: f.Off - start, mask: 0xff}
 	})
 }
 

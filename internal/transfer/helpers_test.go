@@ -16,6 +16,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3sso/s3sso/internal/objstore"
 	"github.com/s3sso/s3sso/internal/testenv"
@@ -130,6 +131,54 @@ func tamper(p *testenv.FaultProxy, key string) {
 	p.Add(testenv.FaultRule{Method: http.MethodGet, Match: func(r *http.Request) bool {
 		return strings.HasSuffix(r.URL.Path, "/"+key)
 	}, Fault: testenv.FlipBit{At: -1, Bit: 7}})
+}
+
+// tamperAt makes p flip the byte at offset off of key in whichever GET body
+// carries it (whole, ranged or by part number), instead of any fault before.
+func tamperAt(p *testenv.FaultProxy, key string, off int64) {
+	p.Clear()
+	p.Add(testenv.FaultRule{Method: http.MethodGet, Match: func(r *http.Request) bool {
+		return strings.HasSuffix(r.URL.Path, "/"+key)
+	}, Fault: testenv.FlipObjectByte{Off: off}})
+}
+
+// plainClient is an S3 client that sends no checksum, as s5cmd, mc, rclone
+// and older SDKs upload: the objects it writes carry only an MD5 ETag.
+func (w *world) plainClient() *s3.Client {
+	return s3.NewFromConfig(aws.Config{Region: w.m.Region, Credentials: w.store(w.m.Endpoint).Config().Credentials}, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(w.m.Endpoint)
+		o.UsePathStyle = true
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	})
+}
+
+// putParts stores data with c as a multipart upload of parts of the given
+// sizes (the last takes the rest), without checksums.
+func (w *world) putParts(c *s3.Client, key string, data []byte, sizes ...int) {
+	w.t.Helper()
+	ctx := context.Background()
+	cm, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(w.bucket), Key: aws.String(key)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	off := 0
+	for i, n := range sizes {
+		if i == len(sizes)-1 {
+			n = len(data) - off
+		}
+		o, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(w.bucket), Key: aws.String(key), UploadId: cm.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(data[off : off+n])})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: o.ETag})
+		off += n
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(w.bucket), Key: aws.String(key),
+		UploadId: cm.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 // cancelAfter cancels ctx shortly after n requests of kind have completed;

@@ -11,12 +11,14 @@ import (
 	"io/fs"
 	"iter"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
@@ -384,25 +386,71 @@ func (e *Engine) localMatchesETag(ctx context.Context, path string, u objstore.U
 	if !ok {
 		return false, nil // not an MD5-based ETag (e.g. SSE-KMS): treat as different
 	}
-	head, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), PartNumber: aws.Int32(1)})
-	if err != nil {
-		return false, e.s3.Translate("stat", u.String(), err)
-	}
-	ps := aws.ToInt64(head.ContentLength)
-	if ps <= 0 {
+	np, err := strconv.Atoi(nparts)
+	if err != nil || np <= 0 {
 		return false, nil
 	}
-	h := md5.New()
-	n := 0
-	for off := int64(0); off < size; off += ps {
-		sum, err := fileMD5Raw(path, off, min(ps, size-off))
+	// The parts' sizes: every part but the last has the first part's size
+	// (as uploaders make them), else each part's size is asked.
+	lens := make([]int64, 0, np)
+	for k := 1; k <= np; k++ {
+		head, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), PartNumber: aws.Int32(int32(k))})
 		if err != nil {
-			return false, err
+			return false, e.s3.Translate("stat", u.String(), err)
 		}
-		h.Write(sum)
-		n++
+		n := aws.ToInt64(head.ContentLength)
+		if n <= 0 {
+			return false, nil
+		}
+		if k == 1 && (size+n-1)/n == int64(np) {
+			for off := int64(0); off < size; off += n {
+				lens = append(lens, min(n, size-off))
+			}
+			break
+		}
+		lens = append(lens, n)
 	}
-	return hex.EncodeToString(h.Sum(nil)) == strings.ToLower(base) && fmt.Sprint(n) == nparts, nil
+	sum, err := fileMD5Parts(path, lens)
+	if err != nil {
+		return false, err
+	}
+	return hex.EncodeToString(sum) == strings.ToLower(base), nil
+}
+
+// fileMD5Parts returns the MD5 of the MD5s of the file's consecutive parts
+// of the given lengths, hashing up to 16 parts at once in the
+// SIMD lanes of one core (md5Lanes).
+func fileMD5Parts(path string, lens []int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
+	}
+	defer f.Close()
+	sums := make([][]byte, len(lens))
+	var g errgroup.Group
+	g.SetLimit(16) // md5-simd's lanes (AVX-512)
+	var off int64
+	for i, n := range lens {
+		start := off
+		g.Go(func() error {
+			h := algoMD5.newPart()
+			defer closeHash(h)
+			if _, err := copyPooled(h, io.NewSectionReader(f, start, n)); err != nil {
+				return fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
+			}
+			sums[i] = h.Sum(nil)
+			return nil
+		})
+		off += n
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	h := md5.New()
+	for _, s := range sums {
+		h.Write(s)
+	}
+	return h.Sum(nil), nil
 }
 
 // fullChecksum returns the object's stored full-object additional checksum
@@ -465,7 +513,7 @@ func fileMD5Raw(path string, off, n int64) ([]byte, error) {
 	}
 	defer f.Close()
 	h := md5.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, off, n)); err != nil {
+	if _, err := copyPooled(h, io.NewSectionReader(f, off, n)); err != nil {
 		return nil, fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
 	}
 	return h.Sum(nil), nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"hash/crc64"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -166,6 +167,88 @@ func TestCorruptDownloadIsIntegrityError(t *testing.T) {
 	tamper(p, "small")
 	if err := e.Stream(ctx, w.url("small"), &sb); fault.KindOf(err) != fault.Integrity {
 		t.Errorf("corrupted stream: %v", err)
+	}
+}
+
+// TestCorruptETagOnlyDownloadIsIntegrityError covers objects whose only
+// integrity data is the MD5 ETag (written without a checksum, as s5cmd, mc,
+// rclone and older SDKs write them): single-part (one GET; ranged, hashed by
+// the follower) and multipart (equal parts and a shorter last one; unequal
+// parts, with a part count that does or does not give away the layout). One
+// byte flipped in a middle part or in the last part, and the download fails
+// with fault.Integrity and keeps no file, and the stream (cat, cp -) fails
+// too; untampered, both give the object's bytes.
+func TestCorruptETagOnlyDownloadIsIntegrityError(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	plain := w.plainClient()
+	const mib = 1 << 20
+	objects := map[string][]byte{"small": randomData(t, 100_000), "big": randomData(t, 12*mib)}
+	for key, data := range objects {
+		if _, err := plain.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(key), Body: bytes.NewReader(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Byte offsets to corrupt, one at a time: middles and last bytes.
+	flips := map[string][]int64{"small": {50_000}, "big": {6 * mib, 12*mib - 1}}
+	for key, parts := range map[string][]int{
+		"multi":   {5 * mib, 5 * mib, 2 * mib},     // 12 MiB: the last part shorter
+		"uneven":  {6 * mib, 5 * mib, 1 * mib},     // 12 MiB: 2 parts of 6 MiB would do
+		"uneven3": {7 * mib, 5 * mib, 5*mib + 123}, // 3 parts, as 7 MiB parts would be
+	} {
+		size := 0
+		for _, n := range parts {
+			size += n
+		}
+		objects[key] = randomData(t, size)
+		w.putParts(plain, key, objects[key], parts...)
+		flips[key] = []int64{int64(parts[0] + parts[1]/2), int64(size - 1)}
+	}
+	p := newProxy(t, w.m.Endpoint)
+	// One GET per part (by number), and then the parts of less than 32 MiB
+	// fetched several at a time by range, assuming equal sizes.
+	defer func(s int64) { laneSpan = s }(laneSpan)
+	laneSpan = 0
+	checkETagOnly(t, w, p, w.engine(p.URL, false), objects, flips)
+	laneSpan = 32 << 20
+	checkETagOnly(t, w, p, w.engine(p.URL, false), objects, flips)
+}
+
+func checkETagOnly(t *testing.T, w *world, p *testenv.FaultProxy, e *Engine, objects map[string][]byte, flips map[string][]int64) {
+	ctx := context.Background()
+	for key, data := range objects {
+		head, err := w.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := storedOfHead(head); st.algo != algoMD5 {
+			t.Fatalf("%s: stored checksum %s, want only an MD5 ETag", key, st)
+		}
+		for _, off := range flips[key] {
+			tamperAt(p, key, off)
+			dir := t.TempDir()
+			err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, filepath.Join(dir, "out"))
+			if fault.KindOf(err) != fault.Integrity {
+				t.Errorf("%s, byte %d flipped: download: err %v (kind %v), want an integrity error", key, off, err, fault.KindOf(err))
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("%s, byte %d flipped: download left %v", key, off, entries)
+			}
+			if err := e.Stream(ctx, w.url(key), io.Discard); fault.KindOf(err) != fault.Integrity {
+				t.Errorf("%s, byte %d flipped: stream: err %v, want an integrity error", key, off, err)
+			}
+		}
+		p.Clear()
+		dst := filepath.Join(t.TempDir(), "out")
+		if err := e.Download(ctx, Remote{URL: w.url(key), Size: -1}, dst); err != nil {
+			t.Errorf("%s: clean download: %v", key, err)
+		} else if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+			t.Errorf("%s: clean download differs from the object", key)
+		}
+		var sb bytes.Buffer
+		if err := e.Stream(ctx, w.url(key), &sb); err != nil || !bytes.Equal(sb.Bytes(), data) {
+			t.Errorf("%s: clean stream: %v (same bytes: %v)", key, err, bytes.Equal(sb.Bytes(), data))
+		}
 	}
 }
 
@@ -385,6 +468,65 @@ func TestResumeDownload(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("leftovers after the resumed download: %v", entries)
+	}
+}
+
+// TestResumeETagOnlyDownload does the same for a multipart object with only
+// an MD5 ETag, fetched one part per GET (by number) and two parts per
+// ranged GET: the parts already on disk are hashed from the file by the
+// lane hasher, so a damaged partial file is an integrity error.
+func TestResumeETagOnlyDownload(t *testing.T) {
+	w := newWorld(t)
+	data := randomData(t, 27<<20) // 6 parts: 5 × 5 MiB and 2 MiB
+	w.putParts(w.plainClient(), "big", data, 5<<20, 5<<20, 5<<20, 5<<20, 5<<20, 0)
+	defer func(s int64) { laneSpan = s }(laneSpan)
+	for _, c := range []struct {
+		span   int64
+		kind   string
+		pieces int
+	}{{0, "get", 6}, {10 << 20, "get-range", 3}} {
+		laneSpan = c.span
+		for _, damage := range []bool{false, true} {
+			dir := t.TempDir()
+			dst := filepath.Join(dir, "big")
+			p := newProxy(t, w.m.Endpoint)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancelAfter(p, ctx, c.kind, 2, cancel)
+			if err := w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst); fault.KindOf(err) != fault.Interrupted {
+				t.Fatalf("%s: interrupted download: %v", c.kind, err)
+			}
+			var j rangeJournal
+			if ok, _ := readJSON(filepath.Join(dir, ".big.s3sso-ranges.tmp"), &j); !ok || len(j.Done) < 2 {
+				t.Fatalf("%s: range journal %+v", c.kind, j)
+			}
+			if damage {
+				f, err := os.OpenFile(filepath.Join(dir, ".big.s3sso-partial.tmp"), os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteAt([]byte{data[j.Done[0]+100] ^ 1}, j.Done[0]+100)
+				f.Close()
+			}
+			p2 := newProxy(t, w.m.Endpoint)
+			err := w.engine(p2.URL, true).Download(context.Background(), Remote{URL: w.url("big"), Size: -1}, dst)
+			if got := p2.Started(c.kind); got != c.pieces-len(j.Done) {
+				t.Errorf("%s: resume fetched %d pieces, want %d", c.kind, got, c.pieces-len(j.Done))
+			}
+			switch {
+			case damage && fault.KindOf(err) != fault.Integrity:
+				t.Errorf("%s: resumed download with a damaged partial file: %v, want an integrity error", c.kind, err)
+			case damage:
+				if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+					t.Errorf("%s: left %v", c.kind, entries)
+				}
+			case err != nil:
+				t.Errorf("%s: resumed download: %v", c.kind, err)
+			default:
+				if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+					t.Errorf("%s: resumed download: content differs", c.kind)
+				}
+			}
+		}
 	}
 }
 

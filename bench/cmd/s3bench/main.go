@@ -4,7 +4,7 @@
 //
 //	s3bench [-rounds 3] [-tiny] [-clients s3sso,s5cmd,rclone,mc,aws,aws-v2]
 //	        [-workloads W1,...,W8,W8p] [-ceiling 10s] [-out docs/benchmarks.md]
-//	        [-list-objects 200000] [-portal-latency 100ms]
+//	        [-list-objects 200000] [-portal-latency 100ms] [-baseline OTHER-S3SSO-BINARY]
 //
 // Peers are taken from the tools directory (scripts/tools.sh), the AWS
 // CLI v1 from PATH and the v2 from /usr/bin/aws (scripts/apt.sh); a
@@ -48,6 +48,7 @@ func run() error {
 		toolsDir = filepath.Join(home, ".cache", "s3sso", "tools")
 	}
 	s3sso := flag.String("s3sso", "bin/s3sso", "s3sso binary")
+	baseline := flag.String("baseline", "", "another s3sso binary (e.g. main's) to run beside, reported as s3sso-base")
 	tools := flag.String("tools", toolsDir, "directory of minio, s5cmd, rclone and mc (scripts/tools.sh)")
 	clients := flag.String("clients", "s3sso,s5cmd,rclone,mc,aws,aws-v2", "clients to run (s3sso is always run; aws is the AWS CLI v1 on PATH, aws-v2 the v2 at /usr/bin/aws, W8p only)")
 	latency := flag.Duration("portal-latency", 100*time.Millisecond, "W8p: how long the IAM Identity Center emulator takes to answer")
@@ -82,7 +83,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if *baseline != "" {
+		if *baseline, err = filepath.Abs(*baseline); err != nil {
+			return err
+		}
+	}
 	cfg := harness.Config{
+		S3ssoBase:       *baseline,
 		Server:          m.Server,
 		Sizes:           harness.FullSizes,
 		Rounds:          *rounds,

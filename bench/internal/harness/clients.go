@@ -59,7 +59,7 @@ func newClient(name, bin, dir, tmp string, srv Server) (*client, error) {
 	}
 	c := &client{name: name, bin: bin, home: home, env: baseEnv(home, tmp)}
 	switch name {
-	case S3sso, S3ssoKeys, S5cmd, AWS:
+	case S3sso, S3ssoKeys, S3ssoBase, S5cmd, AWS:
 		c.env = append(c.env, staticKeyEnv(srv)...)
 	case Rclone:
 		conf := filepath.Join(home, "rclone.conf")
@@ -96,10 +96,11 @@ type spec struct {
 // are a local path and an s3 location (bucket/key or bucket/prefix/,
 // without scheme) whose direction depends on w.
 func (h *harness) command(c *client, w, local, remote string) spec {
+	w = base(w)
 	e := h.cfg.Server.Endpoint
 	s3u := "s3://" + remote
 	switch c.name {
-	case S3sso, S3ssoKeys:
+	case S3sso, S3ssoKeys, S3ssoBase:
 		g := []string{"--endpoint-url", e, "--no-progress"}
 		switch w {
 		case W1, W3, W6, W7:
@@ -121,7 +122,7 @@ func (h *harness) command(c *client, w, local, remote string) spec {
 		case W7:
 			return spec{args: append(g, "sync", local, s3u)}
 		case W8:
-			if c.name == S3ssoKeys {
+			if c.name != S3sso {
 				return spec{args: append(g, "cat", s3u)}
 			}
 			return spec{args: []string{"--profile", "dev", "--no-progress", "cat", s3u}, env: h.ssoEnv}
@@ -225,7 +226,7 @@ func clientNote(name string) string {
 	switch name {
 	case S3sso, AWS:
 		return "SSO profile, cached token"
-	case S3ssoKeys:
+	case S3ssoKeys, S3ssoBase:
 		return "static keys"
 	default:
 		return "static keys (no SSO support)"

@@ -105,12 +105,86 @@ func (g *gen) putFile(ctx context.Context, key, path string) error {
 
 // putMany creates n objects named keyf(i) with body, 32 at a time.
 func (g *gen) putMany(ctx context.Context, n int, keyf func(int) string, body []byte) error {
+	return g.putManyWith(ctx, n, keyf, body, g.put)
+}
+
+// putManyPlain is putMany without a checksum (see putPlain).
+func (g *gen) putManyPlain(ctx context.Context, n int, keyf func(int) string, body []byte) error {
+	return g.putManyWith(ctx, n, keyf, body, g.putPlain)
+}
+
+func (g *gen) putManyWith(ctx context.Context, n int, keyf func(int) string, body []byte, put func(context.Context, string, []byte) error) error {
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(32)
 	for i := range n {
-		eg.Go(func() error { return g.put(ctx, keyf(i), body) })
+		eg.Go(func() error { return put(ctx, keyf(i), body) })
 	}
 	return eg.Wait()
+}
+
+// putPlain uploads body in one PUT without a checksum, as s5cmd, mc, rclone
+// and SDKs before December 2024 do: the object's only integrity data is its
+// ETag, the MD5 of the body.
+func (g *gen) putPlain(ctx context.Context, key string, body []byte) error {
+	_, err := g.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        &g.bucket,
+		Key:           aws.String(key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+	})
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// putFileMultipart uploads a local file as a multipart upload of parts of
+// partSize bytes (the last one shorter) without checksums, as s5cmd (50 MiB
+// parts) and the AWS CLI (8 MiB parts) write large files: the object's only
+// integrity data is its ETag, the MD5 of the part MD5s ("…-N").
+func (g *gen) putFileMultipart(ctx context.Context, key, path string, partSize int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	cm, err := g.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &g.bucket, Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("create multipart upload %s: %w", key, err)
+	}
+	n := int((st.Size() + partSize - 1) / partSize)
+	parts := make([]types.CompletedPart, n)
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(4)
+	for i := range n {
+		eg.Go(func() error {
+			off := int64(i) * partSize
+			size := min(partSize, st.Size()-off)
+			out, err := g.s3.UploadPart(ectx, &s3.UploadPartInput{
+				Bucket: &g.bucket, Key: aws.String(key), UploadId: cm.UploadId, PartNumber: aws.Int32(int32(i + 1)),
+				Body: io.NewSectionReader(f, off, size), ContentLength: aws.Int64(size),
+			})
+			if err != nil {
+				return fmt.Errorf("upload part %d of %s: %w", i+1, key, err)
+			}
+			parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		_, _ = g.s3.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: &g.bucket, Key: aws.String(key), UploadId: cm.UploadId})
+		return err
+	}
+	_, err = g.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &g.bucket, Key: aws.String(key), UploadId: cm.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
+		return fmt.Errorf("complete multipart upload %s: %w", key, err)
+	}
+	return nil
 }
 
 // count returns the number of objects and their total size under prefix.

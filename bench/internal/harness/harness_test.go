@@ -28,6 +28,7 @@ func TestSmokeRun(t *testing.T) {
 		Rounds:          1,
 		WorkDir:         t.TempDir(),
 		S3sso:           testenv.Binary(t),
+		S3ssoBase:       testenv.Binary(t), // the same build: exercises -baseline
 		CeilingDuration: 200 * time.Millisecond,
 		Log:             t.Logf,
 	}

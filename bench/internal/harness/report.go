@@ -119,8 +119,16 @@ func (rep *Report) Title(w string) string {
 		return fmt.Sprintf("download %d × %s objects", s.SmallFiles, humanSize(s.SmallSize))
 	case W3:
 		return fmt.Sprintf("upload one %s file", humanSize(s.BigSize))
+	case W2e:
+		return fmt.Sprintf("download %d × %s objects, MD5 ETag only", s.SmallFiles, humanSize(s.SmallSize))
 	case W4:
 		return fmt.Sprintf("download one %s object", humanSize(s.BigSize))
+	case W4e, W4e8:
+		ps := s.PartSizeE
+		if w == W4e8 {
+			ps = s.PartSizeE8
+		}
+		return fmt.Sprintf("download one %s object, MD5 ETag only, %d parts of %s", humanSize(s.BigSize), (s.BigSize+ps-1)/ps, humanSize(ps))
 	case W5:
 		return fmt.Sprintf("list %d objects recursively", s.ListObjects)
 	case W6:
@@ -142,7 +150,7 @@ func (rep *Report) throughput(w string, d time.Duration) string {
 	}
 	sec := d.Seconds()
 	s := rep.Sizes
-	switch w {
+	switch base(w) {
 	case W1, W2:
 		return fmt.Sprintf("%.0f obj/s, %.0f MB/s", float64(s.SmallFiles)/sec, float64(s.SmallSize)*float64(s.SmallFiles)/sec/1e6)
 	case W3, W4:
@@ -161,7 +169,7 @@ func (rep *Report) throughput(w string, d time.Duration) string {
 func (rep *Report) fastestPeer(w string) (string, time.Duration) {
 	best, bestD := "", time.Duration(0)
 	for _, c := range rep.Clients {
-		if c == S3sso {
+		if c == S3sso || c == S3ssoBase {
 			continue
 		}
 		if r := rep.Results[w][c]; r.ok() {

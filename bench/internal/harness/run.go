@@ -20,9 +20,13 @@ const bucket = "bench"
 const (
 	smallPrefix = "data/small/"
 	bigKey      = "data/big/big.bin"
-	listPrefix  = "list/"
-	ttfbKey     = "data/w8.txt"
-	ttfbBody    = "hello from the s3sso benchmark\n"
+	// The same bytes without a checksum (MD5 ETag only).
+	smallPrefixE = "data/small-e/"
+	bigKeyE      = "data/big-e/big-50m.bin"
+	bigKeyE8     = "data/big-e/big-8m.bin"
+	listPrefix   = "list/"
+	ttfbKey      = "data/w8.txt"
+	ttfbBody     = "hello from the s3sso benchmark\n"
 )
 
 type harness struct {
@@ -106,7 +110,7 @@ func (h *harness) setup(ctx context.Context) error {
 	}
 	h.bigFile = filepath.Join(cfg.WorkDir, "data", "big.bin")
 
-	for _, p := range []struct{ name, bin string }{{S3sso, cfg.S3sso}, {S5cmd, cfg.S5cmd}, {Rclone, cfg.Rclone}, {MC, cfg.MC}, {AWS, cfg.AWS}} {
+	for _, p := range []struct{ name, bin string }{{S3sso, cfg.S3sso}, {S3ssoBase, cfg.S3ssoBase}, {S5cmd, cfg.S5cmd}, {Rclone, cfg.Rclone}, {MC, cfg.MC}, {AWS, cfg.AWS}} {
 		if p.bin == "" {
 			continue
 		}
@@ -145,13 +149,30 @@ func (h *harness) setup(ctx context.Context) error {
 			return err
 		}
 	}
-	if cfg.wants(W3) || cfg.wants(W4) {
+	if cfg.wants(W2e) {
+		buf := make([]byte, sz.SmallSize)
+		fillRandom(buf, 98)
+		if err := h.gen.putManyPlain(ctx, sz.SmallFiles, func(i int) string { return fmt.Sprintf("%sf%05d", smallPrefixE, i) }, buf); err != nil {
+			return err
+		}
+	}
+	if cfg.wants(W3) || cfg.wants(W4) || cfg.wants(W4e) || cfg.wants(W4e8) {
 		if err := writeBigFile(h.bigFile, sz.BigSize); err != nil {
 			return err
 		}
 	}
 	if cfg.wants(W4) {
 		if err := h.gen.putFile(ctx, bigKey, h.bigFile); err != nil {
+			return err
+		}
+	}
+	if cfg.wants(W4e) {
+		if err := h.gen.putFileMultipart(ctx, bigKeyE, h.bigFile, sz.PartSizeE); err != nil {
+			return err
+		}
+	}
+	if cfg.wants(W4e8) {
+		if err := h.gen.putFileMultipart(ctx, bigKeyE8, h.bigFile, sz.PartSizeE8); err != nil {
 			return err
 		}
 	}
@@ -379,16 +400,20 @@ func (h *harness) one(ctx context.Context, c *client, w string, r int) error {
 		local, remote = h.smallDir, bucket+"/w1/"+tag
 		check = h.expectObjects("w1/"+tag, sz.SmallFiles, sz.SmallSize*int64(sz.SmallFiles))
 		cleanup = h.deletePrefix("w1/" + tag)
-	case W2:
+	case W2, W2e:
 		local, remote = dl, bucket+"/"+smallPrefix
+		if w == W2e {
+			remote = bucket + "/" + smallPrefixE
+		}
 		check = expectFiles(dl, sz.SmallFiles, sz.SmallSize*int64(sz.SmallFiles))
 		cleanup = func() error { return os.RemoveAll(dl) }
 	case W3:
 		local, remote = h.bigFile, bucket+"/w3/"+tag+"big.bin"
 		check = h.expectObjects("w3/"+tag, 1, sz.BigSize)
 		cleanup = h.deletePrefix("w3/" + tag)
-	case W4:
-		local, remote = filepath.Join(dl, "big.bin"), bucket+"/"+bigKey
+	case W4, W4e, W4e8:
+		key := map[string]string{W4: bigKey, W4e: bigKeyE, W4e8: bigKeyE8}[w]
+		local, remote = filepath.Join(dl, "big.bin"), bucket+"/"+key
 		check = expectFiles(dl, 1, sz.BigSize)
 		cleanup = func() error { return os.RemoveAll(dl) }
 	case W5:

@@ -1,0 +1,108 @@
+package transfer
+
+import (
+	"bytes"
+	"crypto/md5"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// TestMD5x16 checks md5-simd's kernel as md5x16 calls it against
+// crypto/md5: 16 lanes, some masked out, over several rounds.
+func TestMD5x16(t *testing.T) {
+	if !haveMD5x16 {
+		t.Skip("no AVX-512")
+	}
+	const slot, rounds = 4096, 3
+	data := make([][]byte, 16)
+	for i := range data {
+		data[i] = randomData(t, slot*rounds)
+	}
+	var d digest16
+	for i := range 16 {
+		d.v0[i], d.v1[i], d.v2[i], d.v3[i] = 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476
+	}
+	mask := uint16(0xffff &^ (1 << 3) &^ (1 << 9)) // lanes 3 and 9 hash nothing
+	arena := make([]byte, 16*slot)
+	for r := range rounds {
+		for i := range 16 {
+			copy(arena[i*slot:], data[i][r*slot:(r+1)*slot])
+		}
+		md5x16(&d, arena, slot, mask, slot)
+	}
+	for i := range 16 {
+		n := int64(slot * rounds)
+		if mask&(1<<i) == 0 {
+			n = 0
+		}
+		got := md5At([4]uint32{d.v0[i], d.v1[i], d.v2[i], d.v3[i]}, n).Sum(nil)
+		want := md5.Sum(data[i][:n])
+		if !bytes.Equal(got, want[:]) {
+			t.Errorf("lane %d: %x, want %x", i, got, want)
+		}
+	}
+}
+
+// TestLaneHasher writes the parts of a file out of order, in pieces, from
+// several goroutines, as a download does, and checks the part MD5s: parts
+// longer and shorter than a round, of unequal sizes, some reported done
+// before anything else (resumed), and the last ones alone.
+func TestLaneHasher(t *testing.T) {
+	sizes := []int64{3*laneChunk + 100, laneChunk, 10, 5*laneChunk - 64, 2 * laneChunk, laneChunk + 1, 7 * laneChunk, 64, 3*laneChunk + 5, 0}
+	for range 20 {
+		sizes = append(sizes, int64(rand.IntN(4*laneChunk)))
+	}
+	var total int64
+	starts := make([]int64, len(sizes))
+	for i, n := range sizes {
+		starts[i] = total
+		total += n
+	}
+	data := randomData(t, int(total))
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lh := newLaneHasher(f, len(sizes))
+	defer lh.stop()
+	for _, i := range []int{1, 4} { // on disk already
+		f.WriteAt(data[starts[i]:starts[i]+sizes[i]], starts[i])
+		lh.done(i, starts[i], sizes[i])
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, n := range sizes {
+		if i == 1 || i == 4 {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var w int64
+			for w < n {
+				k := min(n-w, int64(rand.IntN(100<<10)+1))
+				f.WriteAt(data[starts[i]+w:starts[i]+w+k], starts[i]+w)
+				w += k
+				lh.wrote(i, starts[i], w)
+			}
+			lh.done(i, starts[i], n)
+		}()
+	}
+	wg.Wait()
+	sums, err := lh.sums()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range sizes {
+		want := md5.Sum(data[starts[i] : starts[i]+n])
+		if !bytes.Equal(sums[i], want[:]) {
+			t.Errorf("part %d (%d bytes): %x, want %x", i, n, sums[i], want)
+		}
+	}
+}

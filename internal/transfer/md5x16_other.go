@@ -1,0 +1,9 @@
+//go:build !amd64 || !gc || noasm || appengine
+
+package transfer
+
+const haveMD5x16 = false
+
+func md5x16(d *digest16, arena []byte, slot int, mask uint16, n int) {
+	panic("transfer: md5x16 without AVX-512")
+}
