@@ -2,6 +2,7 @@ package creds
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,4 +85,11 @@ func (plan processPlan) assumeRoles(cfg aws.Config, base aws.CredentialsProvider
 		prov = aws.NewCredentialsCache(ar, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = processExpiryWindow })
 	}
 	return prov
+}
+
+func credentialsFileName() string {
+	if f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" {
+		return f
+	}
+	return config.DefaultSharedCredentialsFilename()
 }

@@ -64,9 +64,6 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
-	if err := checkSourceLoop(awsconfig.ProfileName(opts.Profile)); err != nil {
-		return aws.Config{}, err
-	}
 	var plan processPlan
 	useProcess := false
 	if opts.Credentials == nil && endsInProcess(res.Credentials) {
