@@ -318,9 +318,9 @@ func TestShlex(t *testing.T) {
 		"profile  x ":       {"profile", "x"},
 		"sso-session a\\ b": {"sso-session", "a b"},
 	} {
-		got, err := shlexSplit(in)
+		got, err := ShlexSplit(in)
 		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Errorf("shlexSplit(%q) = %q, %v", in, got, err)
+			t.Errorf("ShlexSplit(%q) = %q, %v", in, got, err)
 		}
 	}
 	if q := shlexQuote("it's x"); q != `'it'"'"'s x'` {

@@ -338,7 +338,7 @@ func classifyHeader(header string) (kind, name string) {
 		if !strings.HasPrefix(header, k) {
 			continue
 		}
-		parts, err := shlexSplit(header)
+		parts, err := ShlexSplit(header)
 		if err != nil || len(parts) != 2 {
 			return KindOther, header
 		}
@@ -350,44 +350,53 @@ func classifyHeader(header string) (kind, name string) {
 	return KindOther, header
 }
 
-// shlexSplit splits s like Python's shlex.split (POSIX mode).
-func shlexSplit(s string) ([]string, error) {
+var (
+	errNoClosingQuote = errors.New("no closing quotation")
+	errNoEscapedChar  = errors.New("no escaped character after the final backslash")
+)
+
+// ShlexSplit is Python's shlex.split(s) (POSIX mode, no comments):
+// whitespace separates words; '...' is literal; inside "..." a backslash
+// escapes only '"' and '\'; outside quotes a backslash escapes any
+// character; adjacent quoted and unquoted parts join into one word, and an
+// empty quoted string is an empty word.
+func ShlexSplit(s string) ([]string, error) {
 	var out []string
 	var cur strings.Builder
 	inWord := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		switch c {
+		case ' ', '\t', '\n', '\r':
 			if inWord {
 				out = append(out, cur.String())
 				cur.Reset()
 				inWord = false
 			}
-		case c == '\'':
+		case '\'':
 			inWord = true
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
-				return nil, errors.New("no closing quotation")
+				return nil, errNoClosingQuote
 			}
 			cur.WriteString(s[i+1 : i+1+j])
 			i += j + 1
-		case c == '"':
+		case '"':
 			inWord = true
 			i++
 			for ; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\\\"$`\n", s[i+1]) >= 0 {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
 					i++
 				}
 				cur.WriteByte(s[i])
 			}
 			if i >= len(s) {
-				return nil, errors.New("no closing quotation")
+				return nil, errNoClosingQuote
 			}
-		case c == '\\':
+		case '\\':
 			inWord = true
 			if i+1 >= len(s) {
-				return nil, errors.New("no escaped character")
+				return nil, errNoEscapedChar
 			}
 			i++
 			cur.WriteByte(s[i])

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"reflect"
 	"testing"
+
+	awsconfig "github.com/s3sso/s3sso/internal/config"
 )
 
 // Expected values are Python 3.11's shlex.split, which botocore's
@@ -30,14 +32,14 @@ var shlexCases = []struct {
 
 func TestShlexSplitLikePython(t *testing.T) {
 	for _, c := range shlexCases {
-		got, err := shlexSplit(c.in)
+		got, err := awsconfig.ShlexSplit(c.in)
 		if err != nil || !reflect.DeepEqual(got, c.want) {
-			t.Errorf("shlexSplit(%q) = %q, %v; want %q", c.in, got, err, c.want)
+			t.Errorf("awsconfig.ShlexSplit(%q) = %q, %v; want %q", c.in, got, err, c.want)
 		}
 	}
 	for _, bad := range []string{`"open`, `'open`, `trail\`} {
-		if got, err := shlexSplit(bad); err == nil {
-			t.Errorf("shlexSplit(%q) = %q, want an error", bad, got)
+		if got, err := awsconfig.ShlexSplit(bad); err == nil {
+			t.Errorf("awsconfig.ShlexSplit(%q) = %q, want an error", bad, got)
 		}
 	}
 }
@@ -58,12 +60,12 @@ func TestShlexSplitAgainstPython(t *testing.T) {
 		if err := json.Unmarshal(out, &want); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := shlexSplit(c.in)
+		got, _ := awsconfig.ShlexSplit(c.in)
 		if len(want) == 0 && len(got) == 0 {
 			continue
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("shlexSplit(%q) = %q; python3 says %q", c.in, got, want)
+			t.Errorf("awsconfig.ShlexSplit(%q) = %q; python3 says %q", c.in, got, want)
 		}
 	}
 }
