@@ -36,7 +36,7 @@ build:
 # Pinned tools the tests and lint need (see scripts/tools.sh), and Debian
 # packages (scripts/apt.sh: quiet and quick when already installed).
 TOOLS := minio golangci-lint dex
-APT_PACKAGES := awscli keyring
+APT_PACKAGES := awscli keyring fuse chromium
 
 tools:
 	@scripts/tools.sh $(TOOLS) >/dev/null

@@ -2,7 +2,7 @@
 # Installs the Debian packages that tests need and the Go module proxy cannot
 # provide:
 #
-#   scripts/apt.sh [awscli|keyring]...
+#   scripts/apt.sh [awscli|keyring|fuse|chromium]...
 #
 #   awscli   the AWS CLI v2 (Debian's awscli package, /usr/bin/aws), a second
 #            real peer of the SSO token and role-credential caches; the
@@ -26,7 +26,7 @@ installed() {
 	[[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
 }
 
-[[ $# -gt 0 ]] || set -- awscli keyring
+[[ $# -gt 0 ]] || set -- awscli keyring fuse chromium
 missing=()
 for p in "$@"; do
 	case "$p" in
@@ -36,6 +36,8 @@ for p in "$@"; do
 			installed "$k" || missing+=("$k")
 		done
 		;;
+	fuse) installed fuse3 && command -v fusermount3 >/dev/null || missing+=(fuse3) ;;
+	chromium) installed chromium && [[ -x /usr/bin/chromium ]] || missing+=(chromium) ;;
 	*) log "unknown package $p"; exit 2 ;;
 	esac
 done
