@@ -147,19 +147,7 @@ func (q *queue) runJobs(ctx context.Context, t *Transfer, eng *transfer.Engine, 
 	q.mu.Lock()
 	t.eng = eng
 	q.mu.Unlock()
-	counted := func(yield func(transfer.Job, error) bool) {
-		for j, err := range jobs {
-			if err == nil {
-				eng.Stats.ObjectsTotal.Add(1)
-				eng.Stats.BytesTotal.Add(j.Size)
-			}
-			if !yield(j, err) {
-				return
-			}
-		}
-		eng.Stats.ListingDone.Store(true)
-	}
-	return eng.RunEvents(ctx, counted, func(ev transfer.Event) {
+	return eng.RunEvents(ctx, jobs, func(ev transfer.Event) {
 		switch ev := ev.(type) {
 		case transfer.Progress:
 			q.progress(t, ev)
