@@ -189,7 +189,7 @@ func (q *queue) finish(t *Transfer, err error, cancelled bool) {
 			}
 			t.ObjectsTotal = max(t.ObjectsTotal, p.ObjectsTotal)
 		}
-		t.eng = nil
+		t.eng, t.Paused = nil, false
 		switch {
 		case cancelled:
 			t.State = StateCancelled
@@ -204,6 +204,19 @@ func (q *queue) finish(t *Transfer, err error, cancelled bool) {
 			}
 		}
 	})
+}
+
+// setPaused marks the running transfers of ref as waiting for a sign-in
+// (the core holds their requests) or going on again.
+func (q *queue) setPaused(ref string, paused bool) {
+	for _, tr := range q.list() {
+		if tr.Ref != ref || tr.State != StateRunning {
+			continue
+		}
+		if t := q.get(tr.ID); t != nil {
+			q.update(t, func(t *Transfer) { t.Paused = paused })
+		}
+	}
 }
 
 func (q *queue) get(id string) *Transfer {
