@@ -243,8 +243,8 @@ func TestBrowseAndTransfer(t *testing.T) {
 	}
 
 	// Nothing the page received holds the secret key.
-	close(e.events)
-	for ev := range e.events {
+	for n := len(e.events); n > 0; n-- {
+		ev := <-e.events
 		if strings.Contains(string(ev.Data.(json.RawMessage)), m.SecretKey) {
 			t.Errorf("event %s holds the secret key", ev.Type)
 		}
