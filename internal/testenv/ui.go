@@ -31,7 +31,7 @@ var uiURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+/\S*token=[0-9A-Za-z_-
 
 // StartUI runs `s3sso ui --no-browser ARGS...` in the test's environment
 // (os.Environ(), so after [Home] the isolated one) plus env, waits for the
-// address it prints and stops it (SIGINT, as Ctrl-C does) when the test
+// address it prints (on stdout or stderr) and stops it (SIGINT, as Ctrl-C does) when the test
 // ends. A UI that prints no address within a minute, or exits, fails the
 // test.
 func StartUI(t testing.TB, env []string, args ...string) *UI {
@@ -41,8 +41,9 @@ func StartUI(t testing.TB, env []string, args ...string) *UI {
 	u.cmd.Env = append(append(os.Environ(), RaceEnv()...), env...)
 	setParentDeathSignal(u.cmd)
 	pr, pw := io.Pipe()
-	u.cmd.Stdout = io.MultiWriter(&u.out, pw)
-	u.cmd.Stderr = &u.out
+	// The address may come on stdout or stderr.
+	w := io.MultiWriter(&u.out, pw)
+	u.cmd.Stdout, u.cmd.Stderr = w, w
 	if err := u.cmd.Start(); err != nil {
 		t.Fatalf("start s3sso ui: %v", err)
 	}
@@ -125,3 +126,7 @@ func (u *UI) Wait(ctx context.Context) int {
 func (u *UI) String() string {
 	return fmt.Sprintf("s3sso ui at %s (pid %d)\n%s", u.Origin, u.PID(), strings.TrimSpace(u.Output()))
 }
+
+// RaceEnabled reports whether the test binary (and so [Binary]) is built
+// with -race: tests then move smaller files.
+const RaceEnabled = raceEnabled

@@ -250,8 +250,8 @@ func startUIProcess(ctx context.Context, bin string, env []string, args ...strin
 	cmd.Env = env
 	pr, pw := io.Pipe()
 	u := &uiProcess{cmd: cmd, done: make(chan struct{}), out: &tailWriter{}}
-	cmd.Stdout = io.MultiWriter(u.out, pw)
-	cmd.Stderr = u.out
+	w := io.MultiWriter(u.out, pw)
+	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
