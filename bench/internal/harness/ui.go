@@ -67,7 +67,7 @@ const (
 	uiUploadInput = `[data-testid="upload-input"]`
 	// uiTransferDoneJS is true when every transfer of the queue has ended
 	// well (and there is at least one).
-	uiTransferDoneJS = `(() => { const r = [...document.querySelectorAll('[data-testid="transfer"]')]; return r.length > 0 && r.every(e => e.dataset.state === 'done'); })()`
+	uiTransferDoneJS   = `(() => { const r = [...document.querySelectorAll('[data-testid="transfer"]')]; return r.length > 0 && r.every(e => e.dataset.state === 'done'); })()`
 	uiTransferFailedJS = `[...document.querySelectorAll('[data-testid="transfer"]')].some(e => e.dataset.state === 'failed' || e.dataset.state === 'error')`
 )
 
