@@ -162,11 +162,11 @@ func (e *uiEnv) open(acct, bucket, prefix string) {
 	e.waitListed()
 }
 
-// waitListed waits until the listing has ended (the status line no longer
-// says "listing…").
+// waitListed waits until the listing has ended (the status line's
+// data-state is done or error).
 func (e *uiEnv) waitListed() {
 	e.t.Helper()
-	e.tab.WaitJS(`(() => { const s = document.querySelector('[data-testid="status-line"]'); return !!s && s.textContent !== "" && !s.textContent.includes("listing…"); })()`)
+	e.tab.WaitJS(`(() => { const s = document.querySelector('[data-testid="listing-status"]'); return !!s && (s.dataset.state === "done" || s.dataset.state === "error"); })()`)
 }
 
 // cssString quotes s for a CSS attribute selector.

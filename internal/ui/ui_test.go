@@ -16,7 +16,7 @@ import (
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// TestMain is main_browser_test.go's (package ui_test): one per test binary.
 
 // uiEnv is a running server with a signed-in page (cookie jar) and, once
 // watch is called, the page's event stream.
