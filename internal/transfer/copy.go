@@ -3,7 +3,6 @@ package transfer
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -48,9 +47,7 @@ func (e *Engine) Copy(ctx context.Context, src Remote, dst objstore.URL, po PutO
 	return nil
 }
 
-func copySource(u objstore.URL) string {
-	return url.PathEscape(u.Bucket) + "/" + (&url.URL{Path: u.Key}).EscapedPath()
-}
+func copySource(u objstore.URL) string { return objstore.CopySource(u) }
 
 func (e *Engine) copyMultipart(ctx context.Context, src Remote, dst objstore.URL, po PutOptions) error {
 	mu, err := e.startMultipart(ctx, dst, po, false)
