@@ -143,3 +143,26 @@ func (s *S3) DeleteObjectTags(ctx context.Context, bucket, key, versionID string
 	}
 	return nil
 }
+
+// ParseTagSet reads tags from a {"TagSet": [{"Key": ..., "Value": ...}]}
+// document (what aws s3api get-object-tagging prints); a malformed one
+// names the line and field.
+func ParseTagSet(data []byte) ([]Tag, error) {
+	const doc = "tags"
+	var t struct {
+		TagSet    []types.Tag
+		VersionId *string // in get-object-tagging's output; ignored
+	}
+	lines, err := decodeDoc(doc, data, &t)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := lines[".TagSet"]; !ok {
+		return nil, docErr(doc, lines[""], "TagSet", "the field is missing")
+	}
+	tags := toTags(t.TagSet)
+	if err := ValidateTags(tags, false); err != nil {
+		return nil, docErr(doc, lines[".TagSet"], "TagSet", "%s", err.Error())
+	}
+	return tags, nil
+}

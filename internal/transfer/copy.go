@@ -36,9 +36,15 @@ func (e *Engine) Copy(ctx context.Context, src Remote, dst objstore.URL, po PutO
 	in := &s3.CopyObjectInput{Bucket: put.Bucket, Key: put.Key, CopySource: aws.String(source),
 		ChecksumAlgorithm: checksumAlgo, StorageClass: put.StorageClass,
 		ServerSideEncryption: put.ServerSideEncryption, SSEKMSKeyId: put.SSEKMSKeyId}
-	if po.ContentType != "" || po.Metadata != nil || po.CacheControl != "" {
+	if po.ContentType != "" || po.Metadata != nil || po.CacheControl != "" || po.ContentDisposition != "" ||
+		po.ContentEncoding != "" || po.ContentLanguage != "" || po.Expires != "" {
 		in.MetadataDirective = types.MetadataDirectiveReplace
 		in.Metadata, in.ContentType, in.CacheControl = put.Metadata, put.ContentType, put.CacheControl
+		in.ContentDisposition, in.ContentEncoding, in.ContentLanguage, in.Expires = put.ContentDisposition, put.ContentEncoding, put.ContentLanguage, put.Expires
+	}
+	in.ACL = put.ACL
+	if put.Tagging != nil {
+		in.TaggingDirective, in.Tagging = types.TaggingDirectiveReplace, put.Tagging
 	}
 	if _, err := e.s3.Client().CopyObject(ctx, in); err != nil {
 		return e.s3.Translate("copy "+src.URL.String()+" to", dst.String(), err)
