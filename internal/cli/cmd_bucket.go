@@ -213,12 +213,12 @@ func (a *app) runBucketSetting(ctx context.Context, st objstore.Setting, o setti
 		action = args[1]
 	}
 	switch {
+	case action != "get" && action != "set" && action != "delete":
+		return usageError("bucket %s: unknown action %q; use get, set FILE or delete", st, action)
 	case action == "set" && len(args) != 3:
 		return usageError("bucket %s set needs a FILE (or - for standard input)", st)
 	case action != "set" && len(args) > 2:
 		return usageError("bucket %s %s takes no more arguments", st, action)
-	case action != "get" && action != "set" && action != "delete":
-		return usageError("bucket %s: unknown action %q; use get, set FILE or delete", st, action)
 	case o.DryRun && action != "set":
 		return usageError("--dry-run goes with set")
 	}
