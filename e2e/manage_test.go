@@ -108,7 +108,9 @@ func TestBucketSettingsWithAWSCLI(t *testing.T) {
 			func(t *testing.T, v any) any { return sortTagSet(member(t, v, "TagSet")) }, func(t *testing.T, v any) any { return sortTagSet(member(t, v, "TagSet")) }},
 		{"encryption", `{"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "` + e.minio.KMSKeyID + `"}}]}`,
 			"get-bucket-encryption", "put-bucket-encryption", "--server-side-encryption-configuration",
-			func(t *testing.T, v any) any { return member(t, member(t, v, "ServerSideEncryptionConfiguration"), "Rules") }, field("Rules")},
+			func(t *testing.T, v any) any {
+				return member(t, member(t, v, "ServerSideEncryptionConfiguration"), "Rules")
+			}, field("Rules")},
 	}
 	for _, c := range cases {
 		t.Run(c.setting, func(t *testing.T) {
