@@ -469,3 +469,82 @@ func TestAccessDeniedNamesPermission(t *testing.T) {
 		t.Fatalf("bucket info with a narrow policy: %s", r)
 	}
 }
+
+// TestHeaderRules: a saved account's upload header rules are applied by cp
+// and sync (explicit flags win), shown by account show, removable; the AWS
+// CLI reads the headers s3sso stored.
+func TestHeaderRules(t *testing.T) {
+	e := setup(t)
+	m := e.minio
+	if r := e.runIn(m.SecretKey+"\n", "account", "add", "site", "--type", "keys", "--access-key-id", m.AccessKey,
+		"--secret-access-key", "-", "--endpoint-url", m.Endpoint, "--region", "us-east-1"); r.Code != 0 {
+		t.Fatalf("account add: %s", r)
+	}
+	e.ok("account", "edit", "site", "--header-rule", "*.css:Cache-Control=max-age=86400",
+		"--header-rule", "*.css:content-type=text/css; charset=utf-8", "--header-rule", "reports/*:x-amz-meta-team=finance",
+		"--header-rule", "*.gz:Content-Encoding=gzip", "--header-rule", "*.pdf:Content-Disposition=attachment")
+	show := e.ok("account", "show", "site").Stdout
+	for _, want := range []string{"header-rule:       *.css:Cache-Control=max-age=86400", "header-rule:       *.css:Content-Type=text/css; charset=utf-8",
+		"header-rule:       reports/*:x-amz-meta-team=finance", "header-rule:       *.gz:Content-Encoding=gzip"} {
+		if !strings.Contains(show, want) {
+			t.Fatalf("account show lacks %q:\n%s", want, show)
+		}
+	}
+	if js := decode(t, e.ok("account", "show", "site", "--json").Stdout); len(member(t, js, "header_rules").([]any)) != 4 {
+		t.Fatalf("account show --json: %v", js)
+	}
+	e.fails(2, "PATTERN:Header=Value", "account", "edit", "site", "--header-rule", "nope")
+	e.fails(2, "cannot be set by a rule", "account", "edit", "site", "--header-rule", "*.x:Authorization=secret")
+	e.fails(2, "no such rule", "account", "edit", "site", "--remove-header-rule", "*.nothing")
+
+	dir := filepath.Join(e.home, "site")
+	testenv.WriteFile(t, filepath.Join(dir, "style.css"), "body{}")
+	testenv.WriteFile(t, filepath.Join(dir, "app.js"), "x()")
+	testenv.WriteFile(t, filepath.Join(dir, "reports", "q1.css"), "q{}")
+	testenv.WriteFile(t, filepath.Join(dir, "data.gz"), "gz")
+	testenv.WriteFile(t, filepath.Join(dir, "doc.pdf"), "%PDF")
+	e.ok("cp", "-r", "--account", "site", dir, e.url(""))
+	head := func(key string) map[string]any {
+		t.Helper()
+		return decode(t, e.awsCLI(m.Endpoint, "s3api", "head-object", "--bucket", e.bucket, "--key", key)).(map[string]any)
+	}
+	if h := head("style.css"); h["CacheControl"] != "max-age=86400" || h["ContentType"] != "text/css; charset=utf-8" {
+		t.Errorf("style.css: %v", h)
+	}
+	if h := head("reports/q1.css"); h["CacheControl"] != "max-age=86400" || member(t, h["Metadata"], "team") != "finance" {
+		t.Errorf("reports/q1.css (*.css matches its name, reports/* its key): %v", h)
+	}
+	if h := head("data.gz"); h["ContentEncoding"] != "gzip" {
+		t.Errorf("data.gz: %v", h)
+	}
+	if h := head("doc.pdf"); h["ContentDisposition"] != "attachment" {
+		t.Errorf("doc.pdf: %v", h)
+	}
+	if h := head("app.js"); h["CacheControl"] != nil || h["ContentEncoding"] != nil {
+		t.Errorf("app.js matches no rule: %v", h)
+	}
+	// Explicit flags win over the rules.
+	e.ok("cp", "--account", "site", "--cache-control", "no-cache", filepath.Join(dir, "style.css"), e.url("flag.css"))
+	if h := head("flag.css"); h["CacheControl"] != "no-cache" || h["ContentType"] != "text/css; charset=utf-8" {
+		t.Errorf("flag.css: %v", h)
+	}
+	// Without the account (a profile), no rules apply.
+	e.ok("cp", filepath.Join(dir, "style.css"), e.url("plain.css"))
+	if h := head("plain.css"); h["CacheControl"] != nil {
+		t.Errorf("plain.css uploaded without the account: %v", h)
+	}
+	// sync applies them too; a removed header is no longer set.
+	e.ok("account", "edit", "site", "--remove-header-rule", "*.css:Cache-Control")
+	testenv.WriteFile(t, filepath.Join(dir, "new.css"), "n{}")
+	e.ok("sync", "--account", "site", dir, e.url("synced/"))
+	if h := head("synced/new.css"); h["CacheControl"] != nil || h["ContentType"] != "text/css; charset=utf-8" {
+		t.Errorf("synced/new.css: %v", h)
+	}
+	if h := head("synced/data.gz"); h["ContentEncoding"] != "gzip" {
+		t.Errorf("synced/data.gz: %v", h)
+	}
+	e.ok("account", "edit", "site", "--remove-header-rule", "*.css")
+	if show := e.ok("account", "show", "site").Stdout; strings.Contains(show, "*.css") {
+		t.Fatalf("after removing the *.css rule:\n%s", show)
+	}
+}
