@@ -167,6 +167,12 @@ func TestCORSAndACLMoto(t *testing.T) {
 	ctx := t.Context()
 	roundTrip(t, s, b, SettingCORS, `{"CORSRules": [{"ID": "web", "AllowedOrigins": ["https://example.com"], "AllowedMethods": ["GET", "PUT"],
 		"AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]}`)
+	// Lifecycle rules MinIO refuses without a remote tier (transitions) or
+	// on their own (abort incomplete multipart uploads).
+	roundTrip(t, s, b, SettingLifecycle, `{"Rules": [
+		{"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
+		 "NoncurrentVersionTransitions": [{"NoncurrentDays": 10, "StorageClass": "STANDARD_IA"}]},
+		{"ID": "uploads", "Status": "Enabled", "Filter": {"Prefix": ""}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]}`)
 
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
 		t.Fatal(err)
