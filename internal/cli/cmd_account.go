@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -163,17 +162,7 @@ func (a *app) readSecretArg(v, what string) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
-func checkURLFlags(m map[string]string) error {
-	for flag, v := range m {
-		if v == "" {
-			continue
-		}
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError("%s %q is not an http(s) URL", flag, v)
-		}
-	}
-	return nil
-}
+func checkURLFlags(m map[string]string) error { return accounts.CheckURLs(m) }
 
 // typeFlags lists the flags that only make sense for one account type.
 var typeFlags = map[accounts.Type][]string{
@@ -223,14 +212,8 @@ func (a *app) applyAccountFlags(o *accountAddOptions, acct *accounts.Account, ad
 	if o.ClearExternalBuckets {
 		acct.ExternalBuckets = nil
 	}
-	for _, e := range o.ExternalBuckets {
-		n, err := accounts.NormalizeExternalBucket(e)
-		if err != nil {
-			return "", usageError("--external-bucket: %v", err)
-		}
-		if !containsString(acct.ExternalBuckets, n) {
-			acct.ExternalBuckets = append(acct.ExternalBuckets, n)
-		}
+	if acct.ExternalBuckets, err = accounts.AddExternalBuckets(acct.ExternalBuckets, o.ExternalBuckets); err != nil {
+		return "", err
 	}
 	for _, r := range o.RemoveHeaderRules {
 		pattern, header, _ := strings.Cut(r, ":")
@@ -318,8 +301,8 @@ func (a *app) applyOIDCFlags(o *accountAddOptions, acct *accounts.Account, set f
 		"--sts-endpoint": o.STSEndpoint, "--redirect-url": o.RedirectURL}); err != nil {
 		return err
 	}
-	if o.RoleARN != "" && (!strings.HasPrefix(o.RoleARN, "arn:") || len(o.RoleARN) < 20) {
-		return usageError("--role-arn %q is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME or arn:minio:iam:::role/ID)", o.RoleARN)
+	if err := accounts.CheckRoleARN(o.RoleARN); err != nil {
+		return err
 	}
 	if acct.OIDC == nil {
 		acct.OIDC = &accounts.OIDC{}
@@ -341,27 +324,16 @@ func (a *app) applyOIDCFlags(o *accountAddOptions, acct *accounts.Account, set f
 	return nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name string) error {
 	if o.Type == "" {
 		return usageError("account add: --type is required (supported: sso, profile, oidc, keys)")
 	}
-	t := accounts.Type(o.Type)
-	switch t {
-	case accounts.TypeSSO, accounts.TypeProfile, accounts.TypeOIDC, accounts.TypeKeys:
-	default:
-		return usageError("account add: unsupported --type %q (supported: sso, profile, oidc, keys)", o.Type)
+	if err := accounts.CheckType(o.Type); err != nil {
+		return err
 	}
-	if !accounts.ValidName(name) {
-		return usageError("invalid account name %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	t := accounts.Type(o.Type)
+	if err := accounts.CheckName(name); err != nil {
+		return err
 	}
 	acct := &accounts.Account{Name: name, Type: t, Created: time.Now().UTC().Truncate(time.Second)}
 	secret, err := a.applyAccountFlags(&o, acct, true)
