@@ -16,7 +16,9 @@ import (
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
-// TestMain is main_browser_test.go's (package ui_test): one per test binary.
+// TestMain runs every test of the package (the browser tests of package
+// ui_test too: one TestMain per test binary) through testenv.Main.
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // uiEnv is a running server with a signed-in page (cookie jar) and, once
 // watch is called, the page's event stream.

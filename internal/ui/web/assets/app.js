@@ -2,7 +2,7 @@
 // Everything shown from the server (keys, metadata, errors) goes into the
 // DOM as text (h() and textContent), never as HTML.
 import { h, clear, icon, fmtSize, fmtDate, fmtTime, fmtFullDate, fmtDuration, fmtCount, middle, api, qs, ndjson, APIError } from "./util.js";
-import { accountDialog, confirmDialog, promptDialog, choiceDialog, shareDialog, copyDialog, metadataDialog, dialogOpen } from "./dialogs.js";
+import { accountDialog, confirmDialog, promptDialog, choiceDialog, shareDialog, copyDialog, metadataDialog, tagsDialog, dialogOpen } from "./dialogs.js";
 
 const ROW = 30;
 const $ = (id) => document.getElementById(id);
@@ -621,13 +621,93 @@ async function renderProps() {
   if (info.sse) rows.push(["Encryption", info.sse + (info.sse_kms_key_id ? " (" + info.sse_kms_key_id + ")" : "")]);
   for (const [k, v] of Object.entries(info.checksums || {})) rows.push([k, v + (info.checksum_type ? " (" + info.checksum_type.toLowerCase().replace("_", " ") + ")" : "")]);
   if (info.parts_count) rows.push(["Parts", String(info.parts_count)]);
-  el.append(h("div", { class: "section" }, "General"), dl(rows, "props-general"));
-  const meta = Object.entries(info.metadata || {});
-  el.append(h("div", { class: "section" }, "Metadata"), meta.length ? dl(meta, "props-metadata") : h("div", { class: "muted", testid: "props-metadata" }, "No user metadata."));
-  el.append(h("div", { class: "buttons" },
-    h("button", { class: "btn", testid: "props-download", onclick: () => downloadSelection([o]) }, "Download"),
-    h("button", { class: "btn", testid: "edit-metadata", onclick: () => editMetadata(key, info) }, "Edit metadata…"),
-    h("button", { class: "btn", testid: "props-share", onclick: () => shareDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Share…")));
+  const pane = h("div", { testid: "props-pane" });
+  const tabs = h("div", { class: "tabs", role: "tablist", testid: "props-tabs" });
+  const show = (name) => {
+    for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+    clear(pane);
+    propsTab = name;
+    if (name === "general") {
+      const meta = Object.entries(info.metadata || {});
+      pane.append(dl(rows, "props-general"), h("div", { class: "section" }, "Metadata"),
+        meta.length ? dl(meta, "props-metadata") : h("div", { class: "muted", testid: "props-metadata" }, "No user metadata."),
+        h("div", { class: "buttons" },
+          h("button", { class: "btn", testid: "props-download", onclick: () => downloadSelection([o]) }, "Download"),
+          h("button", { class: "btn", testid: "edit-metadata", onclick: () => editMetadata(key, info) }, "Edit metadata…"),
+          h("button", { class: "btn", testid: "props-share", onclick: () => shareDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Share…")));
+    } else if (name === "tags") renderTags(pane, key, gen);
+    else renderVersions(pane, key, gen);
+  };
+  for (const [name, label] of [["general", "General"], ["tags", "Tags"], ["versions", "Versions"]]) {
+    tabs.append(h("button", { role: "tab", "data-tab": name, testid: "tab-" + name, onclick: () => show(name) }, label));
+  }
+  el.append(tabs, pane);
+  show(propsTab);
+}
+let propsTab = "general";
+
+async function renderTags(pane, key, gen) {
+  pane.append(h("div", { class: "muted" }, "Loading tags…"));
+  let tags;
+  try {
+    tags = (await api("GET", "/api/tags?" + qs({ acct: S.acct, bucket: S.bucket, key }))).tags || [];
+  } catch (e) {
+    if (gen === propsGen) clear(pane).append(h("div", { class: "form-error" }, e.message, e.hint ? h("div", { class: "hint" }, e.hint) : null));
+    return;
+  }
+  if (gen !== propsGen) return;
+  clear(pane).append(tags.length ? dl(tags.map((t) => [t.Key, t.Value]), "props-tags") : h("div", { class: "muted", testid: "props-tags" }, "No tags."),
+    h("div", { class: "buttons" }, h("button", { class: "btn", testid: "edit-tags", onclick: async () => {
+      if (await tagsDialog({ acct: S.acct, bucket: S.bucket, key, tags })) { toast({ message: "Tags saved.", kind: "ok", timeout: 3000 }); renderProps(); }
+    } }, "Edit tags…")));
+}
+
+async function renderVersions(pane, key, gen) {
+  pane.append(h("div", { class: "muted" }, "Loading versions…"));
+  let d;
+  try {
+    d = await api("GET", "/api/versions?" + qs({ acct: S.acct, bucket: S.bucket, key }));
+  } catch (e) {
+    if (gen === propsGen) clear(pane).append(h("div", { class: "form-error" }, e.message, e.hint ? h("div", { class: "hint" }, e.hint) : null));
+    return;
+  }
+  if (gen !== propsGen) return;
+  clear(pane);
+  const vs = d.versions || [];
+  if (vs.length <= 1 && (!vs.length || vs[0].version_id === "null")) {
+    pane.append(h("div", { class: "muted", testid: "versions-none" }, "No older versions. Versions are kept when the bucket has versioning turned on."));
+  }
+  const ul = h("ul", { class: "versions", testid: "versions" });
+  for (const v of vs) {
+    const id = v.version_id;
+    const label = v.delete_marker ? "Delete marker" : fmtSize(v.size);
+    const btns = [];
+    if (!v.delete_marker) btns.push(h("button", { class: "btn small", testid: "version-download", onclick: () => {
+      const a = h("a", { href: "/api/download?" + qs({ acct: S.acct, bucket: S.bucket, key, version: id }), download: "", hidden: true });
+      document.body.appendChild(a); a.click(); a.remove(); openTransfers();
+    } }, "Download"));
+    if (!v.is_latest && !v.delete_marker) btns.push(h("button", { class: "btn small", testid: "version-restore", onclick: async () => {
+      try {
+        await api("POST", "/api/versions/restore", { acct: S.acct, bucket: S.bucket, key, version_id: id });
+        toast({ message: "Version restored: it is the current one now.", kind: "ok", timeout: 3000 });
+        renderProps();
+      } catch (e) { toastError(e); }
+    } }, "Restore"));
+    btns.push(h("button", { class: "btn small danger", testid: "version-delete", onclick: async () => {
+      const ok = await confirmDialog({ title: "Delete this version for good?", message: (v.delete_marker ? "The delete marker" : "Version " + id) + " of “" + key + "” will be deleted.", detail: "This cannot be undone.", confirm: "Delete version", danger: true });
+      if (!ok) return;
+      try {
+        await api("POST", "/api/versions/delete", { acct: S.acct, bucket: S.bucket, key, version_id: id });
+        renderProps();
+      } catch (e) { toastError(e); }
+    } }, "Delete"));
+    ul.append(h("li", { testid: "version", "data-version": id, "data-latest": String(v.is_latest) },
+      h("div", null, h("strong", null, v.is_latest ? "Current" : fmtFullDate(v.last_modified)), " ", h("span", { class: "muted" }, label)),
+      h("div", { class: "muted mono", title: id }, (v.is_latest ? fmtFullDate(v.last_modified) + " · " : "") + middle(id, 28)),
+      h("div", { class: "btnrow" }, btns)));
+  }
+  pane.append(ul);
+  if (d.truncated) pane.append(h("div", { class: "muted" }, "Only the newest 1,000 versions are shown."));
 }
 
 function dl(rows, testid) {

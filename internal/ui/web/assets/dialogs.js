@@ -340,3 +340,35 @@ export function metadataDialog({ acct, bucket, key, info }) {
     },
   });
 }
+
+// ---------- tags ----------
+
+export function tagsDialog({ acct, bucket, key, tags }) {
+  return show({
+    title: "Edit tags of " + key.split("/").pop(), testid: "tags-dialog",
+    build: () => {
+      const rows = h("div", { testid: "tag-rows" });
+      const addRow = (k = "", v = "") => {
+        const r = h("div", { class: "meta-row", testid: "tag-row" }, h("input", { value: k, placeholder: "key", testid: "tag-key", "aria-label": "Tag key" }),
+          h("input", { value: v, placeholder: "value", testid: "tag-value", "aria-label": "Tag value" }),
+          h("button", { type: "button", class: "icon-btn", title: "Remove", testid: "tag-remove", onclick: () => r.remove() }, "×"));
+        rows.append(r);
+      };
+      for (const t of tags) addRow(t.Key, t.Value);
+      if (!tags.length) addRow();
+      return [h("p", { class: "muted" }, "Up to 10 tags. Saving replaces all of the object's tags."),
+        h("div", { class: "field", "data-field": "tags" }, h("label", null, "Tags"), rows),
+        h("button", { type: "button", class: "btn small", testid: "tag-add", onclick: () => addRow() }, "+ Add tag")];
+    },
+    buttons: [{ label: "Cancel", value: null, testid: "dialog-cancel" }, { label: "Save", submit: true, primary: true, testid: "dialog-save" }],
+    onSubmit: async ({ form }) => {
+      const out = [];
+      for (const r of form.querySelectorAll("[data-testid=tag-row]")) {
+        const k = r.querySelector("[data-testid=tag-key]").value.trim();
+        if (k) out.push({ Key: k, Value: r.querySelector("[data-testid=tag-value]").value });
+      }
+      await api("PUT", "/api/tags", { acct, bucket, key, tags: out });
+      return true;
+    },
+  });
+}
