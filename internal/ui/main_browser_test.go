@@ -122,7 +122,9 @@ func (e *uiEnv) click(id string) {
 // fill replaces the value of the field with data-testid id.
 func (e *uiEnv) fill(id, value string) {
 	e.t.Helper()
-	e.tab.Do(chromedp.Clear(tid(id)), chromedp.SendKeys(tid(id), value))
+	e.tab.Do(chromedp.WaitVisible(tid(id)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="`+id+`"]').value = ""`),
+		chromedp.SendKeys(tid(id), value))
 }
 
 // text is the visible text of the element with data-testid id.
