@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/s3sso/s3sso/internal/accounts"
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
 )
 
 func (a *app) newAccountCommand() *cobra.Command {
@@ -75,6 +77,8 @@ type accountAddOptions struct {
 	CheckCloudFront      bool
 	ExternalBuckets      []string
 	ClearExternalBuckets bool
+	HeaderRules          []string
+	RemoveHeaderRules    []string
 
 	flags *pflag.FlagSet
 }
@@ -112,6 +116,8 @@ func (o *accountAddOptions) addFlags(f *pflag.FlagSet, edit bool) {
 	f.BoolVar(&o.CheckCloudFront, "check-cloudfront", false, "mark the buckets that are CloudFront origins (cloudfront:ListDistributions)")
 	f.StringArrayVar(&o.ExternalBuckets, "external-bucket", nil, "BUCKET or BUCKET/PATH to show in `s3sso ls` and browse without ListBuckets (repeatable)")
 	f.BoolVar(&o.ClearExternalBuckets, "clear-external-buckets", false, "remove the saved external buckets (before adding those given)")
+	f.StringArrayVar(&o.HeaderRules, "header-rule", nil, "default upload header by key pattern, PATTERN:Header=Value, e.g. '*.css:Cache-Control=max-age=86400' (repeatable)")
+	f.StringArrayVar(&o.RemoveHeaderRules, "remove-header-rule", nil, "remove the header rule of PATTERN, or only its header with PATTERN:Header (repeatable)")
 }
 
 func (o *accountAddOptions) changed(name string) bool { return o.flags.Changed(name) }
@@ -208,6 +214,27 @@ func (a *app) applyAccountFlags(o *accountAddOptions, acct *accounts.Account, ad
 	}
 	if acct.ExternalBuckets, err = accounts.AddExternalBuckets(acct.ExternalBuckets, o.ExternalBuckets); err != nil {
 		return "", err
+	}
+	for _, r := range o.RemoveHeaderRules {
+		pattern, header, _ := strings.Cut(r, ":")
+		if header != "" {
+			h, err := objstore.CanonicalRuleHeader(header)
+			if err != nil {
+				return "", fault.Wrap(fault.Usage, fmt.Errorf("--remove-header-rule: %w", err), "")
+			}
+			header = h
+		}
+		var removed bool
+		if acct.HeaderRules, removed = objstore.RemoveRule(acct.HeaderRules, pattern, header); !removed {
+			return "", usageError("--remove-header-rule %q: the account has no such rule", r)
+		}
+	}
+	for _, r := range o.HeaderRules {
+		pattern, header, value, err := objstore.ParseHeaderRule(r)
+		if err != nil {
+			return "", fault.Wrap(fault.Usage, fmt.Errorf("--header-rule: %w", err), "")
+		}
+		acct.HeaderRules = objstore.SetRuleHeader(acct.HeaderRules, pattern, header, value)
 	}
 	if err := checkURLFlags(map[string]string{"--endpoint-url": a.opts.EndpointURL}); err != nil {
 		return "", err
@@ -342,6 +369,9 @@ cannot change (add the account again with --force). Examples:
   s3sso account edit work --list-all-buckets=false --external-bucket reports/2024
   s3sso account edit work --check-cloudfront --dual-stack
   s3sso account edit work --clear-external-buckets
+  s3sso account edit work --header-rule '*.css:Cache-Control=max-age=86400' \
+      --header-rule '*.gz:Content-Encoding=gzip' --header-rule 'reports/*:x-amz-meta-team=finance'
+  s3sso account edit work --remove-header-rule '*.gz' --remove-header-rule '*.css:Cache-Control'
   echo "$NEW_SECRET" | s3sso account edit ceph --secret-access-key -`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -373,19 +403,20 @@ func (a *app) loadAccounts() (*accounts.Store, *accounts.File, error) {
 // accountEntry is one account in `account list` and `account show`. It
 // holds no secrets.
 type accountEntry struct {
-	Name            string            `json:"name"`
-	Type            string            `json:"type"`
-	Default         bool              `json:"default"`
-	State           string            `json:"state,omitempty"`
-	SignedIn        bool              `json:"signed_in"`
-	EndpointURL     string            `json:"endpoint_url,omitempty"`
-	Region          string            `json:"region,omitempty"`
-	PathStyle       bool              `json:"path_style,omitempty"`
-	DualStack       bool              `json:"dual_stack,omitempty"`
-	ListAllBuckets  bool              `json:"list_all_buckets"`
-	CheckCloudFront bool              `json:"check_cloudfront,omitempty"`
-	ExternalBuckets []string          `json:"external_buckets,omitempty"`
-	Settings        map[string]string `json:"settings,omitempty"`
+	Name            string                `json:"name"`
+	Type            string                `json:"type"`
+	Default         bool                  `json:"default"`
+	State           string                `json:"state,omitempty"`
+	SignedIn        bool                  `json:"signed_in"`
+	EndpointURL     string                `json:"endpoint_url,omitempty"`
+	Region          string                `json:"region,omitempty"`
+	PathStyle       bool                  `json:"path_style,omitempty"`
+	DualStack       bool                  `json:"dual_stack,omitempty"`
+	ListAllBuckets  bool                  `json:"list_all_buckets"`
+	CheckCloudFront bool                  `json:"check_cloudfront,omitempty"`
+	ExternalBuckets []string              `json:"external_buckets,omitempty"`
+	HeaderRules     []objstore.HeaderRule `json:"header_rules,omitempty"`
+	Settings        map[string]string     `json:"settings,omitempty"`
 	detail          bool
 }
 
@@ -424,6 +455,16 @@ func (e accountEntry) String() string {
 	for _, x := range e.ExternalBuckets {
 		line("external-bucket", x)
 	}
+	for _, r := range e.HeaderRules {
+		keys := make([]string, 0, len(r.Headers))
+		for k := range r.Headers {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			line("header-rule", r.Pattern+":"+k+"="+r.Headers[k])
+		}
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
@@ -433,7 +474,7 @@ func (a *app) describeAccount(store *accounts.Store, f *accounts.File, acct *acc
 	e := accountEntry{Name: acct.Name, Type: string(acct.Type), Default: f.Default == acct.Name,
 		EndpointURL: acct.EndpointURL, Region: acct.Region, PathStyle: acct.PathStyle, DualStack: acct.DualStack,
 		ListAllBuckets: acct.ListsAllBuckets(), CheckCloudFront: acct.CheckCloudFront, ExternalBuckets: acct.ExternalBuckets,
-		detail: detail, Settings: map[string]string{}}
+		HeaderRules: acct.HeaderRules, detail: detail, Settings: map[string]string{}}
 	e.State, e.SignedIn = a.accountState(store, acct)
 	switch {
 	case acct.Type == accounts.TypeOIDC && acct.OIDC != nil:

@@ -312,6 +312,7 @@ type ObjectInfo struct {
 func (s *S3) Head(ctx context.Context, u URL) (ObjectInfo, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
 		Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), ChecksumMode: types.ChecksumModeEnabled,
+		VersionId: VersionParam(u.VersionID),
 	})
 	if err != nil {
 		return ObjectInfo{}, s.Translate("stat", u.String(), err)
@@ -427,9 +428,11 @@ func xmlSafe(s string) bool {
 	return true
 }
 
-// DeleteObject deletes one key.
+// DeleteObject deletes one key (with u.VersionID, that version of it for
+// good; without, on a versioned bucket, a delete marker hides it).
 func (s *S3) DeleteObject(ctx context.Context, u URL) error {
-	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key)}); err != nil {
+	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key),
+		VersionId: VersionParam(u.VersionID)}); err != nil {
 		return s.Translate("delete", u.String(), err)
 	}
 	return nil
@@ -624,17 +627,13 @@ func IsCode(err error, code string) bool { return isCode(err, code) }
 // AbortUploads aborts every unfinished multipart upload in the bucket, so
 // that it can be removed.
 func (s *S3) AbortUploads(ctx context.Context, bucket string) error {
-	p := s3.NewListMultipartUploadsPaginator(s.client, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for up, err := range s.Uploads(ctx, bucket) {
 		if err != nil {
-			return s.Translate("list multipart uploads in", "s3://"+bucket, err)
+			return err
 		}
-		for _, up := range page.Uploads {
-			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: up.Key, UploadId: up.UploadId})
-			if err != nil && !IsNotFound(err) {
-				return s.Translate("abort multipart upload of", URL{Bucket: bucket, Key: aws.ToString(up.Key)}.String(), err)
-			}
+		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(up.Key), UploadId: aws.String(up.UploadID)})
+		if err != nil && !IsNotFound(err) {
+			return s.Translate("abort multipart upload of", URL{Bucket: bucket, Key: up.Key}.String(), err)
 		}
 	}
 	return nil

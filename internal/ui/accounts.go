@@ -103,7 +103,7 @@ func stateOf(st session.AccountStatus) (string, *session.TokenState) {
 		return "needs sign-in", t
 	case !t.Expires.IsZero() && t.Expires.After(time.Now()):
 		s := "signed in until " + t.Expires.Local().Format("15:04")
-		if t.Expires.Sub(time.Now()) > 20*time.Hour {
+		if time.Until(t.Expires) > 20*time.Hour {
 			s = "signed in until " + t.Expires.Local().Format("Jan 2 15:04")
 		}
 		if t.Renewable {

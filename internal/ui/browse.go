@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
 	"github.com/s3sso/s3sso/internal/session"
 	"github.com/s3sso/s3sso/internal/transfer"
@@ -257,5 +256,3 @@ func objectURL(bucket, key string) (objstore.URL, error) {
 	}
 	return objstore.URL{Bucket: bucket, Key: key, Literal: true}, nil
 }
-
-func isNotFound(err error) bool { return fault.Classify(err) == fault.NotFound }

@@ -20,9 +20,6 @@ type hub struct {
 	mu      sync.Mutex
 	clients map[chan event]bool
 	closed  bool
-	// snapshot returns events that describe the current state, sent first
-	// to a page that connects (pending prompts, transfers).
-	snapshot func() []event
 }
 
 func newHub() *hub { return &hub{clients: map[chan event]bool{}} }

@@ -24,8 +24,8 @@ import (
 // Identity Center emulator and Dex, and drive its page in one shared
 // headless Chromium (testenv.SharedChromium); every test has its own HOME,
 // its own s3sso ui and its own tab (own cookies). A tab fails its test on
-// any console error, uncaught exception, failed load or dialog.
-func TestMain(m *testing.M) { testenv.Main(m) }
+// any console error, uncaught exception, failed load or dialog. The
+// package's one TestMain (ui_test.go) runs them through testenv.Main.
 
 // uiEnv is one browser test's world.
 type uiEnv struct {
@@ -164,11 +164,11 @@ func (e *uiEnv) open(acct, bucket, prefix string) {
 	e.waitListed()
 }
 
-// waitListed waits until the listing has ended (the status line no longer
-// says "listing…").
+// waitListed waits until the listing has ended (the status line's
+// data-state is done or error).
 func (e *uiEnv) waitListed() {
 	e.t.Helper()
-	e.tab.WaitJS(`(() => { const s = document.querySelector('[data-testid="status-line"]'); return !!s && s.textContent !== "" && !s.textContent.includes("listing…"); })()`)
+	e.tab.WaitJS(`(() => { const s = document.querySelector('[data-testid="listing-status"]'); return !!s && (s.dataset.state === "done" || s.dataset.state === "error"); })()`)
 }
 
 // cssString quotes s for a CSS attribute selector.

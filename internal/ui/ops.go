@@ -461,10 +461,18 @@ func (s *Server) handleCopy(w http.ResponseWriter, r *http.Request) {
 							return
 						}
 					}
-					if in.Move && strings.HasSuffix(p.from, "/") {
-						// The folder's own marker object, moved too.
-						if !yield(markerJob(ctx, src, in.Bucket, p.from, in.DstBucket, p.to), nil) {
-							return
+					if strings.HasSuffix(p.from, "/") {
+						// Folder markers (keys ending in "/", which the
+						// planner skips) are made at the destination too.
+						for o, err := range src.List(ctx, in.Bucket, p.from, false) {
+							if err != nil {
+								yield(transfer.Job{}, err)
+								return
+							}
+							if strings.HasSuffix(o.Key, "/") &&
+								!yield(markerJob(src, in.Bucket, o.Key, in.DstBucket, p.to+strings.TrimPrefix(o.Key, p.from), in.Move), nil) {
+								return
+							}
 						}
 					}
 				}
@@ -478,24 +486,19 @@ func (s *Server) handleCopy(w http.ResponseWriter, r *http.Request) {
 
 type keyPair struct{ from, to string }
 
-
-// markerJob moves a folder's marker object (key ending in "/") when there
-// is one; a folder without one needs nothing.
-func markerJob(ctx context.Context, st *objstore.S3, bucket, from, dstBucket, to string) transfer.Job {
-	return transfer.Job{Op: "move", Src: "s3://" + bucket + "/" + from, Run: func(ctx context.Context) error {
-		u := objstore.URL{Bucket: bucket, Key: from, Literal: true}
-		if _, err := st.Head(ctx, u); err != nil {
-			if isNotFound(err) {
-				return nil
-			}
-			return err
-		}
+// markerJob copies (or moves) a folder's marker object, an empty object
+// whose key ends in "/".
+func markerJob(st *objstore.S3, bucket, from, dstBucket, to string, move bool) transfer.Job {
+	return transfer.Job{Op: "copy", Src: "s3://" + bucket + "/" + from, Dst: "s3://" + dstBucket + "/" + to, Run: func(ctx context.Context) error {
 		_, err := st.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(dstBucket), Key: aws.String(to),
 			Body: strings.NewReader(""), ContentLength: aws.Int64(0)})
 		if err != nil {
 			return st.Translate("create folder", "s3://"+dstBucket+"/"+to, err)
 		}
-		return st.DeleteObject(ctx, u)
+		if move {
+			return st.DeleteObject(ctx, objstore.URL{Bucket: bucket, Key: from, Literal: true})
+		}
+		return nil
 	}}
 }
 

@@ -58,6 +58,10 @@ type Prompter struct {
 	mu      sync.Mutex
 	prompts map[string]*Prompt
 	order   []string
+
+	// onNotice, when set, sees every notice first (the server pauses and
+	// resumes the account's transfers in the queue).
+	onNotice func(n session.Notice)
 }
 
 var _ session.Prompter = (*Prompter)(nil)
@@ -217,6 +221,9 @@ func (p *Prompter) Confirm(ctx context.Context, ref session.Ref, cause error) (b
 // Notify shows a notice: a paused or resumed job, a chosen role.
 func (p *Prompter) Notify(_ context.Context, n session.Notice) {
 	ref := refName(n.Ref)
+	if p.onNotice != nil {
+		p.onNotice(n)
+	}
 	msg := ""
 	switch n.Kind {
 	case session.NoticeSignInExpired:

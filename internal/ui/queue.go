@@ -147,19 +147,7 @@ func (q *queue) runJobs(ctx context.Context, t *Transfer, eng *transfer.Engine, 
 	q.mu.Lock()
 	t.eng = eng
 	q.mu.Unlock()
-	counted := func(yield func(transfer.Job, error) bool) {
-		for j, err := range jobs {
-			if err == nil {
-				eng.Stats.ObjectsTotal.Add(1)
-				eng.Stats.BytesTotal.Add(j.Size)
-			}
-			if !yield(j, err) {
-				return
-			}
-		}
-		eng.Stats.ListingDone.Store(true)
-	}
-	return eng.RunEvents(ctx, counted, func(ev transfer.Event) {
+	return eng.RunEvents(ctx, jobs, func(ev transfer.Event) {
 		switch ev := ev.(type) {
 		case transfer.Progress:
 			q.progress(t, ev)
@@ -201,7 +189,7 @@ func (q *queue) finish(t *Transfer, err error, cancelled bool) {
 			}
 			t.ObjectsTotal = max(t.ObjectsTotal, p.ObjectsTotal)
 		}
-		t.eng = nil
+		t.eng, t.Paused = nil, false
 		switch {
 		case cancelled:
 			t.State = StateCancelled
@@ -216,6 +204,19 @@ func (q *queue) finish(t *Transfer, err error, cancelled bool) {
 			}
 		}
 	})
+}
+
+// setPaused marks the running transfers of ref as waiting for a sign-in
+// (the core holds their requests) or going on again.
+func (q *queue) setPaused(ref string, paused bool) {
+	for _, tr := range q.list() {
+		if tr.Ref != ref || tr.State != StateRunning {
+			continue
+		}
+		if t := q.get(tr.ID); t != nil {
+			q.update(t, func(t *Transfer) { t.Paused = paused })
+		}
+	}
 }
 
 func (q *queue) get(id string) *Transfer {

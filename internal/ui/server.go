@@ -89,6 +89,14 @@ func New(o Options) (*Server, error) {
 	}
 	s.mgr = newMgr(session.Options{Logger: o.Logger, Prompter: s.prompter})
 	s.queue = newQueue(s.hub)
+	s.prompter.onNotice = func(n session.Notice) {
+		switch n.Kind {
+		case session.NoticeSignInExpired:
+			s.queue.setPaused(refName(n.Ref), true)
+		case session.NoticeJobResumed:
+			s.queue.setPaused(refName(n.Ref), false)
+		}
+	}
 	tok, err := randomHex(32)
 	if err != nil {
 		return nil, err

@@ -250,6 +250,7 @@ export function loadList() {
   S.focus = -1;
   S.anchor = -1;
   $("grid-body").scrollTop = 0;
+  renderProps();
   if (!S.acct || !S.bucket) { S.loading = false; rebuildView(); return; }
   const gen = ++S.listGen;
   const ctl = new AbortController();
@@ -409,6 +410,8 @@ function renderStatus() {
     if (S.listError && S.view.length) parts.push("· listing stopped: " + S.listError.message);
   }
   st.textContent = parts.join(" ");
+  st.dataset.state = !S.bucket ? "idle" : S.loading ? "loading" : S.listError ? "error" : "done";
+  st.dataset.count = String(S.folders.length + S.files.length);
 }
 
 export function selectedRows() {

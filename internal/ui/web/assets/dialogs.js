@@ -144,10 +144,10 @@ export function accountDialog({ account, profiles }) {
     ];
     const connBox = h("div", { testid: "form-connection" }, conn);
     const adv = h("div", { testid: "advanced-settings", hidden: true },
-      h("div", { class: "section muted" }, "Advanced settings"),
+      h("div", { class: "adv-head" }, "Advanced settings"),
       checkbox("dual-stack", "Use dual-stack (IPv4 and IPv6) endpoints", st["dual-stack"]),
       checkbox("list-all-buckets", "List all my buckets", st["list-all-buckets"] !== false),
-      checkbox("check-cloudfront", "Check CloudFront distributions (mark origin buckets)", st["check-cloudfront"]),
+      checkbox("check-cloudfront", "Check CloudFront distributions", st["check-cloudfront"]),
       field("external-bucket", "External buckets", h("textarea", { value: val("external-bucket"), placeholder: "bucket\nother-bucket/path/", rows: 4 }), "One per line; BUCKET or BUCKET/path. Shown even when buckets cannot be listed."));
     const seg = h("div", { class: "segmented", role: "group", "aria-label": "Account type", testid: "account-type" },
       TYPES.map(([t, label]) => h("button", { type: "button", testid: "type-" + t, "data-type": t, "aria-pressed": String(t === type), disabled: edit && t !== type, onclick: () => { type = t; update(); } }, label)));
@@ -157,7 +157,7 @@ export function accountDialog({ account, profiles }) {
       // Keys and OpenID Connect accounts usually name a server: show the
       // connection settings in the form; others have them under Advanced.
       if (type === "keys" || type === "oidc") sections[type].after(connBox);
-      else adv.querySelector(".section").after(connBox);
+      else adv.querySelector(".adv-head").after(connBox);
     };
     form.addEventListener("toggle-advanced", () => { adv.hidden = !adv.hidden; });
     const nodes = [edit ? null : seg, name, sections.sso, sections.oidc, sections.profile, sections.keys, adv];
