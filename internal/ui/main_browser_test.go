@@ -24,8 +24,11 @@ import (
 // Identity Center emulator and Dex, and drive its page in one shared
 // headless Chromium (testenv.SharedChromium); every test has its own HOME,
 // its own s3sso ui and its own tab (own cookies). A tab fails its test on
-// any console error, uncaught exception, failed load or dialog. The
-// package's one TestMain (ui_test.go) runs them through testenv.Main.
+// any console error, uncaught exception, failed load or dialog.
+//
+// This is the package's one TestMain (package ui_test; the internal tests
+// of ui_test.go run in the same binary).
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // uiEnv is one browser test's world.
 type uiEnv struct {
@@ -122,7 +125,9 @@ func (e *uiEnv) click(id string) {
 // fill replaces the value of the field with data-testid id.
 func (e *uiEnv) fill(id, value string) {
 	e.t.Helper()
-	e.tab.Do(chromedp.Clear(tid(id)), chromedp.SendKeys(tid(id), value))
+	e.tab.Do(chromedp.WaitVisible(tid(id)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="`+id+`"]').value = ""`),
+		chromedp.SendKeys(tid(id), value))
 }
 
 // text is the visible text of the element with data-testid id.
