@@ -32,7 +32,11 @@ func (s *Server) open(ctx context.Context, name string) (*session.Session, error
 	if err := s.needsSignIn(name, ref); err != nil {
 		return nil, err
 	}
-	return s.mgr.Open(withSignInRef(s.ctx, name), ref, session.Overrides{})
+	// A sign-in the core still starts by itself (a refresh that failed)
+	// shows its panel until Open returns.
+	octx, done := s.prompter.trackSignIns(withSignInRef(s.ctx, name))
+	defer done()
+	return s.mgr.Open(octx, ref, session.Overrides{})
 }
 
 // needsSignIn returns the sign-in-required error when the saved account
