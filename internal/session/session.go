@@ -270,7 +270,7 @@ func (s *Session) Renew(ctx context.Context, cause error) error {
 		}
 		return cause
 	}
-	if _, err := m.Login(ctx, s.Ref, LoginOptions{}); err != nil {
+	if _, err := m.Login(ctx, s.Ref, LoginOptions{Fresh: true}); err != nil {
 		return err
 	}
 	s.creds.Invalidate()
