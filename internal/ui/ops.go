@@ -37,7 +37,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(name)
+		store, _, err = s.store(r.Context(), name)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -88,7 +88,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	u.VersionID = q.Get("version") // "" : the current version
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(name)
+		store, _, err = s.store(r.Context(), name)
 	}
 	var info objstore.ObjectInfo
 	if err == nil {
@@ -138,7 +138,7 @@ func (s *Server) handleZip(w http.ResponseWriter, r *http.Request) {
 	name := q.Get("acct")
 	bucket, prefix := q.Get("bucket"), q.Get("prefix")
 	keys := q["key"] // a selection: keys and folders (ending in /) under prefix
-	store, _, err := s.store(name)
+	store, _, err := s.store(r.Context(), name)
 	if err == nil {
 		err = objstore.ValidateBucketName(bucket)
 	}
@@ -262,7 +262,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(sel.Acct)
+		store, _, err = s.store(r.Context(), sel.Acct)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -345,7 +345,7 @@ func (s *Server) handleMkdir(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(in.Acct)
+		store, _, err = s.store(r.Context(), in.Acct)
 	}
 	var u objstore.URL
 	if err == nil {
@@ -408,10 +408,10 @@ func (s *Server) handleCopy(w http.ResponseWriter, r *http.Request) {
 	}
 	var src, dst *objstore.S3
 	if err == nil {
-		src, _, err = s.store(in.Acct)
+		src, _, err = s.store(r.Context(), in.Acct)
 	}
 	if err == nil {
-		dst, _, err = s.store(in.DstAcct)
+		dst, _, err = s.store(r.Context(), in.DstAcct)
 	}
 	if err != nil {
 		writeError(w, err)
