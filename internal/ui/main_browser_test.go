@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -91,6 +92,16 @@ func (e *uiEnv) addKeysAccount(name string) {
 func (e *uiEnv) start(args ...string) {
 	e.t.Helper()
 	e.ui = testenv.StartUI(e.t, e.vars, args...)
+	e.t.Cleanup(func() {
+		if e.t.Failed() {
+			out := e.ui.Output()
+			_ = os.WriteFile("/tmp/uitest-ui-output.log", []byte(out), 0o600)
+			if len(out) > 20000 {
+				out = "…" + out[len(out)-20000:]
+			}
+			e.t.Logf("s3sso ui printed:\n%s", out)
+		}
+	})
 	e.tab = testenv.SharedChromium(e.t).NewTab(e.t)
 	e.tab.Do(chromedp.Navigate(e.ui.URL))
 	e.waitApp()
