@@ -320,6 +320,7 @@ export function loadList() {
     if (S.search) S.search.done = true;
     rebuildView();
     renderSearchBar();
+    if (!S.sel.size) renderProps();
   });
 }
 
