@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 	api("POST /api/copy", s.handleCopy)
 	api("POST /api/presign", s.handlePresign)
 	api("POST /api/metadata", s.handleMetadata)
+	s.manageRoutes(api)
 	api("GET /api/transfers", s.handleTransfers)
 	api("POST /api/transfers/clear", s.handleTransfersClear)
 	api("POST /api/transfers/{id}/{action}", s.handleTransferAction)

@@ -3,6 +3,7 @@
 // DOM as text (h() and textContent), never as HTML.
 import { h, clear, icon, fmtSize, fmtDate, fmtTime, fmtFullDate, fmtDuration, fmtCount, middle, api, qs, ndjson, APIError } from "./util.js";
 import { accountDialog, confirmDialog, promptDialog, choiceDialog, shareDialog, copyDialog, metadataDialog, dialogOpen } from "./dialogs.js";
+import { bucketPropertiesDialog, permissionsDialog, versionsDialog } from "./manage.js";
 
 const ROW = 30;
 const $ = (id) => document.getElementById(id);
@@ -585,7 +586,10 @@ async function renderProps() {
     let total = 0;
     for (const o of S.files) total += o.s;
     el.append(h("h2", { testid: "props-title" }, S.prefix ? S.prefix.split("/").slice(-2)[0] : S.bucket), h("div", { class: "sub" }, S.prefix ? "Folder in " + S.bucket : "Bucket"),
-      dl([["Location", "s3://" + S.bucket + "/" + S.prefix], ["Folders", fmtCount(S.folders.length)], ["Objects", fmtCount(files) + (S.loading ? "…" : "")], ["Size", fmtSize(total)]]));
+      dl([["Location", "s3://" + S.bucket + "/" + S.prefix], ["Folders", fmtCount(S.folders.length)], ["Objects", fmtCount(files) + (S.loading ? "…" : "")], ["Size", fmtSize(total)]]),
+      h("div", { class: "buttons" },
+        h("button", { class: "btn", testid: "bucket-properties", onclick: () => bucketPropertiesDialog({ acct: S.acct, bucket: S.bucket }) }, "Bucket properties…"),
+        h("button", { class: "btn", testid: "bucket-permissions", onclick: () => permissionsDialog({ acct: S.acct, bucket: S.bucket }) }, "Permissions…")));
     return;
   }
   if (sel.length > 1) {
@@ -627,7 +631,9 @@ async function renderProps() {
   el.append(h("div", { class: "buttons" },
     h("button", { class: "btn", testid: "props-download", onclick: () => downloadSelection([o]) }, "Download"),
     h("button", { class: "btn", testid: "edit-metadata", onclick: () => editMetadata(key, info) }, "Edit metadata…"),
-    h("button", { class: "btn", testid: "props-share", onclick: () => shareDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Share…")));
+    h("button", { class: "btn", testid: "props-share", onclick: () => shareDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Share…"),
+    h("button", { class: "btn", testid: "props-permissions", onclick: () => permissionsDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Permissions…"),
+    h("button", { class: "btn", testid: "props-versions", onclick: () => versionsDialog({ acct: S.acct, bucket: S.bucket, key, onChange: reloadKeepSelection }) }, "Versions…")));
 }
 
 function dl(rows, testid) {
