@@ -24,8 +24,8 @@ import (
 // Identity Center emulator and Dex, and drive its page in one shared
 // headless Chromium (testenv.SharedChromium); every test has its own HOME,
 // its own s3sso ui and its own tab (own cookies). A tab fails its test on
-// any console error, uncaught exception, failed load or dialog. The
-// package's one TestMain (ui_test.go) runs them through testenv.Main.
+// any console error, uncaught exception, failed load or dialog.
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // uiEnv is one browser test's world.
 type uiEnv struct {
