@@ -25,6 +25,9 @@ import (
 // headless Chromium (testenv.SharedChromium); every test has its own HOME,
 // its own s3sso ui and its own tab (own cookies). A tab fails its test on
 // any console error, uncaught exception, failed load or dialog.
+//
+// This is the package's one TestMain (package ui_test; the internal tests
+// of ui_test.go run in the same binary).
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 // uiEnv is one browser test's world.
@@ -122,7 +125,9 @@ func (e *uiEnv) click(id string) {
 // fill replaces the value of the field with data-testid id.
 func (e *uiEnv) fill(id, value string) {
 	e.t.Helper()
-	e.tab.Do(chromedp.Clear(tid(id)), chromedp.SendKeys(tid(id), value))
+	e.tab.Do(chromedp.WaitVisible(tid(id)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="`+id+`"]').value = ""`),
+		chromedp.SendKeys(tid(id), value))
 }
 
 // text is the visible text of the element with data-testid id.
@@ -162,11 +167,11 @@ func (e *uiEnv) open(acct, bucket, prefix string) {
 	e.waitListed()
 }
 
-// waitListed waits until the listing has ended (the status line no longer
-// says "listing…").
+// waitListed waits until the listing has ended (the status line's
+// data-state is done or error).
 func (e *uiEnv) waitListed() {
 	e.t.Helper()
-	e.tab.WaitJS(`(() => { const s = document.querySelector('[data-testid="status-line"]'); return !!s && s.textContent !== "" && !s.textContent.includes("listing…"); })()`)
+	e.tab.WaitJS(`(() => { const s = document.querySelector('[data-testid="listing-status"]'); return !!s && (s.dataset.state === "done" || s.dataset.state === "error"); })()`)
 }
 
 // cssString quotes s for a CSS attribute selector.

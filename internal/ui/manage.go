@@ -2,25 +2,21 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
 )
 
 // The bucket and object management API (issue 15): bucket settings as the
-// AWS API's JSON documents, ACLs, object versions. Everything is done by
+// AWS API's JSON documents, and ACLs (object versions and tags are
+// browse.go's). Everything is done by
 // the core (internal/objstore); the page only edits documents.
 func (s *Server) manageRoutes(api func(string, http.HandlerFunc)) {
 	api("GET /api/bucket/settings", s.handleBucketSettings)
 	api("POST /api/bucket/setting", s.handleBucketSetting)
 	api("GET /api/acl", s.handleACL)
 	api("POST /api/acl", s.handleACLSet)
-	api("GET /api/versions", s.handleVersions)
-	api("POST /api/versions/restore", s.handleVersionRestore)
-	api("POST /api/versions/delete", s.handleVersionDelete)
 }
 
 // bucketSettings is the Properties dialog's data: the overview and each
@@ -253,90 +249,4 @@ func checkGrants(grants []objstore.Grant, bucket bool) error {
 		}
 	}
 	return nil
-}
-
-func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	u, err := objectURL(q.Get("bucket"), q.Get("key"))
-	var store *objstore.S3
-	if err == nil {
-		store, _, err = s.store(q.Get("acct"))
-	}
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	const limit = 1000
-	vs := []objstore.Version{}
-	more := false
-	errStop := fmt.Errorf("enough")
-	err = store.ListVersions(r.Context(), u.Bucket, u.Key, func(v objstore.Version) error {
-		if v.Key != u.Key {
-			if v.Key > u.Key {
-				return errStop // keys come in order: no more of this one
-			}
-			return nil
-		}
-		if len(vs) == limit {
-			more = true
-			return errStop
-		}
-		vs = append(vs, v)
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"versions": vs, "more": more})
-}
-
-type versionReq struct {
-	Acct    string `json:"acct"`
-	Bucket  string `json:"bucket"`
-	Key     string `json:"key"`
-	Version string `json:"version"`
-}
-
-func (s *Server) versionReq(r *http.Request) (*objstore.S3, versionReq, error) {
-	var in versionReq
-	err := decodeBody(r, &in)
-	if err == nil {
-		_, err = objectURL(in.Bucket, in.Key)
-	}
-	if err == nil && in.Version == "" {
-		err = fault.New(fault.Usage, "no version named", "")
-	}
-	var store *objstore.S3
-	if err == nil {
-		store, _, err = s.store(in.Acct)
-	}
-	return store, in, err
-}
-
-func (s *Server) handleVersionRestore(w http.ResponseWriter, r *http.Request) {
-	store, in, err := s.versionReq(r)
-	var nv string
-	if err == nil {
-		nv, err = store.RestoreVersion(r.Context(), in.Bucket, in.Key, in.Version)
-	}
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	s.hub.send("changed", map[string]string{"acct": in.Acct, "bucket": in.Bucket, "prefix": parentPrefix(in.Key)})
-	writeJSON(w, http.StatusOK, map[string]string{"version": nv})
-}
-
-func (s *Server) handleVersionDelete(w http.ResponseWriter, r *http.Request) {
-	store, in, err := s.versionReq(r)
-	if err == nil {
-		err = store.DeleteVersion(r.Context(), in.Bucket, in.Key, in.Version)
-	}
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	s.hub.send("changed", map[string]string{"acct": in.Acct, "bucket": in.Bucket, "prefix": parentPrefix(in.Key)})
-	writeJSON(w, http.StatusOK, map[string]string{})
 }

@@ -95,6 +95,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	name := q.Get("acct")
 	u, err := objectURL(q.Get("bucket"), q.Get("key"))
+	u.VersionID = q.Get("version") // "" : the current version
 	var store *objstore.S3
 	if err == nil {
 		store, _, err = s.store(name)

@@ -16,7 +16,8 @@ import (
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// The package's one TestMain (testenv.Main) is in main_browser_test.go
+// (package ui_test): a test binary has one, for both test packages.
 
 // uiEnv is a running server with a signed-in page (cookie jar) and, once
 // watch is called, the page's event stream.

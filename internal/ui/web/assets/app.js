@@ -1,9 +1,9 @@
 // s3sso ui: the page. Hand-written ES modules, no framework (docs/ui.md).
 // Everything shown from the server (keys, metadata, errors) goes into the
 // DOM as text (h() and textContent), never as HTML.
-import { h, clear, icon, fmtSize, fmtDate, fmtTime, fmtFullDate, fmtDuration, fmtCount, middle, api, qs, ndjson, APIError } from "./util.js";
-import { accountDialog, confirmDialog, promptDialog, choiceDialog, shareDialog, copyDialog, metadataDialog, dialogOpen } from "./dialogs.js";
-import { bucketPropertiesDialog, permissionsDialog, versionsDialog } from "./manage.js";
+import { h, add, clear, icon, fmtSize, fmtDate, fmtTime, fmtFullDate, fmtDuration, fmtCount, middle, api, qs, ndjson, APIError } from "./util.js";
+import { accountDialog, confirmDialog, promptDialog, choiceDialog, shareDialog, copyDialog, metadataDialog, tagsDialog, dialogOpen } from "./dialogs.js";
+import { bucketPropertiesDialog, permissionsDialog } from "./manage.js";
 
 const ROW = 30;
 const $ = (id) => document.getElementById(id);
@@ -136,7 +136,7 @@ function renderAccountCard(a) {
     if (!a.default) btns.push(h("button", { class: "btn small", testid: "make-default", onclick: () => makeDefault(a.name) }, "Make default"));
     btns.push(h("button", { class: "btn small danger", testid: "delete-account", onclick: () => deleteAccount(a) }, "Delete"));
   }
-  card.append(
+  add(card, 
     h("div", null, h("strong", null, a.label), " ", h("span", { class: "muted" }, "(" + a.type + ")")),
     h("div", { class: "muted", testid: "account-state" }, a.state),
     h("div", { class: "btnrow" }, btns),
@@ -222,15 +222,15 @@ function renderBuckets() {
   if (!S.acct) note.textContent = "Choose an account to see its buckets.";
   else if (S.bucketsLoading) note.textContent = "Loading buckets…";
   else if (S.bucketsError) {
-    note.append(h("div", { class: "form-error", testid: "buckets-error" }, S.bucketsError.message, S.bucketsError.hint ? h("div", { class: "hint" }, S.bucketsError.hint) : null));
-    if (S.bucketsError.login) note.append(h("button", { class: "btn small primary", testid: "error-sign-in", onclick: () => signIn(S.bucketsError.login) }, "Sign in"));
+    add(note, h("div", { class: "form-error", testid: "buckets-error" }, S.bucketsError.message, S.bucketsError.hint ? h("div", { class: "hint" }, S.bucketsError.hint) : null));
+    if (S.bucketsError.login) add(note, h("button", { class: "btn small primary", testid: "error-sign-in", onclick: () => signIn(S.bucketsError.login) }, "Sign in"));
   } else if (!S.buckets.length) {
     const p = S.bucketProblems.find((x) => x.kind === "no-buckets");
     note.textContent = p ? "No buckets visible. This account does not list buckets; add external buckets in its Advanced settings." : "No buckets. Use the path box to open one by name.";
   }
   for (const p of S.bucketProblems || []) {
     if (p.kind === "no-buckets") continue;
-    note.append(h("div", { class: "muted", testid: "bucket-problem" }, p.kind === "cloudfront-denied" ? "CloudFront origins not shown: ListDistributions is denied." : p.message || p.kind));
+    add(note, h("div", { class: "muted", testid: "bucket-problem" }, p.kind === "cloudfront-denied" ? "CloudFront origins not shown: ListDistributions is denied." : p.message || p.kind));
   }
 }
 
@@ -326,24 +326,24 @@ function renderList() {
   let show = false;
   if (!S.acct) {
     show = true;
-    empty.append(icon("user"), h("h3", null, S.accounts.length || S.profiles.length ? "Choose an account" : "Welcome to s3sso"),
+    add(empty, icon("user"), h("h3", null, S.accounts.length || S.profiles.length ? "Choose an account" : "Welcome to s3sso"),
       h("div", null, S.accounts.length || S.profiles.length ? "Pick an account on the left to browse its buckets." : "Add an account to sign in to Amazon S3 or an S3-compatible server."),
       S.accounts.length ? null : h("div", { class: "hint" }, h("button", { class: "btn primary", testid: "empty-add-account", onclick: addAccount }, "Add account")));
   } else if (!S.bucket) {
     show = true;
-    empty.append(icon("bucket"), h("h3", null, "Choose a bucket"), h("div", null, "Pick a bucket on the left, or type s3://bucket/ in the path box."));
+    add(empty, icon("bucket"), h("h3", null, "Choose a bucket"), h("div", null, "Pick a bucket on the left, or type s3://bucket/ in the path box."));
   } else if (S.listError && !S.view.length) {
     show = true;
     empty.className = "empty error";
     empty.setAttribute("data-testid", "empty-state");
     const e = S.listError;
-    empty.append(h("h3", { testid: "list-error" }, e.message), e.hint ? h("div", { class: "hint" }, e.hint) : null,
+    add(empty, h("h3", { testid: "list-error" }, e.message), e.hint ? h("div", { class: "hint" }, e.hint) : null,
       e.login ? h("div", { class: "hint" }, h("button", { class: "btn primary", testid: "error-sign-in", onclick: () => signIn(e.login) }, "Sign in to " + e.login)) : null);
   } else if (!S.loading && !S.view.length) {
     show = true;
-    if (S.filter) empty.append(h("h3", null, "Nothing matches “" + S.filter + "”"), h("div", null, "Clear the filter, or search everything below this folder."));
-    else if (S.search) empty.append(h("h3", null, "No results"), h("div", null, "Nothing under this folder contains “" + S.search.q + "”."));
-    else empty.append(icon("folder"), h("h3", null, "This folder is empty"), h("div", null, "Drop files here, or use Upload."));
+    if (S.filter) add(empty, h("h3", null, "Nothing matches “" + S.filter + "”"), h("div", null, "Clear the filter, or search everything below this folder."));
+    else if (S.search) add(empty, h("h3", null, "No results"), h("div", null, "Nothing under this folder contains “" + S.search.q + "”."));
+    else add(empty, icon("folder"), h("h3", null, "This folder is empty"), h("div", null, "Drop files here, or use Upload."));
   }
   empty.hidden = !show;
   renderStatus();
@@ -448,15 +448,15 @@ function renderCrumbs() {
   const nav = clear($("crumbs"));
   $("path-input").value = S.bucket ? "s3://" + S.bucket + "/" + S.prefix : "";
   if (!S.bucket) {
-    nav.append(h("span", { class: "muted" }, S.acct ? "Buckets" : ""));
+    add(nav, h("span", { class: "muted" }, S.acct ? "Buckets" : ""));
     return;
   }
-  nav.append(h("button", { testid: "crumb", "data-prefix": "", onclick: () => go(S.acct, S.bucket, "") }, icon("bucket"), " ", S.bucket));
+  add(nav, h("button", { testid: "crumb", "data-prefix": "", onclick: () => go(S.acct, S.bucket, "") }, icon("bucket"), " ", S.bucket));
   let p = "";
   for (const seg of S.prefix.split("/").filter((x, i, a) => i < a.length - 1)) {
     p += seg + "/";
     const target = p;
-    nav.append(h("span", { class: "chev" }, "›"), h("button", { testid: "crumb", "data-prefix": target, title: target, onclick: () => go(S.acct, S.bucket, target) }, seg || "(empty)"));
+    add(nav, h("span", { class: "chev" }, "›"), h("button", { testid: "crumb", "data-prefix": target, title: target, onclick: () => go(S.acct, S.bucket, target) }, seg || "(empty)"));
   }
 }
 
@@ -578,14 +578,14 @@ async function renderProps() {
   const sel = selectedRows();
   if (!S.bucket) {
     const a = accountByName(S.acct);
-    if (a) el.append(h("h2", null, a.label), h("div", { class: "sub" }, a.type + " account"), dl([["State", a.state], ["Buckets", S.buckets.length ? String(S.buckets.length) : "—"]]));
+    if (a) add(el, h("h2", null, a.label), h("div", { class: "sub" }, a.type + " account"), dl([["State", a.state], ["Buckets", S.buckets.length ? String(S.buckets.length) : "—"]]));
     return;
   }
   if (!sel.length) {
     const files = S.files.length;
     let total = 0;
     for (const o of S.files) total += o.s;
-    el.append(h("h2", { testid: "props-title" }, S.prefix ? S.prefix.split("/").slice(-2)[0] : S.bucket), h("div", { class: "sub" }, S.prefix ? "Folder in " + S.bucket : "Bucket"),
+    add(el, h("h2", { testid: "props-title" }, S.prefix ? S.prefix.split("/").slice(-2)[0] : S.bucket), h("div", { class: "sub" }, S.prefix ? "Folder in " + S.bucket : "Bucket"),
       dl([["Location", "s3://" + S.bucket + "/" + S.prefix], ["Folders", fmtCount(S.folders.length)], ["Objects", fmtCount(files) + (S.loading ? "…" : "")], ["Size", fmtSize(total)]]),
       h("div", { class: "buttons" },
         h("button", { class: "btn", testid: "bucket-properties", onclick: () => bucketPropertiesDialog({ acct: S.acct, bucket: S.bucket }) }, "Bucket properties…"),
@@ -595,18 +595,18 @@ async function renderProps() {
   if (sel.length > 1) {
     let total = 0;
     for (const o of sel) if (!o.d) total += o.s;
-    el.append(h("h2", { testid: "props-title" }, fmtCount(sel.length) + " items selected"), dl([["Size", fmtSize(total) + (sel.some((o) => o.d) ? " + folders" : "")]]),
+    add(el, h("h2", { testid: "props-title" }, fmtCount(sel.length) + " items selected"), dl([["Size", fmtSize(total) + (sel.some((o) => o.d) ? " + folders" : "")]]),
       h("div", { class: "buttons" }, h("button", { class: "btn", onclick: () => downloadSelection(sel) }, "Download as zip"), h("button", { class: "btn danger", onclick: deleteSelection }, "Delete")));
     return;
   }
   const o = sel[0];
   const key = keyOf(o);
   if (o.d) {
-    el.append(h("h2", { testid: "props-title" }, o.n.slice(0, -1).split("/").pop()), h("div", { class: "sub" }, "Folder"), dl([["Location", "s3://" + S.bucket + "/" + key]]),
+    add(el, h("h2", { testid: "props-title" }, o.n.slice(0, -1).split("/").pop()), h("div", { class: "sub" }, "Folder"), dl([["Location", "s3://" + S.bucket + "/" + key]]),
       h("div", { class: "buttons" }, h("button", { class: "btn", onclick: () => go(S.acct, S.bucket, key) }, "Open"), h("button", { class: "btn", onclick: () => downloadSelection([o]) }, "Download as zip")));
     return;
   }
-  el.append(h("h2", { testid: "props-title" }, o.n.split("/").pop()), h("div", { class: "sub" }, fmtSize(o.s) + " · " + (o.c || "STANDARD")), h("div", { class: "muted" }, "Loading properties…"));
+  add(el, h("h2", { testid: "props-title" }, o.n.split("/").pop()), h("div", { class: "sub" }, fmtSize(o.s) + " · " + (o.c || "STANDARD")), h("div", { class: "muted" }, "Loading properties…"));
   let info;
   try {
     info = await api("GET", "/api/object?" + qs({ acct: S.acct, bucket: S.bucket, key }));
@@ -625,15 +625,94 @@ async function renderProps() {
   if (info.sse) rows.push(["Encryption", info.sse + (info.sse_kms_key_id ? " (" + info.sse_kms_key_id + ")" : "")]);
   for (const [k, v] of Object.entries(info.checksums || {})) rows.push([k, v + (info.checksum_type ? " (" + info.checksum_type.toLowerCase().replace("_", " ") + ")" : "")]);
   if (info.parts_count) rows.push(["Parts", String(info.parts_count)]);
-  el.append(h("div", { class: "section" }, "General"), dl(rows, "props-general"));
-  const meta = Object.entries(info.metadata || {});
-  el.append(h("div", { class: "section" }, "Metadata"), meta.length ? dl(meta, "props-metadata") : h("div", { class: "muted", testid: "props-metadata" }, "No user metadata."));
-  el.append(h("div", { class: "buttons" },
-    h("button", { class: "btn", testid: "props-download", onclick: () => downloadSelection([o]) }, "Download"),
-    h("button", { class: "btn", testid: "edit-metadata", onclick: () => editMetadata(key, info) }, "Edit metadata…"),
-    h("button", { class: "btn", testid: "props-share", onclick: () => shareDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Share…"),
-    h("button", { class: "btn", testid: "props-permissions", onclick: () => permissionsDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Permissions…"),
-    h("button", { class: "btn", testid: "props-versions", onclick: () => versionsDialog({ acct: S.acct, bucket: S.bucket, key, onChange: reloadKeepSelection }) }, "Versions…")));
+  const pane = h("div", { testid: "props-pane" });
+  const tabs = h("div", { class: "tabs", role: "tablist", testid: "props-tabs" });
+  const show = (name) => {
+    for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+    clear(pane);
+    propsTab = name;
+    if (name === "general") {
+      const meta = Object.entries(info.metadata || {});
+      add(pane, dl(rows, "props-general"), h("div", { class: "section" }, "Metadata"),
+        meta.length ? dl(meta, "props-metadata") : h("div", { class: "muted", testid: "props-metadata" }, "No user metadata."),
+        h("div", { class: "buttons" },
+          h("button", { class: "btn", testid: "props-download", onclick: () => downloadSelection([o]) }, "Download"),
+          h("button", { class: "btn", testid: "edit-metadata", onclick: () => editMetadata(key, info) }, "Edit metadata…"),
+          h("button", { class: "btn", testid: "props-share", onclick: () => shareDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Share…"),
+          h("button", { class: "btn", testid: "props-permissions", onclick: () => permissionsDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Permissions…")));
+    } else if (name === "tags") renderTags(pane, key, gen);
+    else renderVersions(pane, key, gen);
+  };
+  for (const [name, label] of [["general", "General"], ["tags", "Tags"], ["versions", "Versions"]]) {
+    add(tabs, h("button", { role: "tab", "data-tab": name, testid: "tab-" + name, onclick: () => show(name) }, label));
+  }
+  add(el, tabs, pane);
+  show(propsTab);
+}
+let propsTab = "general";
+
+async function renderTags(pane, key, gen) {
+  add(pane, h("div", { class: "muted" }, "Loading tags…"));
+  let tags;
+  try {
+    tags = (await api("GET", "/api/tags?" + qs({ acct: S.acct, bucket: S.bucket, key }))).tags || [];
+  } catch (e) {
+    if (gen === propsGen) add(clear(pane), h("div", { class: "form-error" }, e.message, e.hint ? h("div", { class: "hint" }, e.hint) : null));
+    return;
+  }
+  if (gen !== propsGen) return;
+  add(clear(pane), tags.length ? dl(tags.map((t) => [t.Key, t.Value]), "props-tags") : h("div", { class: "muted", testid: "props-tags" }, "No tags."),
+    h("div", { class: "buttons" }, h("button", { class: "btn", testid: "edit-tags", onclick: async () => {
+      if (await tagsDialog({ acct: S.acct, bucket: S.bucket, key, tags })) { toast({ message: "Tags saved.", kind: "ok", timeout: 3000 }); renderProps(); }
+    } }, "Edit tags…")));
+}
+
+async function renderVersions(pane, key, gen) {
+  add(pane, h("div", { class: "muted" }, "Loading versions…"));
+  let d;
+  try {
+    d = await api("GET", "/api/versions?" + qs({ acct: S.acct, bucket: S.bucket, key }));
+  } catch (e) {
+    if (gen === propsGen) add(clear(pane), h("div", { class: "form-error" }, e.message, e.hint ? h("div", { class: "hint" }, e.hint) : null));
+    return;
+  }
+  if (gen !== propsGen) return;
+  clear(pane);
+  const vs = d.versions || [];
+  if (vs.length <= 1 && (!vs.length || vs[0].version_id === "null")) {
+    add(pane, h("div", { class: "muted", testid: "versions-none" }, "No older versions. Versions are kept when the bucket has versioning turned on."));
+  }
+  const ul = h("ul", { class: "versions", testid: "versions" });
+  for (const v of vs) {
+    const id = v.version_id;
+    const label = v.delete_marker ? "Delete marker" : fmtSize(v.size);
+    const btns = [];
+    if (!v.delete_marker) btns.push(h("button", { class: "btn small", testid: "version-download", onclick: () => {
+      const a = h("a", { href: "/api/download?" + qs({ acct: S.acct, bucket: S.bucket, key, version: id }), download: "", hidden: true });
+      document.body.appendChild(a); a.click(); a.remove(); openTransfers();
+    } }, "Download"));
+    if (!v.is_latest && !v.delete_marker) btns.push(h("button", { class: "btn small", testid: "version-restore", onclick: async () => {
+      try {
+        await api("POST", "/api/versions/restore", { acct: S.acct, bucket: S.bucket, key, version_id: id });
+        toast({ message: "Version restored: it is the current one now.", kind: "ok", timeout: 3000 });
+        renderProps();
+      } catch (e) { toastError(e); }
+    } }, "Restore"));
+    btns.push(h("button", { class: "btn small danger", testid: "version-delete", onclick: async () => {
+      const ok = await confirmDialog({ title: "Delete this version for good?", message: (v.delete_marker ? "The delete marker" : "Version " + id) + " of “" + key + "” will be deleted.", detail: "This cannot be undone.", confirm: "Delete version", danger: true });
+      if (!ok) return;
+      try {
+        await api("POST", "/api/versions/delete", { acct: S.acct, bucket: S.bucket, key, version_id: id });
+        renderProps();
+      } catch (e) { toastError(e); }
+    } }, "Delete"));
+    add(ul, h("li", { testid: "version", "data-version": id, "data-latest": String(v.is_latest) },
+      h("div", null, h("strong", null, v.is_latest ? "Current" : fmtFullDate(v.last_modified)), " ", h("span", { class: "muted" }, label)),
+      h("div", { class: "muted mono", title: id }, (v.is_latest ? fmtFullDate(v.last_modified) + " · " : "") + middle(id, 28)),
+      h("div", { class: "btnrow" }, btns)));
+  }
+  add(pane, ul);
+  if (d.truncated) add(pane, h("div", { class: "muted" }, "Only the newest 1,000 versions are shown."));
 }
 
 function dl(rows, testid) {
@@ -742,7 +821,7 @@ function renderSearchBar(focus) {
   const input = h("input", { type: "search", value: S.search.q, placeholder: "Search names under s3://" + S.bucket + "/" + S.prefix, testid: "search-input", "aria-label": "Search" });
   const run = () => { S.search.q = input.value.trim(); if (S.search.q) { S.search.done = false; loadList(); renderSearchBar(); } };
   input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); run(); } if (e.key === "Escape") stopSearch(true); });
-  bar.append(icon("link"), input,
+  add(bar, icon("link"), input,
     h("button", { class: "btn primary", testid: "search-run", onclick: run }, "Search"),
     S.loading && S.search.q ? h("button", { class: "btn", testid: "search-stop", onclick: () => { stopList(); S.loading = false; renderList(); renderSearchBar(); } }, "Stop") : null,
     h("button", { class: "btn", testid: "search-close", onclick: () => stopSearch(true) }, "Close"));
@@ -870,7 +949,7 @@ function renderTransfers() {
       ? h("button", { class: "btn small", testid: "transfer-cancel", onclick: () => api("POST", "/api/transfers/" + t.id + "/cancel").catch(toastError) }, "Cancel")
       : t.retry && t.state !== "done" ? h("button", { class: "btn small", testid: "transfer-retry", onclick: () => api("POST", "/api/transfers/" + t.id + "/retry").catch(toastError) }, "Retry") : h("span");
     const arrow = { upload: "up", download: "down" }[t.op];
-    list.append(h("li", { class: "state-" + t.state, testid: "transfer", "data-id": t.id, "data-state": t.state, "data-op": t.op },
+    add(list, h("li", { class: "state-" + t.state, testid: "transfer", "data-id": t.id, "data-state": t.state, "data-op": t.op },
       arrow ? icon(arrow) : icon(t.op === "delete" ? "trash" : "copy"),
       h("span", { class: "title", title: t.title }, t.op.charAt(0).toUpperCase() + t.op.slice(1) + " " + t.title),
       bar, h("span", { class: "muted", testid: "transfer-info" }, info), btn,
@@ -886,21 +965,21 @@ const expired = new Map(); // ref -> message (sign-in expired, transfers paused)
 function renderBanners() {
   const el = clear($("banners"));
   for (const [ref, msg] of expired) {
-    el.append(h("div", { class: "banner", testid: "relogin-banner", "data-ref": ref }, h("strong", null, msg), h("div", { class: "grow" })));
+    add(el, h("div", { class: "banner", testid: "relogin-banner", "data-ref": ref }, h("strong", null, msg), h("div", { class: "grow" })));
   }
   for (const p of S.prompts.values()) {
     if (p.kind !== "signin") continue;
     const b = h("div", { class: "banner info", testid: "signin-panel", "data-ref": p.ref, "data-flow": p.flow });
     if (p.flow === "device") {
-      b.append(h("span", null, "Sign in to " + (p.ref || p.provider) + ": open "),
+      add(b, h("span", null, "Sign in to " + (p.ref || p.provider) + ": open "),
         h("a", { href: p.url, target: "_blank", rel: "noopener noreferrer", testid: "signin-link" }, p.verification_url || p.url),
         p.user_code ? [h("span", null, " and confirm the code "), h("span", { class: "code", testid: "device-code" }, p.user_code)] : null);
     } else {
-      b.append(h("span", null, "Sign in to " + (p.ref || p.provider) + " in the page that opened. "),
+      add(b, h("span", null, "Sign in to " + (p.ref || p.provider) + " in the page that opened. "),
         h("a", { href: p.url, target: "_blank", rel: "noopener noreferrer", testid: "signin-link", class: "btn small primary" }, "Open the sign-in page"));
     }
-    b.append(h("div", { class: "grow" }), p.ref ? h("button", { class: "btn small", testid: "signin-cancel", onclick: () => api("POST", "/api/accounts/" + encodeURIComponent(p.ref) + "/login/cancel").catch(toastError) }, "Cancel") : null);
-    el.append(b);
+    add(b, h("div", { class: "grow" }), p.ref ? h("button", { class: "btn small", testid: "signin-cancel", onclick: () => api("POST", "/api/accounts/" + encodeURIComponent(p.ref) + "/login/cancel").catch(toastError) }, "Cancel") : null);
+    add(el, b);
   }
 }
 

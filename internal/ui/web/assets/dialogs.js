@@ -1,6 +1,6 @@
 // Dialogs: one <dialog> element, filled per use. Each returns a promise of
 // the answer (null when cancelled).
-import { h, clear, api, fmtFullDate, qs } from "./util.js";
+import { h, add, clear, api, fmtFullDate, qs } from "./util.js";
 
 const dlg = () => document.getElementById("dialog");
 
@@ -23,16 +23,16 @@ export function show({ title, testid, build, buttons, left, promptId, onSubmit }
     const errBox = h("div", { class: "form-error", testid: "form-error", hidden: true });
     const ctx = { form, body, close, error: (e) => showError(form, errBox, e) };
     const nodes = build ? build(ctx) : [];
-    body.append(errBox, ...[].concat(nodes));
+    add(body, errBox, ...[].concat(nodes));
     const footer = h("footer");
-    if (left) footer.append(h("div", { class: "left" }, left(ctx)));
+    if (left) add(footer, h("div", { class: "left" }, left(ctx)));
     for (const b of buttons || []) {
-      footer.append(h("button", {
+      add(footer, h("button", {
         type: b.submit ? "submit" : "button", class: "btn" + (b.primary ? " primary" : "") + (b.danger ? " danger solid" : ""), testid: b.testid || "dialog-" + (b.value || "button"),
         onclick: b.submit ? undefined : (e) => { e.preventDefault(); close(b.value === undefined ? null : b.value); },
       }, b.label));
     }
-    form.append(h("header", null, title), body, footer);
+    add(form, h("header", null, title), body, footer);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       clearErrors(form, errBox);
@@ -48,7 +48,7 @@ export function show({ title, testid, build, buttons, left, promptId, onSubmit }
         btns.forEach((b) => (b.disabled = false));
       }
     });
-    d.append(form);
+    add(d, form);
     d.addEventListener("close", () => finish(null), { once: true });
     d.showModal();
     const first = form.querySelector("[autofocus]") || form.querySelector(".body input:not([type=hidden]):not([disabled]), .body select, .body textarea");
@@ -72,7 +72,7 @@ function showError(form, errBox, e) {
   const field = e.field && form.querySelector('.field[data-field="' + CSS.escape(e.field) + '"]');
   if (field && !field.closest("[hidden]")) {
     field.classList.add("invalid");
-    field.append(h("div", { class: "ferr", testid: "field-error" }, e.message + (e.hint ? " — " + e.hint : "")));
+    add(field, h("div", { class: "ferr", testid: "field-error" }, e.message + (e.hint ? " — " + e.hint : "")));
     const inp = field.querySelector("input, select, textarea");
     if (inp) inp.focus();
     return;
@@ -83,7 +83,7 @@ function showError(form, errBox, e) {
     if (sec) { sec.hidden = false; return showError(form, errBox, e); }
   }
   errBox.hidden = false;
-  clear(errBox).append(h("div", null, e.message), e.hint ? h("div", { class: "hint" }, e.hint) : null);
+  add(clear(errBox), h("div", null, e.message), e.hint ? h("div", { class: "hint" }, e.hint) : null);
 }
 
 function field(name, label, input, help) {
@@ -222,7 +222,7 @@ export function choiceDialog({ title, subtitle, labels, promptId }) {
     title, testid: "choice-dialog", promptId,
     build: () => {
       const ul = h("ul", { class: "choices", role: "listbox", testid: "choices" });
-      labels.forEach((l, i) => ul.append(h("li", {
+      labels.forEach((l, i) => add(ul, h("li", {
         role: "option", testid: "choice", "data-index": String(i), "aria-selected": String(i === 0), tabIndex: 0,
         onclick: () => { chosen = i; for (const c of ul.children) c.setAttribute("aria-selected", String(c.dataset.index === String(i))); },
         ondblclick: () => ul.closest("form").requestSubmit(),
@@ -256,7 +256,7 @@ export function shareDialog({ acct, bucket, key }) {
       const r = await api("POST", "/api/presign", { acct, bucket, key, method: form.elements.method.value, expires_seconds: Number(form.elements.expires.value) });
       const out = clear(form.querySelector("[data-testid=share-result]"));
       const input = h("input", { readOnly: true, value: r.url, testid: "share-url" });
-      out.append(
+      add(out, 
         r.credentials_expire ? h("div", { class: "warnbox", testid: "share-warning" }, "This link stops working at " + fmtFullDate(r.credentials_expire) + ", when the temporary credentials that sign it expire — before the time you chose.") : null,
         h("div", { class: "urlbox" }, input, h("button", { type: "button", class: "btn", testid: "share-copy", onclick: () => { input.select(); navigator.clipboard?.writeText(r.url).catch(() => document.execCommand("copy")); } }, "Copy")),
         h("div", { class: "muted" }, "Works until " + fmtFullDate(r.effective_expiry) + "."));
@@ -280,7 +280,7 @@ export function copyDialog({ acct, bucket, prefix, count, accounts, buckets }) {
         clear(list);
         try {
           const d = await api("GET", "/api/buckets?" + qs({ acct: acctSel.value }));
-          d.buckets.forEach((b) => list.append(h("option", { value: b.name })));
+          d.buckets.forEach((b) => add(list, h("option", { value: b.name })));
         } catch { /* typed by hand then */ }
       });
       return [
@@ -319,7 +319,7 @@ export function metadataDialog({ acct, bucket, key, info }) {
         const r = h("div", { class: "meta-row", testid: "metadata-row" }, h("input", { value: k, placeholder: "name", testid: "meta-key", "aria-label": "Metadata name" }),
           h("input", { value: v, placeholder: "value", testid: "meta-value", "aria-label": "Metadata value" }),
           h("button", { type: "button", class: "icon-btn", title: "Remove", testid: "meta-remove", onclick: () => r.remove() }, "×"));
-        rows.append(r);
+        add(rows, r);
       };
       for (const [k, v] of Object.entries(info.metadata || {})) addRow(k, v);
       return [
@@ -338,6 +338,38 @@ export function metadataDialog({ acct, bucket, key, info }) {
         if (k) metadata[k] = r.querySelector("[data-testid=meta-value]").value;
       }
       await api("POST", "/api/metadata", { acct, bucket, key, content_type: form.elements["content-type"].value.trim(), cache_control: form.elements["cache-control"].value.trim(), metadata });
+      return true;
+    },
+  });
+}
+
+// ---------- tags ----------
+
+export function tagsDialog({ acct, bucket, key, tags }) {
+  return show({
+    title: "Edit tags of " + key.split("/").pop(), testid: "tags-dialog",
+    build: () => {
+      const rows = h("div", { testid: "tag-rows" });
+      const addRow = (k = "", v = "") => {
+        const r = h("div", { class: "meta-row", testid: "tag-row" }, h("input", { value: k, placeholder: "key", testid: "tag-key", "aria-label": "Tag key" }),
+          h("input", { value: v, placeholder: "value", testid: "tag-value", "aria-label": "Tag value" }),
+          h("button", { type: "button", class: "icon-btn", title: "Remove", testid: "tag-remove", onclick: () => r.remove() }, "×"));
+        add(rows, r);
+      };
+      for (const t of tags) addRow(t.Key, t.Value);
+      if (!tags.length) addRow();
+      return [h("p", { class: "muted" }, "Up to 10 tags. Saving replaces all of the object's tags."),
+        h("div", { class: "field", "data-field": "tags" }, h("label", null, "Tags"), rows),
+        h("button", { type: "button", class: "btn small", testid: "tag-add", onclick: () => addRow() }, "+ Add tag")];
+    },
+    buttons: [{ label: "Cancel", value: null, testid: "dialog-cancel" }, { label: "Save", submit: true, primary: true, testid: "dialog-save" }],
+    onSubmit: async ({ form }) => {
+      const out = [];
+      for (const r of form.querySelectorAll("[data-testid=tag-row]")) {
+        const k = r.querySelector("[data-testid=tag-key]").value.trim();
+        if (k) out.push({ Key: k, Value: r.querySelector("[data-testid=tag-value]").value });
+      }
+      await api("PUT", "/api/tags", { acct, bucket, key, tags: out });
       return true;
     },
   });

@@ -1,9 +1,8 @@
 // Bucket and object management (issue 15): the bucket Properties dialog
 // (versioning, policy, CORS, lifecycle, tags, encryption), the Permissions
-// dialog (ACL grants grid and canned ACLs, for buckets and objects) and the
-// Versions dialog (restore, delete). The server does the work through the
-// core; documents are the AWS API's JSON, checked there (line and field).
-import { h, clear, api, qs, fmtSize, fmtFullDate } from "./util.js";
+// dialog (ACL grants grid and canned ACLs, for buckets and objects). The
+// server does the work through the core; documents are the AWS API's JSON, checked there (line and field).
+import { h, clear, api, qs } from "./util.js";
 import { show } from "./dialogs.js";
 
 // ---------- shared bits ----------
@@ -47,7 +46,7 @@ export function bucketPropertiesDialog({ acct, bucket }) {
   return show({
     title: "Properties of " + bucket, testid: "bucket-properties-dialog",
     build: () => {
-      const tabs = h("div", { class: "tabs", role: "tablist", testid: "bucket-tabs" });
+      const tabs = h("div", { class: "mtabs", role: "tablist", testid: "bucket-tabs" });
       const panes = h("div", { class: "tab-panes" });
       const loading = h("div", { class: "muted", testid: "bucket-props-loading" }, "Loading settings…");
       const top = errorBox("bucket-props-error");
@@ -58,8 +57,8 @@ export function bucketPropertiesDialog({ acct, bucket }) {
         for (const [k, p] of Object.entries(panels)) p.hidden = k !== id;
       };
       for (const [id, label] of TABS) {
-        tabs.append(h("button", { type: "button", role: "tab", testid: "tab-" + id, "data-tab": id, "aria-selected": String(id === "overview"), onclick: () => select(id) }, label));
-        panels[id] = h("div", { role: "tabpanel", class: "tab-pane", testid: "pane-" + id, hidden: id !== "overview" });
+        tabs.append(h("button", { type: "button", role: "tab", testid: "btab-" + id, "data-tab": id, "aria-selected": String(id === "overview"), onclick: () => select(id) }, label));
+        panels[id] = h("div", { role: "tabpanel", class: "tab-pane", testid: "bpane-" + id, hidden: id !== "overview" });
         panes.append(panels[id]);
       }
       const load = async (keep) => {
@@ -436,51 +435,6 @@ export function permissionsDialog({ acct, bucket, key }) {
           h("button", { type: "button", class: "btn", testid: "acl-apply-canned", onclick: () => cannedSel.value && save({ canned: cannedSel.value }) }, "Apply preset")),
         err, ok,
       ];
-    },
-    buttons: [{ label: "Close", value: true, testid: "dialog-close" }],
-  });
-}
-
-// ---------- versions ----------
-
-export function versionsDialog({ acct, bucket, key, onChange }) {
-  return show({
-    title: "Versions of " + key.split("/").pop(), testid: "versions-dialog",
-    build: () => {
-      const err = errorBox("versions-error");
-      const ok = okNote("versions-done");
-      const list = h("table", { class: "versions", testid: "versions-list" });
-      const load = async () => {
-        let r;
-        try {
-          r = await api("GET", "/api/versions?" + qs({ acct, bucket, key }));
-        } catch (e) { err.set(e); return; }
-        clear(list).append(h("thead", null, h("tr", null, h("th", null, "Version"), h("th", null, "Modified"), h("th", null, "Size"), h("th", null, ""), h("th", null, ""))));
-        const body = h("tbody");
-        if (!r.versions.length) body.append(h("tr", null, h("td", { colspan: 5, class: "muted" }, "No versions (the bucket does not keep versions, or the object is gone).")));
-        for (const v of r.versions) {
-          const what = v.delete_marker ? "delete marker" : fmtSize(v.size);
-          const act = async (path, done) => {
-            err.set(null); ok.set("");
-            try {
-              await api("POST", path, { acct, bucket, key, version: v.version_id });
-              ok.set(done);
-              await load();
-              if (onChange) onChange();
-            } catch (e) { err.set(e); }
-          };
-          body.append(h("tr", { testid: "version-row", "data-version": v.version_id, class: v.is_latest ? "latest" : "" },
-            h("td", { class: "mono" }, v.version_id + (v.is_latest ? " (current)" : "")), h("td", null, fmtFullDate(v.last_modified)), h("td", null, what),
-            h("td", null, v.is_latest || v.delete_marker ? null : h("button", { type: "button", class: "btn small", testid: "version-restore",
-              onclick: (ev) => confirmClick(ev, () => act("/api/versions/restore", "Restored: the version is the current one now.")) }, "Restore")),
-            h("td", null, h("button", { type: "button", class: "btn small danger", testid: "version-delete",
-              onclick: (ev) => confirmClick(ev, () => act("/api/versions/delete", "Deleted the version for good.")) }, v.delete_marker ? "Remove marker" : "Delete"))));
-        }
-        list.append(body);
-        if (r.more) list.append(h("caption", null, "Showing the newest 1,000 versions."));
-      };
-      load();
-      return [h("p", { class: "muted" }, "Restore copies an old version on top (on the server); Delete removes a version for good. Removing a delete marker brings the object back."), list, err, ok];
     },
     buttons: [{ label: "Close", value: true, testid: "dialog-close" }],
   });

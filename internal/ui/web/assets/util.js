@@ -21,6 +21,10 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+// add appends children to el as h does: nodes, strings as text; null,
+// undefined and false are skipped (Element.append would insert "null").
+export function add(el, ...children) { append(el, children); return el; }
+
 function append(el, children) {
   for (const c of children) {
     if (c === undefined || c === null || c === false) continue;
