@@ -19,7 +19,9 @@ func (s *Server) open(name string) (*session.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.mgr.Open(withSignInRef(s.ctx, name), ref, session.Overrides{})
+	ctx, done := s.prompter.trackSignIns(withSignInRef(s.ctx, name))
+	defer done()
+	return s.mgr.Open(ctx, ref, session.Overrides{})
 }
 
 func (s *Server) store(name string) (*objstore.S3, *session.Session, error) {

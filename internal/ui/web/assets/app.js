@@ -144,6 +144,14 @@ function renderAccountCard(a) {
 }
 
 async function signIn(name, device = false) {
+  // Opening an account that needs a sign-in has started one already (its
+  // panel is shown): finish that one instead of starting a second, which
+  // would leave the first (and the listing waiting on it) hanging.
+  const pending = [...S.prompts.values()].find((p) => p.kind === "signin" && p.ref === name && (p.flow === "device") === device);
+  if (pending) {
+    if (!device) window.open(pending.url, "_blank", "noopener,noreferrer");
+    return;
+  }
   try {
     await api("POST", "/api/accounts/" + encodeURIComponent(name) + "/login", { device_code: device });
     toast({ message: "Signing in to " + name + "…", hint: "Finish the sign-in in the panel above.", kind: "info", timeout: 4000 });
@@ -511,6 +519,13 @@ function onGridClick(ev) {
   const o = S.view[i];
   if (!o) return;
   $("grid").focus({ preventScroll: true });
+  // A double click opens. Not the dblclick event: the first click redraws
+  // the rows, so the two clicks land on different elements and the
+  // browser sends no dblclick.
+  if (ev.detail === 2 && !ev.target.matches("input") && !ev.shiftKey && !ev.ctrlKey && !ev.metaKey) {
+    openRow(o);
+    return;
+  }
   if (ev.target.matches("input[type=checkbox]")) {
     if (S.sel.has(o.n)) S.sel.delete(o.n); else S.sel.add(o.n);
     S.focus = i;
@@ -1137,7 +1152,6 @@ function init() {
   $("grid-body").addEventListener("scroll", scheduleRows, { passive: true });
   new ResizeObserver(scheduleRows).observe($("grid-body"));
   $("grid-body").addEventListener("click", onGridClick);
-  $("grid-body").addEventListener("dblclick", (e) => { const r = e.target.closest(".row"); if (r && !e.target.matches("input")) openRow(S.view[Number(r.dataset.index)]); });
   $("grid").addEventListener("keydown", onKey);
   document.addEventListener("keydown", (e) => { if (!$("grid").contains(e.target)) { if ((e.ctrlKey || e.metaKey) && ["l", "f"].includes(e.key.toLowerCase())) onKey(e); } });
   $("check-all").addEventListener("change", (e) => { if (e.target.checked) S.view.forEach((o) => S.sel.add(o.n)); else S.sel.clear(); selectionChanged(); });
