@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -183,7 +184,6 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 		// round's bytes on disk.
 		ready = ready[:0]
 		eligible := 0 // parts that are not summed and could be in this round
-		first := int64(-1)
 		for i := lo; i < n && i < lo+64; i++ {
 			if sums[i] != nil {
 				continue
@@ -206,18 +206,8 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 				sums[i] = h.Sum(nil)
 				continue
 			}
-			// The kernel reaches every lane of a round from one base
-			// (int32 offsets): a part more than 2 GiB after the round's
-			// first waits for a later round.
-			off := start + hashed[i]
-			if m != nil && first >= 0 && off+laneChunk-first > math.MaxInt32 {
-				continue
-			}
 			eligible++
 			if w-hashed[i] >= laneChunk && len(ready) < 16 {
-				if first < 0 {
-					first = off
-				}
 				ready = append(ready, i)
 			}
 		}
@@ -232,7 +222,18 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 			var mask uint16
 			var offs [16]int32
 			base := arena
+			var first int64
 			if m != nil {
+				// The kernel reaches every lane of a round from one base
+				// (int32 offsets): a part more than 2 GiB after the
+				// round's first waits for a later round.
+				first = math.MaxInt64
+				for _, i := range ready {
+					first = min(first, lh.parts[i].start.Load()+hashed[i])
+				}
+				ready = slices.DeleteFunc(ready, func(i int) bool {
+					return lh.parts[i].start.Load()+hashed[i]+laneChunk-first > math.MaxInt32
+				})
 				base = m[first:]
 			}
 			for k, i := range ready {

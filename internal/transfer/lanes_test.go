@@ -151,3 +151,38 @@ func TestLaneHasherFileShrunk(t *testing.T) {
 		f.Close()
 	}
 }
+
+// TestLaneHasherFarParts: parts more than 2 GiB apart (the kernel reaches
+// the lanes of a round by int32 offsets from one base) are hashed in
+// separate rounds, in a sparse file of 5 GiB.
+func TestLaneHasherFarParts(t *testing.T) {
+	starts := []int64{0, 5 << 29, 9 << 29} // 0, 2.5 GiB, 4.5 GiB
+	const size = 3*laneChunk + 100
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(5 << 30); err != nil {
+		t.Fatal(err)
+	}
+	lh := newLaneHasher(f, 5<<30, len(starts))
+	defer lh.stop()
+	data := make([][]byte, len(starts))
+	for i, start := range starts {
+		data[i] = randomData(t, size)
+		if _, err := f.WriteAt(data[i], start); err != nil {
+			t.Fatal(err)
+		}
+		lh.done(i, start, size)
+	}
+	sums, err := lh.sums()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range starts {
+		if want := md5.Sum(data[i]); !bytes.Equal(sums[i], want[:]) {
+			t.Errorf("part %d: %x, want %x", i, sums[i], want)
+		}
+	}
+}
