@@ -83,6 +83,12 @@ export async function loadAccounts() {
     S.problem = { message: e.message, hint: e.hint };
   }
   renderAccounts();
+  // An account that needed a sign-in and has one now: load what waited.
+  if (S.acct && S.waitingSignIn === S.acct && !needsSignIn(S.acct)) {
+    S.waitingSignIn = "";
+    loadBuckets();
+    if (S.bucket) loadList();
+  }
 }
 
 export function accountByName(n) {
@@ -194,8 +200,26 @@ async function editAccount(a) {
 
 // ---------- buckets ----------
 
+// needsSignIn is the sign-in-required state of an account the page knows
+// cannot be used without a sign-in (no request is made for it: the page
+// offers "Sign in" instead).
+function needsSignIn(name) {
+  const a = accountByName(name);
+  if (!a || a.usable || !a.can_sign_in) return null;
+  return { message: "Sign in to " + a.label + " to see its buckets and objects.", hint: "", kind: "authentication", login: a.name };
+}
+
 async function loadBuckets() {
   const acct = S.acct;
+  const need = needsSignIn(acct);
+  if (need) {
+    S.waitingSignIn = acct;
+    S.buckets = [];
+    S.bucketsError = need;
+    S.bucketsLoading = false;
+    renderBuckets();
+    return;
+  }
   S.bucketsLoading = true;
   S.bucketsError = null;
   renderBuckets();
@@ -262,6 +286,8 @@ export function loadList() {
   renderProps();
   if (!S.acct || !S.bucket) { S.loading = false; rebuildView(); return; }
   const gen = ++S.listGen;
+  const need = needsSignIn(S.acct);
+  if (need) { S.waitingSignIn = S.acct; S.loading = false; S.listError = need; rebuildView(); return; }
   const ctl = new AbortController();
   S.listAbort = ctl;
   S.loading = true;
