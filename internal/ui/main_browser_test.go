@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -95,7 +94,6 @@ func (e *uiEnv) start(args ...string) {
 	e.t.Cleanup(func() {
 		if e.t.Failed() {
 			out := e.ui.Output()
-			_ = os.WriteFile("/tmp/uitest-ui-output.log", []byte(out), 0o600)
 			if len(out) > 20000 {
 				out = "…" + out[len(out)-20000:]
 			}
