@@ -297,3 +297,9 @@ func writeTree(t *testing.T, dir string, files map[string][]byte) {
 		testenv.WriteFile(t, filepath.Join(dir, rel), string(b))
 	}
 }
+
+// evalStrings evaluates a JavaScript expression giving a list of strings.
+func evalStrings(e *uiEnv, expr string) []string {
+	e.t.Helper()
+	return testenv.Eval[[]string](e.tab, expr)
+}
