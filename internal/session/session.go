@@ -270,6 +270,8 @@ func (s *Session) Renew(ctx context.Context, cause error) error {
 		}
 		return cause
 	}
+	// Fresh: the cached token may look valid and still be refused (the
+	// session ended); reusing it would not renew anything.
 	if _, err := m.Login(ctx, s.Ref, LoginOptions{Fresh: true}); err != nil {
 		return err
 	}

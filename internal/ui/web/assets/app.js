@@ -324,6 +324,7 @@ export function loadList() {
     if (S.search) S.search.done = true;
     rebuildView();
     renderSearchBar();
+    if (!S.sel.size) renderProps();
   });
 }
 
