@@ -10,6 +10,7 @@ import (
 
 	"github.com/s3sso/s3sso/internal/accounts"
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
 	"github.com/s3sso/s3sso/internal/session"
 )
 
@@ -42,6 +43,9 @@ type accountSettings struct {
 	ListAllBuckets  bool   `json:"list-all-buckets"`
 	CheckCloudFront bool   `json:"check-cloudfront"`
 	ExternalBuckets string `json:"external-bucket"` // one per line
+	// HeaderRules are the upload header rules, one PATTERN:Header=Value a
+	// line (as `account edit --header-rule` takes them).
+	HeaderRules string `json:"header-rule"`
 
 	StartURL  string `json:"start-url,omitempty"`
 	SSORegion string `json:"sso-region,omitempty"`
@@ -65,7 +69,8 @@ type accountSettings struct {
 
 func settingsOf(a *accounts.Account) *accountSettings {
 	st := &accountSettings{EndpointURL: a.EndpointURL, Region: a.Region, PathStyle: a.PathStyle, DualStack: a.DualStack,
-		ListAllBuckets: a.ListsAllBuckets(), CheckCloudFront: a.CheckCloudFront, ExternalBuckets: strings.Join(a.ExternalBuckets, "\n")}
+		ListAllBuckets: a.ListsAllBuckets(), CheckCloudFront: a.CheckCloudFront, ExternalBuckets: strings.Join(a.ExternalBuckets, "\n"),
+		HeaderRules: headerRuleLines(a.HeaderRules)}
 	switch {
 	case a.SSO != nil:
 		st.StartURL, st.SSORegion, st.AccountID, st.RoleName = a.SSO.StartURL, a.SSO.Region, a.SSO.AccountID, a.SSO.RoleName
@@ -201,6 +206,9 @@ func (fm *accountForm) apply(acct *accounts.Account, add bool) (string, error) {
 	var err error
 	if acct.ExternalBuckets, err = accounts.AddExternalBuckets(nil, ext); err != nil {
 		return "", err
+	}
+	if acct.HeaderRules, err = parseHeaderRuleLines(in.HeaderRules); err != nil {
+		return "", withField(err, "header-rule")
 	}
 	secret := ""
 	switch acct.Type {
@@ -423,4 +431,37 @@ func (s *Server) handlePrompt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// headerRuleLines writes header rules one PATTERN:Header=Value a line,
+// headers of a rule in name order.
+func headerRuleLines(rules []objstore.HeaderRule) string {
+	var lines []string
+	for _, r := range rules {
+		names := make([]string, 0, len(r.Headers))
+		for h := range r.Headers {
+			names = append(names, h)
+		}
+		sort.Strings(names)
+		for _, h := range names {
+			lines = append(lines, r.Pattern+":"+h+"="+r.Headers[h])
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// parseHeaderRuleLines reads the dialog's header rules, one a line.
+func parseHeaderRuleLines(text string) ([]objstore.HeaderRule, error) {
+	var rules []objstore.HeaderRule
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		p, h, v, err := objstore.ParseHeaderRule(l)
+		if err != nil {
+			return nil, err
+		}
+		rules = objstore.SetRuleHeader(rules, p, h, v)
+	}
+	return rules, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
+	"github.com/s3sso/s3sso/internal/session"
 	"github.com/s3sso/s3sso/internal/transfer"
 )
 
@@ -36,8 +37,9 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		err = badRequest("an object name cannot end in /")
 	}
 	var store *objstore.S3
+	var sess *session.Session
 	if err == nil {
-		store, _, err = s.store(r.Context(), name)
+		store, sess, err = s.store(r.Context(), name)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -45,10 +47,18 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	size, _ := strconv.ParseInt(q.Get("size"), 10, 64)
 	po := transfer.PutOptions{}
-	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/octet-stream" {
+	if sess.Account != nil {
+		// The account's upload header rules; a rule's Content-Type wins
+		// over the browser's guess, as over detection in the CLI.
+		po.HeaderRules = sess.Account.HeaderRules
+	}
+	_, ruled := objstore.RuleDefaults(po.HeaderRules, u.Key)["Content-Type"]
+	switch ct := r.Header.Get("Content-Type"); {
+	case ruled:
+	case ct != "" && ct != "application/octet-stream":
 		po.ContentType = ct
-	} else if ct := mime.TypeByExtension(path.Ext(u.Key)); ct != "" {
-		po.ContentType = ct
+	default:
+		po.ContentType = mime.TypeByExtension(path.Ext(u.Key))
 	}
 	eng := s.engine(store, transfer.Options{})
 	t := &Transfer{Op: "upload", Title: u.String(), Ref: name, BytesTotal: size, ObjectsTotal: 1}

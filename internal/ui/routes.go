@@ -39,6 +39,7 @@ func (s *Server) routes() http.Handler {
 	api("POST /api/versions/delete", s.handleVersionDelete)
 	api("GET /api/tags", s.handleTags)
 	api("PUT /api/tags", s.handleTagsPut)
+	s.manageRoutes(api)
 	api("GET /api/transfers", s.handleTransfers)
 	api("POST /api/transfers/clear", s.handleTransfersClear)
 	api("POST /api/transfers/{id}/{action}", s.handleTransferAction)

@@ -3,6 +3,7 @@
 // DOM as text (h() and textContent), never as HTML.
 import { h, add, clear, icon, fmtSize, fmtDate, fmtTime, fmtFullDate, fmtDuration, fmtCount, middle, api, qs, ndjson, APIError } from "./util.js";
 import { accountDialog, confirmDialog, promptDialog, choiceDialog, shareDialog, copyDialog, metadataDialog, tagsDialog, dialogOpen } from "./dialogs.js";
+import { bucketPropertiesDialog, permissionsDialog } from "./manage.js";
 
 const ROW = 30;
 const $ = (id) => document.getElementById(id);
@@ -631,7 +632,10 @@ async function renderProps() {
     let total = 0;
     for (const o of S.files) total += o.s;
     add(el, h("h2", { testid: "props-title" }, S.prefix ? S.prefix.split("/").slice(-2)[0] : S.bucket), h("div", { class: "sub" }, S.prefix ? "Folder in " + S.bucket : "Bucket"),
-      dl([["Location", "s3://" + S.bucket + "/" + S.prefix], ["Folders", fmtCount(S.folders.length)], ["Objects", fmtCount(files) + (S.loading ? "…" : "")], ["Size", fmtSize(total)]]));
+      dl([["Location", "s3://" + S.bucket + "/" + S.prefix], ["Folders", fmtCount(S.folders.length)], ["Objects", fmtCount(files) + (S.loading ? "…" : "")], ["Size", fmtSize(total)]]),
+      h("div", { class: "buttons" },
+        h("button", { class: "btn", testid: "bucket-properties", onclick: () => bucketPropertiesDialog({ acct: S.acct, bucket: S.bucket }) }, "Bucket properties…"),
+        h("button", { class: "btn", testid: "bucket-permissions", onclick: () => permissionsDialog({ acct: S.acct, bucket: S.bucket }) }, "Permissions…")));
     return;
   }
   if (sel.length > 1) {
@@ -680,7 +684,8 @@ async function renderProps() {
         h("div", { class: "buttons" },
           h("button", { class: "btn", testid: "props-download", onclick: () => downloadSelection([o]) }, "Download"),
           h("button", { class: "btn", testid: "edit-metadata", onclick: () => editMetadata(key, info) }, "Edit metadata…"),
-          h("button", { class: "btn", testid: "props-share", onclick: () => shareDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Share…")));
+          h("button", { class: "btn", testid: "props-share", onclick: () => shareDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Share…"),
+          h("button", { class: "btn", testid: "props-permissions", onclick: () => permissionsDialog({ acct: S.acct, bucket: S.bucket, key }) }, "Permissions…")));
     } else if (name === "tags") renderTags(pane, key, gen);
     else renderVersions(pane, key, gen);
   };

@@ -9,7 +9,7 @@ export function dialogOpen() { return dlg().open; }
 // show fills the dialog and opens it. build(form, close) returns the body
 // nodes; buttons: [{label, value, primary, danger, testid}]. The promise
 // resolves with what close() is given, or null on Esc/cancel.
-function show({ title, testid, build, buttons, left, promptId, onSubmit }) {
+export function show({ title, testid, build, buttons, left, promptId, onSubmit }) {
   const d = dlg();
   if (d.open) d.close("");
   clear(d);
@@ -148,7 +148,9 @@ export function accountDialog({ account, profiles }) {
       checkbox("dual-stack", "Use dual-stack (IPv4 and IPv6) endpoints", st["dual-stack"]),
       checkbox("list-all-buckets", "List all my buckets", st["list-all-buckets"] !== false),
       checkbox("check-cloudfront", "Check CloudFront distributions", st["check-cloudfront"]),
-      field("external-bucket", "External buckets", h("textarea", { value: val("external-bucket"), placeholder: "bucket\nother-bucket/path/", rows: 4 }), "One per line; BUCKET or BUCKET/path. Shown even when buckets cannot be listed."));
+      field("external-bucket", "External buckets", h("textarea", { value: val("external-bucket"), placeholder: "bucket\nother-bucket/path/", rows: 4 }), "One per line; BUCKET or BUCKET/path. Shown even when buckets cannot be listed."),
+      field("header-rule", "Upload headers", h("textarea", { value: val("header-rule"), placeholder: "*.css:Cache-Control=max-age=86400\n*.gz:Content-Encoding=gzip", rows: 3 }),
+        "Headers set on uploads whose name matches, one PATTERN:Header=Value a line: Cache-Control, Content-Type, Content-Disposition, Content-Encoding, Content-Language, Expires or x-amz-meta-NAME."));
     const seg = h("div", { class: "segmented", role: "group", "aria-label": "Account type", testid: "account-type" },
       TYPES.map(([t, label]) => h("button", { type: "button", testid: "type-" + t, "data-type": t, "aria-pressed": String(t === type), disabled: edit && t !== type, onclick: () => { type = t; update(); } }, label)));
     const update = () => {
@@ -173,7 +175,7 @@ export function accountDialog({ account, profiles }) {
       const get = (n) => { const el = form.elements[n]; return el ? (el.type === "checkbox" ? el.checked : el.value) : ""; };
       const names = ["endpoint-url", "region", "path-style", "dual-stack", "list-all-buckets", "check-cloudfront", "external-bucket",
         "start-url", "sso-region", "account-id", "role-name", "profile", "issuer", "client-id", "client-secret", "scopes", "sts-endpoint", "role-arn",
-        "access-key-id", "secret-access-key"];
+        "access-key-id", "secret-access-key", "header-rule"];
       const settings = {};
       for (const n of names) settings[n] = get(n);
       const name = edit ? account.name : get("name").trim();
