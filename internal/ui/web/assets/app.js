@@ -124,6 +124,9 @@ function renderAccounts() {
   $("acct-switch-state").textContent = a ? a.state : "";
   renderAccountCard(a);
   renderBanners();
+  // With no bucket open the properties show the account: keep its state
+  // in step (it said "needs sign-in" after the sign-in).
+  if (!S.bucket) renderProps();
 }
 
 function renderAccountCard(a) {
