@@ -303,3 +303,11 @@ func evalStrings(e *uiEnv, expr string) []string {
 	e.t.Helper()
 	return testenv.Eval[[]string](e.tab, expr)
 }
+
+// shot takes the screenshot name (see testenv.Tab.Screenshot) without the
+// toasts of the steps before, which would hide the screen's corner.
+func (e *uiEnv) shot(name string) {
+	e.t.Helper()
+	e.tab.Do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('[data-testid="toast"]').forEach(t => t.remove())`))
+	e.tab.Screenshot(name)
+}
