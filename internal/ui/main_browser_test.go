@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -95,7 +94,6 @@ func (e *uiEnv) start(args ...string) {
 	e.t.Cleanup(func() {
 		if e.t.Failed() {
 			out := e.ui.Output()
-			_ = os.WriteFile("/tmp/uitest-ui-output.log", []byte(out), 0o600)
 			if len(out) > 20000 {
 				out = "…" + out[len(out)-20000:]
 			}
@@ -298,4 +296,18 @@ func writeTree(t *testing.T, dir string, files map[string][]byte) {
 	for rel, b := range files {
 		testenv.WriteFile(t, filepath.Join(dir, rel), string(b))
 	}
+}
+
+// evalStrings evaluates a JavaScript expression giving a list of strings.
+func evalStrings(e *uiEnv, expr string) []string {
+	e.t.Helper()
+	return testenv.Eval[[]string](e.tab, expr)
+}
+
+// shot takes the screenshot name (see testenv.Tab.Screenshot) without the
+// toasts of the steps before, which would hide the screen's corner.
+func (e *uiEnv) shot(name string) {
+	e.t.Helper()
+	e.tab.Do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('[data-testid="toast"]').forEach(t => t.remove())`))
+	e.tab.Screenshot(name)
 }

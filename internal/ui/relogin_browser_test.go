@@ -90,7 +90,7 @@ func TestBrowserReloginPausesUpload(t *testing.T) {
 	if msg := e.text("relogin-banner"); !strings.Contains(msg, "paused") {
 		t.Errorf("the banner says %q", msg)
 	}
-	e.tab.Screenshot("relogin-banner")
+	e.shot("relogin-banner")
 	if n := len(p.Stored()); n >= files {
 		t.Fatalf("all %d files stored although the session ended after %d", n, stored)
 	}
