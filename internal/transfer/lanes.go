@@ -41,16 +41,19 @@ type digest16 struct {
 //
 // The file is mapped (read-only) and the kernel hashes the page cache in
 // place: reading the parts back with pread was a second copy of every byte,
-// as much CPU again as the hashing (0.14 s per GiB). The pages hashed
-// are released after each round (one process_madvise call on Linux), so
-// that they do not count as the process's memory. Where the file cannot be mapped, the bytes are read
-// into an arena.
+// as much CPU again as the hashing (0.14 s per GiB). The pages hashed are
+// released after each round (one process_madvise call on Linux), so that
+// they do not count as the process's memory. Where the file cannot be
+// mapped, the bytes are read into an arena.
 //
 // md5-simd's own server (md5Lanes), fed by the writers as the bytes came in,
 // hashed whatever had arrived when it ran: on a 1 GiB download most rounds
 // had a few lanes, and MD5 took two to four times the CPU of full rounds.
-// Rounds of the 8 parts in flight alone took half as much again as rounds
-// of 16. Hashing from the writers' buffers (no read-back) did not pay: the
+// A call costs about the same for 1 to 8 lanes, so rounds of the 8 parts in
+// flight alone cost 1.45 times as much per byte as rounds of 16
+// (BenchmarkMD5x16); over the pages of parts finished earlier, no longer in
+// the CPU's caches, a round costs about a fifth more than over fresh ones.
+// Hashing from the writers' buffers (nothing read back) did not pay: the
 // streams run at different speeds, so rounds either waited for the slowest
 // (the buffers of the others overflowed, to be read back anyway) or ran
 // with three lanes on average.
