@@ -15,6 +15,10 @@ import (
 type LoginOptions struct {
 	UseDeviceCode bool
 	RedirectPort  int // fixed 127.0.0.1 port for the PKCE redirect (0: any)
+	// Fresh signs in even when an sso account's cached token has not
+	// expired: the server refused it (revoked, the session ended), as
+	// Session.Renew knows.
+	Fresh bool
 }
 
 // Kinds of identity, in results.

@@ -430,11 +430,24 @@ func Eval[T any](tab *Tab, expr string) T {
 	return TabRun(tab, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
 
-// WaitJS waits until the JavaScript expression expr is truthy (polled on
-// animation frames, up to tab.Timeout).
+// WaitJS waits until the JavaScript expression expr is truthy (polled
+// every 50 ms, up to tab.Timeout; a timer, not animation frames, which stop
+// while another tab is in front).
 func (tab *Tab) WaitJS(expr string) {
 	tab.t.Helper()
-	_ = TabRun(tab, chromedp.Poll[bool]("!!("+expr+")", chromedp.WithPollingTimeout(tab.Timeout)))
+	_ = TabRun(tab, chromedp.Poll[bool]("!!("+expr+")", chromedp.WithPollingTimeout(tab.Timeout), chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// BringToFront makes the tab the one in front (after the page opened
+// another, such as a sign-in page): a page behind others gets no animation
+// frames, so it would not draw.
+func (tab *Tab) BringToFront() {
+	tab.t.Helper()
+	ctx, cancel := context.WithTimeout(tab.Ctx, tab.Timeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, page.BringToFront, cdp.Empty{}); err != nil {
+		tab.fail(err)
+	}
 }
 
 func (tab *Tab) fail(err error) {

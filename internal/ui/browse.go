@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3sso/s3sso/internal/accounts"
+	"github.com/s3sso/s3sso/internal/fault"
 	"github.com/s3sso/s3sso/internal/objstore"
 	"github.com/s3sso/s3sso/internal/session"
 	"github.com/s3sso/s3sso/internal/transfer"
@@ -14,16 +16,56 @@ import (
 
 // open returns the session of the page's account name. Sessions live as
 // long as the server (their background refresh too).
-func (s *Server) open(name string) (*session.Session, error) {
+//
+// Browsing never starts a sign-in by itself: an account that needs one
+// answers with the sign-in-required error (the page offers a "Sign in"
+// button, which starts exactly one). A sign-in that a running job needs
+// (expired credentials) goes through the core's re-login pause instead.
+func (s *Server) open(ctx context.Context, name string) (*session.Session, error) {
 	ref, err := parseRef(name)
 	if err != nil {
 		return nil, err
 	}
-	return s.mgr.Open(withSignInRef(s.ctx, name), ref, session.Overrides{})
+	if err := s.logins.wait(ctx, name); err != nil {
+		return nil, err
+	}
+	if err := s.needsSignIn(name, ref); err != nil {
+		return nil, err
+	}
+	// A sign-in the core still starts by itself (a refresh that failed)
+	// shows its panel until Open returns.
+	octx, done := s.prompter.trackSignIns(withSignInRef(s.ctx, name))
+	defer done()
+	return s.mgr.Open(octx, ref, session.Overrides{})
 }
 
-func (s *Server) store(name string) (*objstore.S3, *session.Session, error) {
-	sess, err := s.open(name)
+// needsSignIn returns the sign-in-required error when the saved account
+// ref has no usable sign-in (read from the caches, without a network call).
+func (s *Server) needsSignIn(name string, ref session.Ref) error {
+	store, f, err := s.mgr.Accounts()
+	if err != nil {
+		return nil // Open reports it
+	}
+	var acct *accounts.Account
+	login := fault.LoginRef{Account: ref.Account}
+	if ref.Account != "" {
+		if acct, err = f.Get(ref.Account); err != nil {
+			return err
+		}
+	} else {
+		acct = &accounts.Account{Name: ref.Profile, Type: accounts.TypeProfile, Profile: &accounts.Profile{Name: ref.Profile}}
+		login = fault.LoginRef{Profile: ref.Profile}
+	}
+	st := s.mgr.AccountStatus(store, acct)
+	if st.Usable || st.Problem != nil || st.Token == nil {
+		return nil
+	}
+	state, _ := stateOf(st)
+	return fault.NeedsLogin(fault.Newf(fault.Auth, "%s: %s", name, state), login, "")
+}
+
+func (s *Server) store(ctx context.Context, name string) (*objstore.S3, *session.Session, error) {
+	sess, err := s.open(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,7 +99,7 @@ type problemView struct {
 
 func (s *Server) handleBuckets(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("acct")
-	store, sess, err := s.store(name)
+	store, sess, err := s.store(r.Context(), name)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -185,7 +227,7 @@ func streamList(w http.ResponseWriter, ctx context.Context, seq func(yield func(
 // handleList streams one level of a prefix (folders and objects).
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	store, _, err := s.store(q.Get("acct"))
+	store, _, err := s.store(r.Context(), q.Get("acct"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -206,7 +248,7 @@ const maxSearchResults = 100000
 // cancels it.
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	store, _, err := s.store(q.Get("acct"))
+	store, _, err := s.store(r.Context(), q.Get("acct"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -227,7 +269,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 // handleObject returns an object's properties (HEAD).
 func (s *Server) handleObject(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	store, _, err := s.store(q.Get("acct"))
+	store, _, err := s.store(r.Context(), q.Get("acct"))
 	if err != nil {
 		writeError(w, err)
 		return

@@ -34,7 +34,7 @@ func (s *Server) handleBucketSettings(w http.ResponseWriter, r *http.Request) {
 	err := objstore.ValidateBucketName(bucket)
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(q.Get("acct"))
+		store, _, err = s.store(r.Context(), q.Get("acct"))
 	}
 	if err != nil {
 		writeError(w, err)
@@ -106,7 +106,7 @@ func (s *Server) handleBucketSetting(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(in.Acct)
+		store, _, err = s.store(r.Context(), in.Acct)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -163,7 +163,7 @@ func (s *Server) handleACL(w http.ResponseWriter, r *http.Request) {
 	u, err := aclURL(q.Get("bucket"), q.Get("key"), q.Get("version"))
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(q.Get("acct"))
+		store, _, err = s.store(r.Context(), q.Get("acct"))
 	}
 	if err != nil {
 		writeError(w, err)
@@ -203,7 +203,7 @@ func (s *Server) handleACLSet(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(in.Acct)
+		store, _, err = s.store(r.Context(), in.Acct)
 	}
 	if err != nil {
 		writeError(w, err)

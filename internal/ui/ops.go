@@ -39,7 +39,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	var store *objstore.S3
 	var sess *session.Session
 	if err == nil {
-		store, sess, err = s.store(name)
+		store, sess, err = s.store(r.Context(), name)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -98,7 +98,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	u.VersionID = q.Get("version") // "" : the current version
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(name)
+		store, _, err = s.store(r.Context(), name)
 	}
 	var info objstore.ObjectInfo
 	if err == nil {
@@ -148,7 +148,7 @@ func (s *Server) handleZip(w http.ResponseWriter, r *http.Request) {
 	name := q.Get("acct")
 	bucket, prefix := q.Get("bucket"), q.Get("prefix")
 	keys := q["key"] // a selection: keys and folders (ending in /) under prefix
-	store, _, err := s.store(name)
+	store, _, err := s.store(r.Context(), name)
 	if err == nil {
 		err = objstore.ValidateBucketName(bucket)
 	}
@@ -272,7 +272,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(sel.Acct)
+		store, _, err = s.store(r.Context(), sel.Acct)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -355,7 +355,7 @@ func (s *Server) handleMkdir(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(in.Acct)
+		store, _, err = s.store(r.Context(), in.Acct)
 	}
 	var u objstore.URL
 	if err == nil {
@@ -418,10 +418,10 @@ func (s *Server) handleCopy(w http.ResponseWriter, r *http.Request) {
 	}
 	var src, dst *objstore.S3
 	if err == nil {
-		src, _, err = s.store(in.Acct)
+		src, _, err = s.store(r.Context(), in.Acct)
 	}
 	if err == nil {
-		dst, _, err = s.store(in.DstAcct)
+		dst, _, err = s.store(r.Context(), in.DstAcct)
 	}
 	if err != nil {
 		writeError(w, err)

@@ -150,9 +150,47 @@ func (p *Prompter) Answer(id string, a answer) error {
 func (p *Prompter) SignIn(ctx context.Context, s session.SignIn) error {
 	ref := signInRef(ctx)
 	p.clearSignIns(ref)
-	p.add(&Prompt{Kind: "signin", Ref: ref, Flow: s.Flow, Provider: s.Provider, URL: s.URL,
-		VerificationURL: s.VerificationURL, UserCode: s.UserCode, OpenHere: s.OpenHere})
+	pr := &Prompt{Kind: "signin", Ref: ref, Flow: s.Flow, Provider: s.Provider, URL: s.URL,
+		VerificationURL: s.VerificationURL, UserCode: s.UserCode, OpenHere: s.OpenHere}
+	p.add(pr)
+	if tr, ok := ctx.Value(signInTrackKey{}).(*signInTrack); ok {
+		tr.add(pr.ID)
+	}
 	return nil
+}
+
+type signInTrackKey struct{}
+
+// signInTrack collects the sign-in panels shown under one context (see
+// trackSignIns).
+type signInTrack struct {
+	mu    sync.Mutex
+	ids   []string
+	ended bool
+}
+
+func (tr *signInTrack) add(id string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if !tr.ended {
+		tr.ids = append(tr.ids, id)
+	}
+}
+
+// trackSignIns returns ctx noting the sign-in panels shown under it, and a
+// function that removes them: a sign-in the core started by itself (an
+// Open that needed one) has ended when the call that started it returns.
+func (p *Prompter) trackSignIns(ctx context.Context) (context.Context, func()) {
+	tr := &signInTrack{}
+	return context.WithValue(ctx, signInTrackKey{}, tr), func() {
+		tr.mu.Lock()
+		ids := tr.ids
+		tr.ended = true
+		tr.mu.Unlock()
+		for _, id := range ids {
+			p.remove(id)
+		}
+	}
 }
 
 // Warn shows a configuration problem.

@@ -56,7 +56,7 @@ func (s *Server) handlePresign(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(in.Acct)
+		store, _, err = s.store(r.Context(), in.Acct)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -131,7 +131,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(in.Acct)
+		store, _, err = s.store(r.Context(), in.Acct)
 	}
 	if err != nil {
 		writeError(w, err)
@@ -179,6 +179,7 @@ type logins struct {
 type loginEntry struct {
 	id     int64
 	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // start records a sign-in of name, cancelling a running one, and returns
@@ -191,9 +192,10 @@ func (l *logins) start(name string, cancel context.CancelFunc) int64 {
 	}
 	if old, ok := l.m[name]; ok {
 		old.cancel()
+		close(old.done)
 	}
 	l.seq++
-	l.m[name] = loginEntry{l.seq, cancel}
+	l.m[name] = loginEntry{l.seq, cancel, make(chan struct{})}
 	return l.seq
 }
 
@@ -201,7 +203,26 @@ func (l *logins) end(name string, id int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if e, ok := l.m[name]; ok && e.id == id {
+		close(e.done)
 		delete(l.m, name)
+	}
+}
+
+// wait returns once no sign-in of name runs (or ctx ends), so that a
+// request does not ask the same questions (a role) beside it.
+func (l *logins) wait(ctx context.Context, name string) error {
+	for {
+		l.mu.Lock()
+		e, ok := l.m[name]
+		l.mu.Unlock()
+		if !ok {
+			return nil
+		}
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return fault.Wrap(fault.Interrupted, ctx.Err(), "")
+		}
 	}
 }
 
@@ -210,6 +231,5 @@ func (l *logins) cancel(name string) {
 	defer l.mu.Unlock()
 	if e, ok := l.m[name]; ok {
 		e.cancel()
-		delete(l.m, name)
 	}
 }

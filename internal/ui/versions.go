@@ -23,7 +23,7 @@ func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 	u, err := objectURL(qv.Get("bucket"), qv.Get("key"))
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(qv.Get("acct"))
+		store, _, err = s.store(r.Context(), qv.Get("acct"))
 	}
 	if err != nil {
 		writeError(w, err)
@@ -69,7 +69,7 @@ func (s *Server) versionTarget(r *http.Request) (*objstore.S3, versionRequest, e
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(in.Acct)
+		store, _, err = s.store(r.Context(), in.Acct)
 	}
 	return store, in, err
 }
@@ -110,7 +110,7 @@ func (s *Server) handleTags(w http.ResponseWriter, r *http.Request) {
 	u, err := objectURL(qv.Get("bucket"), qv.Get("key"))
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(qv.Get("acct"))
+		store, _, err = s.store(r.Context(), qv.Get("acct"))
 	}
 	var tags []objstore.Tag
 	if err == nil {
@@ -138,7 +138,7 @@ func (s *Server) handleTagsPut(w http.ResponseWriter, r *http.Request) {
 	}
 	var store *objstore.S3
 	if err == nil {
-		store, _, err = s.store(in.Acct)
+		store, _, err = s.store(r.Context(), in.Acct)
 	}
 	if err == nil {
 		if len(in.Tags) == 0 {

@@ -83,6 +83,12 @@ export async function loadAccounts() {
     S.problem = { message: e.message, hint: e.hint };
   }
   renderAccounts();
+  // An account that needed a sign-in and has one now: load what waited.
+  if (S.acct && S.waitingSignIn === S.acct && !needsSignIn(S.acct)) {
+    S.waitingSignIn = "";
+    loadBuckets();
+    if (S.bucket) loadList();
+  }
 }
 
 export function accountByName(n) {
@@ -144,6 +150,14 @@ function renderAccountCard(a) {
 }
 
 async function signIn(name, device = false) {
+  // Opening an account that needs a sign-in has started one already (its
+  // panel is shown): finish that one instead of starting a second, which
+  // would leave the first (and the listing waiting on it) hanging.
+  const pending = [...S.prompts.values()].find((p) => p.kind === "signin" && p.ref === name && (p.flow === "device") === device);
+  if (pending) {
+    if (!device) window.open(pending.url, "_blank", "noopener,noreferrer");
+    return;
+  }
   try {
     await api("POST", "/api/accounts/" + encodeURIComponent(name) + "/login", { device_code: device });
     toast({ message: "Signing in to " + name + "…", hint: "Finish the sign-in in the panel above.", kind: "info", timeout: 4000 });
@@ -186,8 +200,26 @@ async function editAccount(a) {
 
 // ---------- buckets ----------
 
+// needsSignIn is the sign-in-required state of an account the page knows
+// cannot be used without a sign-in (no request is made for it: the page
+// offers "Sign in" instead).
+function needsSignIn(name) {
+  const a = accountByName(name);
+  if (!a || a.usable || !a.can_sign_in) return null;
+  return { message: "Sign in to " + a.label + " to see its buckets and objects.", hint: "", kind: "authentication", login: a.name };
+}
+
 async function loadBuckets() {
   const acct = S.acct;
+  const need = needsSignIn(acct);
+  if (need) {
+    S.waitingSignIn = acct;
+    S.buckets = [];
+    S.bucketsError = need;
+    S.bucketsLoading = false;
+    renderBuckets();
+    return;
+  }
   S.bucketsLoading = true;
   S.bucketsError = null;
   renderBuckets();
@@ -254,6 +286,8 @@ export function loadList() {
   renderProps();
   if (!S.acct || !S.bucket) { S.loading = false; rebuildView(); return; }
   const gen = ++S.listGen;
+  const need = needsSignIn(S.acct);
+  if (need) { S.waitingSignIn = S.acct; S.loading = false; S.listError = need; rebuildView(); return; }
   const ctl = new AbortController();
   S.listAbort = ctl;
   S.loading = true;
@@ -511,6 +545,13 @@ function onGridClick(ev) {
   const o = S.view[i];
   if (!o) return;
   $("grid").focus({ preventScroll: true });
+  // A double click opens. Not the dblclick event: the first click redraws
+  // the rows, so the two clicks land on different elements and the
+  // browser sends no dblclick.
+  if (ev.detail === 2 && !ev.target.matches("input") && !ev.shiftKey && !ev.ctrlKey && !ev.metaKey) {
+    openRow(o);
+    return;
+  }
   if (ev.target.matches("input[type=checkbox]")) {
     if (S.sel.has(o.n)) S.sel.delete(o.n); else S.sel.add(o.n);
     S.focus = i;
@@ -1137,7 +1178,6 @@ function init() {
   $("grid-body").addEventListener("scroll", scheduleRows, { passive: true });
   new ResizeObserver(scheduleRows).observe($("grid-body"));
   $("grid-body").addEventListener("click", onGridClick);
-  $("grid-body").addEventListener("dblclick", (e) => { const r = e.target.closest(".row"); if (r && !e.target.matches("input")) openRow(S.view[Number(r.dataset.index)]); });
   $("grid").addEventListener("keydown", onKey);
   document.addEventListener("keydown", (e) => { if (!$("grid").contains(e.target)) { if ((e.ctrlKey || e.metaKey) && ["l", "f"].includes(e.key.toLowerCase())) onKey(e); } });
   $("check-all").addEventListener("change", (e) => { if (e.target.checked) S.view.forEach((o) => S.sel.add(o.n)); else S.sel.clear(); selectionChanged(); });
