@@ -409,7 +409,7 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	}
 	var lanes *laneHasher
 	if rangeAlgo != "" && pieceAlgo == "" {
-		lanes = newLaneHasher(f, n)
+		lanes = newLaneHasher(f, size, n)
 		defer lanes.stop()
 		for i := range n {
 			if done[int64(i/span)*prs] {
