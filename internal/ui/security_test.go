@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/s3sso/s3sso/internal/testenv"
 )
 
 // rawGet sends a request without the test page's cookie.
@@ -224,5 +226,37 @@ func TestAssetsInsertNoHTML(t *testing.T) {
 	})
 	if err != nil || n < 3 {
 		t.Fatalf("walk: %v, %d scripts", err, n)
+	}
+}
+
+// TestURLEscapesAccount: an account (profile) named with "&", "#", "?" or
+// "/" stays one name in the address s3sso ui prints and in the page it
+// leads to.
+func TestURLEscapesAccount(t *testing.T) {
+	testenv.Home(t)
+	for _, name := range []string{"profile:a&b#c", "x?y=1", "p/q", "plain"} {
+		srv, err := New(Options{Account: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Listen(0); err != nil {
+			t.Fatal(err)
+		}
+		hs := &http.Server{Handler: srv.Handler()}
+		go hs.Serve(srv.ln)
+		u, err := url.Parse(srv.URL())
+		if err != nil || u.Fragment != "" || len(u.Query()["next"]) != 1 || len(u.Query()["token"]) != 1 {
+			t.Errorf("%q: URL %s (%v)", name, srv.URL(), err)
+		}
+		res, _ := rawGet(t, noRedirects(), srv.URL(), nil)
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		seg, ok := strings.CutPrefix(loc.EscapedPath(), "/a/")
+		seg, _ = strings.CutSuffix(seg, "/")
+		got, _ := url.PathUnescape(seg)
+		if res.StatusCode != http.StatusSeeOther || !ok || got != name {
+			t.Errorf("%q: %d, page %s (account %q)", name, res.StatusCode, res.Header.Get("Location"), got)
+		}
+		hs.Close()
+		srv.Close()
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -138,7 +139,9 @@ func (s *Server) Origin() string { return fmt.Sprintf("http://127.0.0.1:%d", s.p
 func (s *Server) URL() string {
 	u := s.Origin() + "/auth?token=" + s.token
 	if s.opts.Account != "" {
-		u += "&next=" + "/a/" + s.opts.Account + "/"
+		// The account's name is a path segment of next, and next a query
+		// parameter: a name with "&", "#", "/" or "?" stays one name.
+		u += "&next=" + url.QueryEscape("/a/"+url.PathEscape(s.opts.Account)+"/")
 	}
 	return u
 }
