@@ -111,6 +111,7 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("This address was already used or is wrong. Run `s3sso ui` again for a new one.\n"))
 		return
 	}
+	s.removeLaunchFile()
 	http.SetCookie(w, &http.Cookie{Name: s.CookieName(), Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, `<!doctype html>

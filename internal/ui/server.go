@@ -78,6 +78,9 @@ type Server struct {
 	logins   logins
 	sessions map[string]string // session id (the cookie) -> its secret
 	tickets  map[string]ticket // one-time download tickets
+	// launchDir holds the launch page (WriteLaunchFile) until the token
+	// is exchanged.
+	launchDir string
 
 	handler http.Handler
 	// ctx lives as long as the server: sessions and background work use it.
@@ -189,6 +192,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // Close cancels the server's background work (transfers, sign-ins).
 func (s *Server) Close() {
+	s.removeLaunchFile()
 	s.cancel()
 	s.hub.close()
 }
