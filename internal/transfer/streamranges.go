@@ -40,10 +40,9 @@ type rangeReader struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	cur  []byte // the range being delivered
-	buf  []byte // its buffer, back to free once delivered
-	done bool
-	err  error
+	cur []byte // the range being delivered
+	buf []byte // its buffer, back to free once delivered
+	err error
 }
 
 type rangeResult struct {
