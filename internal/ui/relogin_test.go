@@ -117,10 +117,17 @@ func testRelogin(t *testing.T, parts bool) {
 	e.waitEvent("transfer", func(d json.RawMessage) bool { return strings.Contains(string(d), `"running"`) })
 	emu.RevokeAll()
 
+	// The account list agrees with the banner: the cached token still
+	// looks valid, but the core found the sign-in refused (the page is
+	// told before the notice).
+	e.waitEvent("accounts", func(d json.RawMessage) bool { return strings.Contains(string(d), `"needs sign-in"`) })
 	var n Notice
 	json.Unmarshal(e.waitEvent("notice", func(d json.RawMessage) bool { return strings.Contains(string(d), "sign-in-expired") }), &n)
 	if n.Ref != "work" || !strings.Contains(n.Message, "paused") {
 		t.Errorf("notice: %+v", n)
+	}
+	if v := e.accountView("work"); v.State != "needs sign-in" || v.SignedIn {
+		t.Errorf("account while the sign-in is due: %+v", v)
 	}
 	var ts []Transfer
 	e.do("GET", "/api/transfers", nil, &ts)
@@ -131,6 +138,9 @@ func testRelogin(t *testing.T, parts bool) {
 		t.Errorf("re-sign-in panel: %+v", p)
 	}
 	e.waitEvent("notice", func(d json.RawMessage) bool { return strings.Contains(string(d), "job-resumed") })
+	if v := e.accountView("work"); !strings.HasPrefix(v.State, "signed in") || !v.SignedIn {
+		t.Errorf("account after the sign-in: %+v", v)
+	}
 	if st := <-result; st != 200 {
 		t.Fatalf("upload: HTTP %d", st)
 	}
@@ -152,6 +162,22 @@ func testRelogin(t *testing.T, parts bool) {
 		t.Errorf("uploaded object differs (%d bytes)", len(got))
 	}
 	t.Logf("role credentials issued: %d; requests refused by the proxy: %d", len(d.Issued()), len(proxy.Rejected()))
+}
+
+// accountView returns the account list's entry for name.
+func (e *uiEnv) accountView(name string) accountView {
+	e.t.Helper()
+	var l accountList
+	if st := e.do("GET", "/api/accounts", nil, &l); st != 200 {
+		e.t.Fatalf("accounts: %d", st)
+	}
+	for _, v := range append(l.Accounts, l.Profiles...) {
+		if v.Name == name {
+			return v
+		}
+	}
+	e.t.Fatalf("no account %s in %+v", name, l)
+	return accountView{}
 }
 
 // uploadInParts uploads body as the page does a large file: start, the

@@ -68,6 +68,7 @@ type Server struct {
 	token    string // the one-time token; "" once exchanged
 	logins   logins
 	sessions map[string]bool
+	refused  refusedSignIns
 
 	handler http.Handler
 	// ctx lives as long as the server: sessions and background work use it.
@@ -94,8 +95,10 @@ func New(o Options) (*Server, error) {
 		switch n.Kind {
 		case session.NoticeSignInExpired:
 			s.queue.setPaused(refName(n.Ref), true)
+			s.markNeedsSignIn(refName(n.Ref))
 		case session.NoticeJobResumed:
 			s.queue.setPaused(refName(n.Ref), false)
+			s.clearNeedsSignIn(refName(n.Ref))
 		}
 	}
 	tok, err := randomHex(32)
