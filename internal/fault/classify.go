@@ -75,7 +75,12 @@ func kindOfAPICode(code string) Kind {
 		return Auth
 	case "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty", "PreconditionFailed":
 		return Conflict
-	case "InvalidBucketName", "InvalidArgument", "InvalidStorageClass":
+	case "InvalidBucketName", "InvalidArgument", "InvalidStorageClass",
+		// The server's refusal of what was sent (a tag, metadata, a
+		// document): the request is wrong, the server says how.
+		"InvalidTag", "MalformedXML", "InvalidRequest", "MetadataTooLarge", "InvalidPolicyDocument",
+		"MalformedPolicy", "MalformedACLError", "InvalidLocationConstraint", "InvalidTargetBucketForLogging",
+		"InvalidEncryptionAlgorithmError":
 		return Usage
 	case "KeyTooLongError":
 		// A key over 1024 bytes: the server's refusal of a name s3sso

@@ -860,7 +860,15 @@ func (e *Engine) Stream(ctx context.Context, src objstore.URL, w io.Writer) erro
 	if sh != nil {
 		defer sh.stop()
 	}
-	pr := &progressReader{r: out.Body, stats: &e.Stats}
+	var body io.Reader = out.Body
+	if k := e.streamRanges(size); k > 0 && out.ContentLength != nil && out.ContentRange == nil {
+		// Later ranges read in parallel, delivered in order: the hash
+		// sees the bytes as before.
+		rr := e.newRangeReader(ctx, src, aws.ToString(out.ETag), out.Body, size, k)
+		defer rr.Close()
+		body = rr
+	}
+	pr := &progressReader{r: body, stats: &e.Stats}
 	for {
 		bp := copyBufs.Get().(*[]byte)
 		n, rerr := pr.Read(*bp)

@@ -125,8 +125,14 @@ func (s *Server) viewOf(store *accounts.Store, a *accounts.Account, name string,
 	st := s.mgr.AccountStatus(store, a)
 	v := accountView{Name: name, Label: a.Name, Type: string(a.Type), Saved: saved, Usable: st.Usable}
 	v.State, _ = stateOf(st)
+	refused := st.Token != nil && s.refusedNow(name, st.Token)
+	if refused {
+		// The core found the sign-in refused: the cached token is not
+		// what it seems.
+		v.State = stateNeedsSignIn
+	}
 	if t := st.Token; t != nil {
-		v.SignedIn, v.Renewable = t.SignedIn && st.Usable, t.Renewable
+		v.SignedIn, v.Renewable = t.SignedIn && st.Usable && !refused, t.Renewable
 		if !t.Expires.IsZero() {
 			v.Expires = t.Expires.UTC().Format(time.RFC3339)
 		}
@@ -391,6 +397,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 				st.Expires = res.Expires.UTC().Format(time.RFC3339)
 			}
 			st.Account, st.Role = res.AccountID, res.RoleName
+			s.clearNeedsSignIn(name)
 		}
 		s.logins.end(name, id)
 		s.hub.send("login", st)

@@ -36,7 +36,9 @@ func (s *Server) open(ctx context.Context, name string) (*session.Session, error
 	// shows its panel until Open returns.
 	octx, done := s.prompter.trackSignIns(withSignInRef(s.ctx, name))
 	defer done()
-	return s.mgr.Open(octx, ref, session.Overrides{})
+	sess, err := s.mgr.Open(octx, ref, session.Overrides{})
+	s.markIfLoginRequired(name, err)
+	return sess, err
 }
 
 // needsSignIn returns the sign-in-required error when the saved account

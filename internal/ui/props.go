@@ -148,6 +148,11 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	err = eng.Copy(r.Context(), transfer.Remote{URL: u, Size: -1}, u,
 		transfer.PutOptions{ContentType: ct, CacheControl: in.CacheControl, Metadata: in.Metadata})
 	if err != nil {
+		if fault.Classify(err) == fault.Usage {
+			// The server refused what was entered (MetadataTooLarge,
+			// InvalidArgument): shown beside the metadata.
+			err = withField(err, "metadata")
+		}
 		writeError(w, err)
 		return
 	}

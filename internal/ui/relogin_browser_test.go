@@ -90,6 +90,10 @@ func TestBrowserReloginPausesUpload(t *testing.T) {
 	if msg := e.text("relogin-banner"); !strings.Contains(msg, "paused") {
 		t.Errorf("the banner says %q", msg)
 	}
+	// The account's state agrees with the banner.
+	eventually(t, time.Minute, "the account's state saying needs sign-in", func() bool {
+		return strings.Contains(testenv.Eval[string](e.tab, `document.getElementById("acct-switch-state").textContent`), "needs sign-in")
+	})
 	e.shot("relogin-banner")
 	if n := len(p.Stored()); n >= files {
 		t.Fatalf("all %d files stored although the session ended after %d", n, stored)

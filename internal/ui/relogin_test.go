@@ -40,7 +40,13 @@ func (e *uiEnv) followSignIn() Prompt {
 // they cannot be renewed silently. The core pauses the job and signs in
 // again through the page: a "sign-in expired" notice, the transfer marked
 // paused, a sign-in panel; after the sign-in the upload completes, intact.
-func TestReloginPausesUpload(t *testing.T) {
+func TestReloginPausesUpload(t *testing.T) { testRelogin(t, false) }
+
+// TestReloginPausesUploadInParts: the same with the upload the page sends
+// in parallel parts (a large file): each part's request pauses and goes on.
+func TestReloginPausesUploadInParts(t *testing.T) { testRelogin(t, true) }
+
+func testRelogin(t *testing.T, parts bool) {
 	m := testenv.SharedMinIO(t)
 	bucket := m.NewBucket(t)
 	e := startUI(t)
@@ -81,7 +87,22 @@ func TestReloginPausesUpload(t *testing.T) {
 	body := make([]byte, 40<<20)
 	rand.Read(body)
 	result := make(chan int, 1)
+	send := func(method, path string, body []byte) int {
+		req, _ := http.NewRequest(method, e.base+path, bytes.NewReader(body))
+		req.Header.Set("Origin", e.base)
+		res, err := e.c.Do(req)
+		if err != nil {
+			return -1
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
 	go func() {
+		if parts {
+			result <- uploadInParts(e, "work", bucket, "big.bin", body, send)
+			return
+		}
 		req, _ := http.NewRequest("PUT", e.base+"/api/upload?"+q("acct", "work", "bucket", bucket, "key", "big.bin", "size", itoa(int64(len(body)))), bytes.NewReader(body))
 		req.Header.Set("Origin", e.base)
 		res, err := e.c.Do(req)
@@ -96,10 +117,17 @@ func TestReloginPausesUpload(t *testing.T) {
 	e.waitEvent("transfer", func(d json.RawMessage) bool { return strings.Contains(string(d), `"running"`) })
 	emu.RevokeAll()
 
+	// The account list agrees with the banner: the cached token still
+	// looks valid, but the core found the sign-in refused (the page is
+	// told before the notice).
+	e.waitEvent("accounts", func(d json.RawMessage) bool { return strings.Contains(string(d), `"needs sign-in"`) })
 	var n Notice
 	json.Unmarshal(e.waitEvent("notice", func(d json.RawMessage) bool { return strings.Contains(string(d), "sign-in-expired") }), &n)
 	if n.Ref != "work" || !strings.Contains(n.Message, "paused") {
 		t.Errorf("notice: %+v", n)
+	}
+	if v := e.accountView("work"); v.State != "needs sign-in" || v.SignedIn {
+		t.Errorf("account while the sign-in is due: %+v", v)
 	}
 	var ts []Transfer
 	e.do("GET", "/api/transfers", nil, &ts)
@@ -110,6 +138,9 @@ func TestReloginPausesUpload(t *testing.T) {
 		t.Errorf("re-sign-in panel: %+v", p)
 	}
 	e.waitEvent("notice", func(d json.RawMessage) bool { return strings.Contains(string(d), "job-resumed") })
+	if v := e.accountView("work"); !strings.HasPrefix(v.State, "signed in") || !v.SignedIn {
+		t.Errorf("account after the sign-in: %+v", v)
+	}
 	if st := <-result; st != 200 {
 		t.Fatalf("upload: HTTP %d", st)
 	}
@@ -131,4 +162,50 @@ func TestReloginPausesUpload(t *testing.T) {
 		t.Errorf("uploaded object differs (%d bytes)", len(got))
 	}
 	t.Logf("role credentials issued: %d; requests refused by the proxy: %d", len(d.Issued()), len(proxy.Rejected()))
+}
+
+// accountView returns the account list's entry for name.
+func (e *uiEnv) accountView(name string) accountView {
+	e.t.Helper()
+	var l accountList
+	if st := e.do("GET", "/api/accounts", nil, &l); st != 200 {
+		e.t.Fatalf("accounts: %d", st)
+	}
+	for _, v := range append(l.Accounts, l.Profiles...) {
+		if v.Name == name {
+			return v
+		}
+	}
+	e.t.Fatalf("no account %s in %+v", name, l)
+	return accountView{}
+}
+
+// uploadInParts uploads body as the page does a large file: start, the
+// parts at once, complete; it returns the first status that is not 200, or
+// the completion's.
+func uploadInParts(e *uiEnv, acct, bucket, key string, body []byte, send func(method, path string, body []byte) int) int {
+	req, _ := http.NewRequest("POST", e.base+"/api/uploads?"+q("acct", acct, "bucket", bucket, "key", key, "size", itoa(int64(len(body)))), nil)
+	req.Header.Set("Origin", e.base)
+	res, err := e.c.Do(req)
+	if err != nil {
+		return -1
+	}
+	var st partsStart
+	json.NewDecoder(res.Body).Decode(&st)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		return res.StatusCode
+	}
+	codes := make(chan int, st.Parts)
+	for n := 1; n <= st.Parts; n++ {
+		go func() {
+			codes <- send("PUT", "/api/uploads/"+st.ID+"/parts/"+itoa(int64(n)), body[int64(n-1)*st.PartSize:min(int64(n)*st.PartSize, int64(len(body)))])
+		}()
+	}
+	for range st.Parts {
+		if c := <-codes; c != 200 {
+			return c
+		}
+	}
+	return send("POST", "/api/uploads/"+st.ID+"/complete", nil)
 }

@@ -69,6 +69,7 @@ type Server struct {
 	prompter *Prompter
 	hub      *hub
 	queue    *queue
+	parts    partUploads // uploads the page sends in parts
 
 	ln   net.Listener
 	port int
@@ -81,6 +82,7 @@ type Server struct {
 	// launchDir holds the launch page (WriteLaunchFile) until the token
 	// is exchanged.
 	launchDir string
+	refused   refusedSignIns
 
 	handler http.Handler
 	// ctx lives as long as the server: sessions and background work use it.
@@ -107,8 +109,10 @@ func New(o Options) (*Server, error) {
 		switch n.Kind {
 		case session.NoticeSignInExpired:
 			s.queue.setPaused(refName(n.Ref), true)
+			s.markNeedsSignIn(refName(n.Ref))
 		case session.NoticeJobResumed:
 			s.queue.setPaused(refName(n.Ref), false)
+			s.clearNeedsSignIn(refName(n.Ref))
 		}
 	}
 	tok, err := randomHex(32)
