@@ -3,9 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/s3sso/s3sso/internal/appdir"
 	"github.com/s3sso/s3sso/internal/authflow"
 	"github.com/s3sso/s3sso/internal/ui"
 )
@@ -21,10 +24,13 @@ func (a *app) newUICommand() *cobra.Command {
 		Use:   "ui [--account A] [--port N] [--no-browser]",
 		Short: "Open the web app: browse, upload, download and share, with sign-in in the page",
 		Long: `Serve s3sso's web app on 127.0.0.1 and open it in the browser ($BROWSER is
-honoured; the address is printed as well). It stops on Ctrl-C.
+honoured; the address is printed as well). It stops on Ctrl-C (exit status
+0).
 
 The address carries a one-time token, exchanged for a session cookie when the
-page opens: open it once, in the browser that should use the app. Every S3
+page opens: open it once, in the browser that should use the app. The
+browser is given a private file that leads to the address, so that the token
+is not on its command line. Every S3
 and sign-in call is made by this process; credentials never reach the page.
 Sign-ins made in the page land in the same caches as "s3sso login" and the
 AWS CLI's.
@@ -56,12 +62,31 @@ func (a *app) runUI(ctx context.Context, o uiOptions) error {
 	if err := srv.Listen(o.Port); err != nil {
 		return err
 	}
-	url := srv.URL()
-	fmt.Fprintf(a.stdio.Err, "s3sso ui: open %s\n(the address works once; press Ctrl-C to stop)\n", url)
+	fmt.Fprintf(a.stdio.Err, "s3sso ui: open %s\n(the address works once; press Ctrl-C to stop)\n", srv.URL())
 	if !o.NoBrowser {
-		if err := authflow.OpenBrowser(ctx, url); err != nil {
+		// The browser gets a private page that leads to the address, not
+		// the address: a command line is readable by every local user.
+		if err := openLaunchPage(ctx, srv); err != nil {
 			a.out.Warn("could not open a browser (%v): open the address above", err)
 		}
 	}
-	return srv.Serve(ctx)
+	if err := srv.Serve(ctx); err != nil {
+		return err
+	}
+	// Ctrl-C is how the server is stopped: not an error.
+	fmt.Fprintln(a.stdio.Err, "s3sso ui: stopped")
+	a.stopped = true
+	return nil
+}
+
+func openLaunchPage(ctx context.Context, srv *ui.Server) error {
+	dir, err := appdir.State("ui")
+	if err != nil {
+		return err
+	}
+	p, err := srv.WriteLaunchFile(dir)
+	if err != nil {
+		return err
+	}
+	return authflow.OpenBrowser(ctx, (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String())
 }

@@ -57,6 +57,8 @@ type app struct {
 	logger *slog.Logger
 	out    *Printer
 	ran    bool // a command's RunE started (errors before that are usage errors)
+	// stopped: the command ends normally when interrupted (s3sso ui).
+	stopped bool
 
 	// sessions resolves identities and signs in; prompter is its terminal
 	// side. Both are set up before a command runs.
@@ -90,7 +92,7 @@ func run(ctx context.Context, args []string, stdio Stdio, isTerm func(io.Writer)
 	if err != nil && !a.ran && fault.KindOf(err) == fault.Unknown && ctx.Err() == nil {
 		err = fault.Wrap(fault.Usage, err, fmt.Sprintf("see `%s --help`", strings.TrimSpace("s3sso "+commandPath(root, args))))
 	}
-	if err == nil && ctx.Err() != nil && a.ran {
+	if err == nil && ctx.Err() != nil && a.ran && !a.stopped {
 		err = fault.Wrap(fault.Interrupted, ctx.Err(), "")
 	}
 	return a.report(err)

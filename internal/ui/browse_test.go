@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"sort"
@@ -16,7 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/session"
 	"github.com/s3sso/s3sso/internal/testenv"
+	"github.com/s3sso/s3sso/internal/transfer"
 )
 
 const xssKey = `<img src=x onerror=alert(1)>`
@@ -241,6 +245,43 @@ func TestBrowseAndTransfer(t *testing.T) {
 	if len(ts) != 0 {
 		t.Errorf("transfers after clear: %v", ts)
 	}
+
+	// Error text that carries the secret key (as an SDK dump or a token
+	// response would) reaches the page scrubbed: a transfer's per-object
+	// errors, a sign-in prompt's cause, warnings and an error's hint.
+	leaky := `request failed: X-Amz-Security-Token=` + m.SecretKey + ` body {"secretAccessKey":"` + m.SecretKey + `"}`
+	noSecret := func(what string, d json.RawMessage) json.RawMessage {
+		t.Helper()
+		if strings.Contains(string(d), m.SecretKey) {
+			t.Errorf("%s holds the secret key: %s", what, d)
+		}
+		return d
+	}
+	eng := transfer.New(nil, transfer.Options{Concurrency: 1})
+	tr := &Transfer{Op: "copy", Title: "leaky", Ref: "local"}
+	_ = e.srv.queue.runHere(context.Background(), tr, func(ctx context.Context, tr *Transfer) error {
+		return e.srv.queue.runJobs(ctx, tr, eng, one(transfer.Job{Op: "copy", Src: "a", Run: func(context.Context) error { return errors.New(leaky) }}))
+	})
+	var tl []Transfer
+	e.do("GET", "/api/transfers", nil, &tl)
+	if len(tl) == 0 || len(tl[len(tl)-1].Errors) == 0 {
+		t.Errorf("the leaky transfer has no errors: %+v", tl)
+	}
+	noSecret("/api/transfers", json.RawMessage(mustJSON(tl)))
+	cctx, ccancel := context.WithCancel(context.Background())
+	confirmed := make(chan struct{})
+	go func() {
+		defer close(confirmed)
+		_, _ = e.srv.prompter.Confirm(cctx, session.Ref{}, errors.New(leaky))
+	}()
+	noSecret("prompt", e.waitEvent("prompt", func(d json.RawMessage) bool {
+		return strings.Contains(string(d), "REDACTED") || strings.Contains(string(d), m.SecretKey)
+	}))
+	ccancel()
+	<-confirmed
+	e.srv.prompter.Warn(leaky)
+	noSecret("warning", e.waitEvent("notice", func(d json.RawMessage) bool { return strings.Contains(string(d), "request failed") }))
+	noSecret("hint", json.RawMessage(mustJSON(errorBody(fault.WithHint(errors.New("failed"), leaky)))))
 
 	// Nothing the page received holds the secret key.
 	for n := len(e.events); n > 0; n-- {

@@ -87,6 +87,7 @@ func errorBody(err error) apiErr {
 			e.Hint = "check the account's endpoint URL and that the server is running"
 		}
 	}
+	e.Hint = session.Scrub(e.Hint)
 	if e.Field == "" && (kind == fault.Usage || kind == fault.Config) {
 		if m := flagRE.FindStringSubmatch(e.Message); m != nil {
 			e.Field = m[1]

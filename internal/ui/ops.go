@@ -208,15 +208,20 @@ func (s *Server) handleZip(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// zipName makes a key safe as a zip entry name: no leading "/", no ".."
-// segments (unzip tools refuse or, worse, follow them).
+// zipName makes a key safe as a zip entry name: no leading separator, no
+// "." or ".." segments, no drive prefix ("C:"), and "\\" is a separator
+// too (Windows unzip tools treat it as one): unzip tools refuse or, worse,
+// follow such names out of the target folder (zip slip).
 func zipName(rel string) string {
-	parts := strings.Split(rel, "/")
+	parts := strings.FieldsFunc(rel, func(r rune) bool { return r == '/' || r == '\\' })
 	out := parts[:0]
 	for _, p := range parts {
-		switch p {
-		case "", ".", "..":
-			continue
+		if len(out) == 0 && len(p) >= 2 && p[1] == ':' && ('a' <= p[0]|0x20 && p[0]|0x20 <= 'z') {
+			p = p[2:] // a drive prefix: "C:" or "C:x"
+		}
+		switch strings.TrimRight(p, ". ") {
+		case "":
+			continue // "", ".", "..", and "..." or ". " (Windows trims trailing dots and spaces)
 		}
 		out = append(out, p)
 	}

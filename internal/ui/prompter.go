@@ -195,11 +195,13 @@ func (p *Prompter) trackSignIns(ctx context.Context) (context.Context, func()) {
 
 // Warn shows a configuration problem.
 func (p *Prompter) Warn(msg string) {
-	p.hub.send("notice", Notice{Kind: "warning", Message: msg})
+	p.hub.send("notice", Notice{Kind: "warning", Message: session.Scrub(msg)})
 }
 
 // Info shows something worth knowing.
-func (p *Prompter) Info(msg string) { p.hub.send("notice", Notice{Kind: "info", Message: msg}) }
+func (p *Prompter) Info(msg string) {
+	p.hub.send("notice", Notice{Kind: "info", Message: session.Scrub(msg)})
+}
 
 // Interactive: a page is connected.
 func (p *Prompter) Interactive() bool { return p.hub.count() > 0 }
@@ -247,7 +249,7 @@ func (p *Prompter) Ask(ctx context.Context, q session.Question) (string, error) 
 func (p *Prompter) Confirm(ctx context.Context, ref session.Ref, cause error) (bool, error) {
 	pr := &Prompt{Kind: "confirm", Ref: refName(ref), What: "Sign in to " + refName(ref) + " now?"}
 	if cause != nil {
-		pr.Cause = cause.Error()
+		pr.Cause = session.Scrub(cause.Error())
 	}
 	a, err := p.ask(ctx, pr)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/session"
 	"github.com/s3sso/s3sso/internal/transfer"
 )
 
@@ -155,7 +156,7 @@ func (q *queue) runJobs(ctx context.Context, t *Transfer, eng *transfer.Engine, 
 			if ev.Err != nil && ctx.Err() == nil {
 				q.update(t, func(t *Transfer) {
 					if len(t.Errors) < 20 {
-						t.Errors = append(t.Errors, ev.Err.Error())
+						t.Errors = append(t.Errors, session.Scrub(ev.Err.Error()))
 					}
 				})
 			}

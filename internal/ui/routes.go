@@ -13,6 +13,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	api := func(pattern string, h http.HandlerFunc) { mux.HandleFunc(pattern, h) }
 	api("GET /api/events", s.handleEvents)
+	api("POST /api/ticket", s.handleTicket)
 	api("GET /api/accounts", s.handleAccounts)
 	api("POST /api/accounts", s.handleAccountAdd)
 	api("PUT /api/accounts/{name}", s.handleAccountEdit)

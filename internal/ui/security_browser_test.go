@@ -106,7 +106,7 @@ document.getElementById("f").submit();
 	// Control: the same request from the UI's own page works.
 	e.tab.Do(chromedp.Navigate(e.ui.Origin + "/"))
 	e.waitApp()
-	status := testenv.Eval[int](e.tab, `fetch("/api/delete", {method: "POST", headers: {"Content-Type": "application/json"}, body: `+js(del)+`}).then(r => r.status)`)
+	status := testenv.Eval[int](e.tab, `fetch("/api/delete", {method: "POST", headers: {"Content-Type": "application/json", "X-S3SSO-Session": localStorage.getItem("s3sso-session")}, body: `+js(del)+`}).then(r => r.status)`)
 	if status >= 300 {
 		t.Fatalf("the same delete from the UI's page: HTTP %d", status)
 	}

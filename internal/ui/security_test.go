@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/s3sso/s3sso/internal/testenv"
 )
 
 // rawGet sends a request without the test page's cookie.
@@ -53,6 +55,7 @@ func TestSecurity(t *testing.T) {
 		for _, host := range []string{"127.0.0.1:" + portOf(e), "localhost:" + portOf(e), "[::1]:" + portOf(e)} {
 			res, _ := rawGet(t, http.DefaultClient, e.base+"/api/accounts", func(r *http.Request) {
 				r.Host = host
+				r.Header.Set(SessionHeader, e.secret)
 				for _, c := range cookies {
 					r.AddCookie(c)
 				}
@@ -71,7 +74,8 @@ func TestSecurity(t *testing.T) {
 			}
 		}
 		res, _ := rawGet(t, http.DefaultClient, e.base+"/api/accounts", func(r *http.Request) {
-			r.AddCookie(&http.Cookie{Name: CookieName, Value: strings.Repeat("0", 64)})
+			r.AddCookie(&http.Cookie{Name: e.srv.CookieName(), Value: strings.Repeat("0", 64)})
+			r.Header.Set(SessionHeader, e.secret)
 		})
 		if res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("a made-up cookie: %d", res.StatusCode)
@@ -93,26 +97,34 @@ func TestSecurity(t *testing.T) {
 		if !strings.Contains(first, "token=") {
 			t.Fatal(first)
 		}
-		res, _ := rawGet(t, noRedirects(), first, nil)
-		if res.StatusCode != http.StatusSeeOther {
-			t.Fatalf("first use: %d", res.StatusCode)
+		res, body := rawGet(t, noRedirects(), first, nil)
+		m := authMetaRE.FindStringSubmatch(body)
+		if res.StatusCode != http.StatusOK || m == nil {
+			t.Fatalf("first use: %d %s", res.StatusCode, body)
 		}
+		secret := m[1]
 		var cookie *http.Cookie
 		for _, c := range res.Cookies() {
-			if c.Name == CookieName {
+			if c.Name == srv.CookieName() {
 				cookie = c
 			}
 		}
-		if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != "/" || len(cookie.Value) < 32 {
+		if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != "/" || len(cookie.Value) < 32 || !strings.HasSuffix(cookie.Name, portOf(&uiEnv{base: srv.Origin()})) {
 			t.Fatalf("session cookie: %+v", cookie)
 		}
-		if strings.Contains(res.Header.Get("Location"), "token") {
-			t.Errorf("the redirect keeps the token: %s", res.Header.Get("Location"))
+		if strings.Contains(body, u0(first).Query().Get("token")) || cookie.Value == secret {
+			t.Errorf("the exchange's page keeps the token or the secret is the cookie: %s", body)
 		}
-		// Reused: refused, and no new cookie.
-		res, body := rawGet(t, noRedirects(), first, nil)
-		if res.StatusCode != http.StatusForbidden || len(res.Cookies()) != 0 {
+		// Reused: refused, and no new cookie nor secret.
+		res, body = rawGet(t, noRedirects(), first, nil)
+		if res.StatusCode != http.StatusForbidden || len(res.Cookies()) != 0 || authMetaRE.MatchString(body) {
 			t.Errorf("reused token: %d %v %s", res.StatusCode, res.Cookies(), body)
+		}
+		// Reused with the cookie (a reload): on to the app, without the
+		// secret (whoever has the cookie must not get it).
+		res, body = rawGet(t, noRedirects(), first, func(r *http.Request) { r.AddCookie(cookie) })
+		if res.StatusCode != http.StatusSeeOther || strings.Contains(body, secret) {
+			t.Errorf("reused token with the cookie: %d %s", res.StatusCode, body)
 		}
 		// A wrong token is refused too.
 		u, _ := url.Parse(first)
@@ -120,13 +132,13 @@ func TestSecurity(t *testing.T) {
 		if res.StatusCode != http.StatusForbidden {
 			t.Errorf("wrong token: %d", res.StatusCode)
 		}
-		// The cookie works.
+		// The cookie works with the secret.
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar}
 		jar.SetCookies(u, []*http.Cookie{cookie})
-		res, _ = rawGet(t, c, srv.Origin()+"/api/accounts", nil)
+		res, _ = rawGet(t, c, srv.Origin()+"/api/accounts", func(r *http.Request) { r.Header.Set(SessionHeader, secret) })
 		if res.StatusCode != 200 {
-			t.Errorf("with the cookie: %d", res.StatusCode)
+			t.Errorf("with the cookie and the secret: %d", res.StatusCode)
 		}
 		// An open redirect through next is not possible.
 		if got := localPath("//evil.example/x"); got != "/" {
@@ -213,6 +225,90 @@ func TestSecurity(t *testing.T) {
 
 func portOf(e *uiEnv) string { u, _ := url.Parse(e.base); return u.Port() }
 
+func u0(s string) *url.URL { u, _ := url.Parse(s); return u }
+
+// TestReplayedCookieRefused: the browser sends the session cookie to every
+// server on 127.0.0.1 (cookies ignore the port), so another local server
+// the person browses gets it. Replayed the way curl would (right Host, no
+// Origin, no Sec-Fetch-Site), it opens no API without the session's
+// secret, which only the page of the UI's origin has. Downloads, which are
+// navigations, need a one-time ticket instead.
+func TestReplayedCookieRefused(t *testing.T) {
+	e := startUI(t)
+	u, _ := url.Parse(e.base)
+	cookies := e.c.Jar.Cookies(u)
+	if len(cookies) != 1 || cookies[0].Name != e.srv.CookieName() {
+		t.Fatalf("cookies: %v", cookies)
+	}
+	replay := func(method, path, secret string) int {
+		req, _ := http.NewRequest(method, e.base+path, strings.NewReader(`{"acct":"x","bucket":"b","keys":["k"]}`))
+		req.AddCookie(cookies[0])
+		if secret != "" {
+			req.Header.Set(SessionHeader, secret)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, p := range []struct{ method, path string }{
+		{"GET", "/api/accounts"}, {"GET", "/api/events"}, {"GET", "/api/buckets?acct=x"}, {"GET", "/api/download?acct=x&bucket=b&key=k"},
+		{"GET", "/api/zip?acct=x&bucket=b&prefix="}, {"POST", "/api/delete"}, {"POST", "/api/ticket"}, {"POST", "/api/presign"},
+	} {
+		for _, secret := range []string{"", strings.Repeat("0", 64), e.secret[:63]} {
+			if st := replay(p.method, p.path, secret); st != http.StatusUnauthorized {
+				t.Errorf("%s %s with the cookie and secret %q: %d", p.method, p.path, secret, st)
+			}
+		}
+	}
+	if st := replay("GET", "/api/accounts", e.secret); st != 200 {
+		t.Errorf("with the secret: %d", st)
+	}
+
+	// A download ticket: asked for with the secret, good once, only with
+	// the cookie of its session.
+	var tk map[string]string
+	if st := e.do("POST", "/api/ticket", nil, &tk); st != 200 || len(tk["ticket"]) < 32 {
+		t.Fatalf("ticket: %d %v", st, tk)
+	}
+	path := "/api/download?acct=x&bucket=b&key=k&ticket=" + tk["ticket"]
+	other := e.srv.addSessionForTest()
+	res, _ := rawGet(t, http.DefaultClient, e.base+path, func(r *http.Request) { r.AddCookie(&http.Cookie{Name: e.srv.CookieName(), Value: other}) })
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("ticket with another session's cookie: %d", res.StatusCode)
+	}
+	if st := e.do("POST", "/api/ticket", nil, &tk); st != 200 {
+		t.Fatal(st)
+	}
+	path = "/api/download?acct=x&bucket=b&key=k&ticket=" + tk["ticket"]
+	if st := replay("GET", path, ""); st == http.StatusUnauthorized {
+		t.Errorf("download with a ticket: %d", st)
+	}
+	if st := replay("GET", path, ""); st != http.StatusUnauthorized {
+		t.Errorf("download with a used ticket: %d", st)
+	}
+}
+
+// TestSecondUIKeepsFirstSession: a second s3sso ui (another port) does not
+// overwrite the first one's cookie in the browser, which keeps one cookie
+// jar for all ports of 127.0.0.1: both pages stay signed in.
+func TestSecondUIKeepsFirstSession(t *testing.T) {
+	first := startUI(t)
+	srv := serveUI(t)
+	second := &uiEnv{t: t, srv: srv, base: srv.Origin(), c: &http.Client{Jar: first.c.Jar}} // one browser
+	second.secret, _ = exchangeToken(t, second.c, srv.URL())
+	second.c.Transport = sessionTransport{second.secret}
+	var out accountList
+	if st := first.do("GET", "/api/accounts", nil, &out); st != 200 {
+		t.Errorf("the first page after a second s3sso ui signed in: %d", st)
+	}
+	if st := second.do("GET", "/api/accounts", nil, &out); st != 200 {
+		t.Errorf("the second page: %d", st)
+	}
+}
+
 // TestAssetsInsertNoHTML: the page's scripts build the DOM from text only
 // (textContent, createTextNode, attributes), never from HTML strings, and
 // run no inline script (CSP script-src 'self'), so keys, metadata and error
@@ -241,4 +337,47 @@ func TestAssetsInsertNoHTML(t *testing.T) {
 	if err != nil || n < 3 {
 		t.Fatalf("walk: %v, %d scripts", err, n)
 	}
+}
+
+// TestURLEscapesAccount: an account (profile) named with "&", "#", "?" or
+// "/" stays one name in the address s3sso ui prints and in the page it
+// leads to.
+func TestURLEscapesAccount(t *testing.T) {
+	testenv.Home(t)
+	for _, name := range []string{"profile:a&b#c", "x?y=1", "p/q", "plain"} {
+		srv, err := New(Options{Account: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Listen(0); err != nil {
+			t.Fatal(err)
+		}
+		hs := &http.Server{Handler: srv.Handler()}
+		go hs.Serve(srv.ln)
+		u, err := url.Parse(srv.URL())
+		if err != nil || u.Fragment != "" || len(u.Query()["next"]) != 1 || len(u.Query()["token"]) != 1 {
+			t.Errorf("%q: URL %s (%v)", name, srv.URL(), err)
+		}
+		_, next := exchangeToken(t, http.DefaultClient, srv.URL())
+		loc, _ := url.Parse(next)
+		seg, ok := strings.CutPrefix(loc.EscapedPath(), "/a/")
+		seg, _ = strings.CutSuffix(seg, "/")
+		got, _ := url.PathUnescape(seg)
+		if !ok || got != name {
+			t.Errorf("%q: page %s (account %q)", name, next, got)
+		}
+		hs.Close()
+		srv.Close()
+	}
+}
+
+// addSessionForTest adds a session as a token exchange would and returns
+// its cookie's value.
+func (s *Server) addSessionForTest() string {
+	id, _ := randomHex(32)
+	sec, _ := randomHex(32)
+	s.mu.Lock()
+	s.sessions[id] = sec
+	s.mu.Unlock()
+	return id
 }

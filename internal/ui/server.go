@@ -8,8 +8,10 @@
 // Security model (docs/ui.md): the server listens on 127.0.0.1 only; the
 // Host header must be a loopback name with the server's port (DNS
 // rebinding); the URL printed and opened carries a one-time token that is
-// exchanged for an HttpOnly, SameSite=Strict session cookie and is then
-// useless; state-changing requests pass http.CrossOriginProtection; every
+// exchanged for an HttpOnly, SameSite=Strict session cookie (named with
+// the port) and a session secret the page sends in a header on every API
+// request (a cookie alone, which the browser sends to every port of
+// 127.0.0.1, opens nothing); the token is then useless; state-changing requests pass http.CrossOriginProtection; every
 // response carries a strict Content-Security-Policy.
 package ui
 
@@ -25,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -35,8 +38,15 @@ import (
 //go:embed web
 var webFS embed.FS
 
-// CookieName is the session cookie's name.
-const CookieName = "s3sso_ui"
+// SessionHeader carries the session's secret on every API request: the
+// page gets it with the token exchange, keeps it in the origin's storage
+// (which, unlike cookies, is separate per port) and sends it with each
+// fetch. A session cookie alone (which the browser also sends to every
+// other server on 127.0.0.1) opens no API.
+const SessionHeader = "X-S3SSO-Session"
+
+// ticketTTL is how long a download ticket stays valid.
+const ticketTTL = time.Minute
 
 // Options configure a Server.
 type Options struct {
@@ -67,8 +77,12 @@ type Server struct {
 	mu       sync.Mutex
 	token    string // the one-time token; "" once exchanged
 	logins   logins
-	sessions map[string]bool
-	refused  refusedSignIns
+	sessions map[string]string // session id (the cookie) -> its secret
+	tickets  map[string]ticket // one-time download tickets
+	// launchDir holds the launch page (WriteLaunchFile) until the token
+	// is exchanged.
+	launchDir string
+	refused   refusedSignIns
 
 	handler http.Handler
 	// ctx lives as long as the server: sessions and background work use it.
@@ -81,7 +95,7 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{log: o.Logger, opts: o, sessions: map[string]bool{}}
+	s := &Server{log: o.Logger, opts: o, sessions: map[string]string{}, tickets: map[string]ticket{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hub = newHub()
 	s.prompter = newPrompter(s.hub)
@@ -135,6 +149,11 @@ func (s *Server) Listen(port int) error {
 // Port is the port listened on.
 func (s *Server) Port() int { return s.port }
 
+// CookieName is the session cookie's name. It names the port: browsers
+// keep one cookie jar for all ports of 127.0.0.1, so a second s3sso ui
+// must not overwrite the first one's cookie.
+func (s *Server) CookieName() string { return "s3sso_ui_" + strconv.Itoa(s.port) }
+
 // Origin is http://127.0.0.1:PORT.
 func (s *Server) Origin() string { return fmt.Sprintf("http://127.0.0.1:%d", s.port) }
 
@@ -142,7 +161,9 @@ func (s *Server) Origin() string { return fmt.Sprintf("http://127.0.0.1:%d", s.p
 func (s *Server) URL() string {
 	u := s.Origin() + "/auth?token=" + s.token
 	if s.opts.Account != "" {
-		u += "&next=" + "/a/" + s.opts.Account + "/"
+		// The account's name is a path segment of next, and next a query
+		// parameter: a name with "&", "#", "/" or "?" stays one name.
+		u += "&next=" + url.QueryEscape("/a/"+url.PathEscape(s.opts.Account)+"/")
 	}
 	return u
 }
@@ -175,41 +196,81 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // Close cancels the server's background work (transfers, sign-ins).
 func (s *Server) Close() {
+	s.removeLaunchFile()
 	s.cancel()
 	s.hub.close()
 }
 
-// exchange trades the one-time token for a new session id; ok is false when
-// the token is wrong or was used already.
-func (s *Server) exchange(tok string) (string, bool) {
+// exchange trades the one-time token for a new session id and its secret;
+// ok is false when the token is wrong or was used already.
+func (s *Server) exchange(tok string) (id, secret string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.token == "" || tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) != 1 {
-		return "", false
+		return "", "", false
 	}
 	s.token = ""
 	id, err := randomHex(32)
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
-	s.sessions[id] = true
-	return id, true
+	secret, err = randomHex(32)
+	if err != nil {
+		return "", "", false
+	}
+	s.sessions[id] = secret
+	return id, secret, true
 }
 
 func (s *Server) validSession(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return id != "" && s.sessions[id]
+	return id != "" && s.sessions[id] != ""
 }
 
-// NewSessionCookie is for tests of this package's users: it returns a
-// valid session cookie value, as the token exchange would.
-func (s *Server) NewSessionCookie() string {
-	id, _ := randomHex(32)
+// validSecret reports whether secret is session id's secret.
+func (s *Server) validSecret(id, secret string) bool {
 	s.mu.Lock()
-	s.sessions[id] = true
+	want := s.sessions[id]
 	s.mu.Unlock()
-	return id
+	return want != "" && secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(want)) == 1
+}
+
+// ticket lets one download (a navigation, which cannot carry the session
+// header) through: the page asks for it with the header, uses it at once.
+type ticket struct {
+	session string
+	expires time.Time
+}
+
+// newTicket returns a one-time download ticket for session id.
+func (s *Server) newTicket(id string) (string, error) {
+	t, err := randomHex(16)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for k, v := range s.tickets {
+		if now.After(v.expires) {
+			delete(s.tickets, k)
+		}
+	}
+	s.tickets[t] = ticket{session: id, expires: now.Add(ticketTTL)}
+	return t, nil
+}
+
+// useTicket spends ticket t of session id.
+func (s *Server) useTicket(id, t string) bool {
+	if t == "" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.tickets[t]
+	delete(s.tickets, t)
+	return ok && v.session == id && time.Now().Before(v.expires) && s.sessions[id] != ""
 }
 
 func staticFS() fs.FS {

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,7 @@ type uiEnv struct {
 	srv    *Server
 	base   string
 	c      *http.Client
+	secret string // the session's secret (SessionHeader)
 	events chan event
 }
 
@@ -33,6 +36,19 @@ func startUI(t *testing.T) *uiEnv {
 	t.Helper()
 	testenv.Home(t)
 	t.Setenv("S3SSO_KEYRING", "off")
+	srv := serveUI(t)
+	jar, _ := cookiejar.New(nil)
+	e := &uiEnv{t: t, srv: srv, base: srv.Origin(), c: &http.Client{Jar: jar, Timeout: 2 * time.Minute}}
+	e.secret, _ = exchangeToken(t, e.c, srv.URL())
+	// Every request of the page carries the session's secret, as the
+	// page's fetches do.
+	e.c.Transport = sessionTransport{e.secret}
+	return e
+}
+
+// serveUI starts a server whose token was not used yet.
+func serveUI(t *testing.T) *Server {
+	t.Helper()
 	srv, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -49,17 +65,37 @@ func startUI(t *testing.T) *uiEnv {
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	jar, _ := cookiejar.New(nil)
-	e := &uiEnv{t: t, srv: srv, base: srv.Origin(), c: &http.Client{Jar: jar, Timeout: 2 * time.Minute}}
-	res, err := e.c.Get(srv.URL())
+	return srv
+}
+
+// exchangeToken opens the printed address with c, as the browser does, and
+// returns the session's secret and the page the exchange leads to.
+func exchangeToken(t *testing.T, c *http.Client, u string) (secret, next string) {
+	t.Helper()
+	res, err := c.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 200 || res.Request.URL.Path != "/" {
-		t.Fatalf("token exchange: %d at %s", res.StatusCode, res.Request.URL)
+	m := authMetaRE.FindStringSubmatch(string(b))
+	if res.StatusCode != 200 || res.Request.URL.Path != "/auth" || m == nil {
+		t.Fatalf("token exchange: %d at %s: %s", res.StatusCode, res.Request.URL, b)
 	}
-	return e
+	return m[1], html.UnescapeString(m[2])
+}
+
+var authMetaRE = regexp.MustCompile(`<meta name="s3sso-session" content="([0-9a-f]{64})" data-next="([^"]*)">`)
+
+// sessionTransport adds the session header to every request.
+type sessionTransport struct{ secret string }
+
+func (st sessionTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if r.Header.Get(SessionHeader) == "" {
+		r.Header.Set(SessionHeader, st.secret)
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // do sends a same-origin request (as the page's fetch does) and decodes

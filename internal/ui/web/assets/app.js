@@ -1,7 +1,7 @@
 // s3sso ui: the page. Hand-written ES modules, no framework (docs/ui.md).
 // Everything shown from the server (keys, metadata, errors) goes into the
 // DOM as text (h() and textContent), never as HTML.
-import { h, add, clear, icon, fmtSize, fmtDate, fmtTime, fmtFullDate, fmtDuration, fmtCount, middle, api, qs, ndjson, APIError } from "./util.js";
+import { h, add, clear, icon, fmtSize, fmtDate, fmtTime, fmtFullDate, fmtDuration, fmtCount, middle, api, qs, ndjson, APIError, sessionHeaders, downloadURL } from "./util.js";
 import { accountDialog, confirmDialog, promptDialog, choiceDialog, shareDialog, copyDialog, metadataDialog, tagsDialog, dialogOpen } from "./dialogs.js";
 import { bucketPropertiesDialog, permissionsDialog } from "./manage.js";
 
@@ -736,8 +736,10 @@ async function renderVersions(pane, key, gen) {
     const id = v.version_id;
     const label = v.delete_marker ? "Delete marker" : fmtSize(v.size);
     const btns = [];
-    if (!v.delete_marker) btns.push(h("button", { class: "btn small", testid: "version-download", onclick: () => {
-      const a = h("a", { href: "/api/download?" + qs({ acct: S.acct, bucket: S.bucket, key, version: id }), download: "", hidden: true });
+    if (!v.delete_marker) btns.push(h("button", { class: "btn small", testid: "version-download", onclick: async () => {
+      let href;
+      try { href = await downloadURL("/api/download?" + qs({ acct: S.acct, bucket: S.bucket, key, version: id })); } catch (e) { toastError(e); return; }
+      const a = h("a", { href, download: "", hidden: true });
       document.body.appendChild(a); a.click(); a.remove(); openTransfers();
     } }, "Download"));
     if (!v.is_latest && !v.delete_marker) btns.push(h("button", { class: "btn small", testid: "version-restore", onclick: async () => {
@@ -775,12 +777,13 @@ async function editMetadata(key, info) {
 
 // ---------- actions ----------
 
-function downloadSelection(sel) {
+async function downloadSelection(sel) {
   sel = sel || selectedRows();
   if (!sel.length) return;
   let url;
   if (sel.length === 1 && !sel[0].d) url = "/api/download?" + qs({ acct: S.acct, bucket: S.bucket, key: keyOf(sel[0]) });
   else url = "/api/zip?" + qs({ acct: S.acct, bucket: S.bucket, prefix: S.prefix, key: sel.map(keyOf) });
+  try { url = await downloadURL(url); } catch (e) { toastError(e); return; }
   const a = h("a", { href: url, download: "", hidden: true });
   document.body.appendChild(a);
   a.click();
@@ -899,7 +902,7 @@ function pumpUploads() {
     uploadsRunning++;
     const send = it.file.size >= PARTS_FROM ? uploadParts(it) :
       fetch("/api/upload?" + qs({ acct: it.acct, bucket: it.bucket, key: it.key, size: it.file.size }), {
-        method: "PUT", body: it.file, credentials: "same-origin", headers: { "Content-Type": it.file.type || "application/octet-stream" },
+        method: "PUT", body: it.file, credentials: "same-origin", headers: sessionHeaders({ "Content-Type": it.file.type || "application/octet-stream" }),
       }).then(checkResponse);
     send.catch((e) => {
       if (!(e instanceof APIError) || e.kind !== "interrupted") toastError(e, "Upload of " + it.key + " failed");
@@ -942,7 +945,7 @@ function freePartSlot() {
 
 async function uploadParts(it) {
   const start = await fetch("/api/uploads?" + qs({ acct: it.acct, bucket: it.bucket, key: it.key, size: it.file.size }), {
-    method: "POST", credentials: "same-origin", headers: { "Content-Type": it.file.type || "application/octet-stream" },
+    method: "POST", credentials: "same-origin", headers: sessionHeaders({ "Content-Type": it.file.type || "application/octet-stream" }),
   });
   await checkResponse(start);
   const { id, part_size: size, parts } = await start.json();
@@ -957,7 +960,7 @@ async function uploadParts(it) {
         if (failed) return;
         const res = await fetch("/api/uploads/" + id + "/parts/" + n, {
           method: "PUT", body: it.file.slice((n - 1) * size, Math.min(n * size, it.file.size)),
-          credentials: "same-origin", signal: stop.signal,
+          credentials: "same-origin", headers: sessionHeaders(), signal: stop.signal,
         });
         await checkResponse(res);
       } catch (e) {
@@ -975,7 +978,7 @@ async function uploadParts(it) {
     await api("DELETE", "/api/uploads/" + id).catch(() => { /* already over */ });
     throw failed || e;
   }
-  await checkResponse(await fetch("/api/uploads/" + id + "/complete", { method: "POST", credentials: "same-origin" }));
+  await checkResponse(await fetch("/api/uploads/" + id + "/complete", { method: "POST", credentials: "same-origin", headers: sessionHeaders() }));
 }
 
 function filesFromInput(input, folder) {
@@ -1141,10 +1144,38 @@ export function toastError(e, prefix) {
 // ---------- events ----------
 
 let listRefreshTimer = 0;
-function connectEvents() {
-  const es = new EventSource("/api/events");
-  es.onmessage = (m) => {
-    const ev = JSON.parse(m.data);
+// connectEvents reads the server's event stream (SSE) with fetch, which,
+// unlike EventSource, sends the session header; it reconnects when the
+// stream ends.
+async function connectEvents() {
+  for (;;) {
+    try {
+      const res = await fetch("/api/events", { credentials: "same-origin", headers: sessionHeaders() });
+      if (res.ok && res.body) {
+        const reader = res.body.getReader();
+        const dec = new TextDecoder();
+        let buf = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += dec.decode(value, { stream: true });
+          let i;
+          while ((i = buf.indexOf("\n\n")) >= 0) {
+            const msg = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const data = msg.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).replace(/^ /, "")).join("\n");
+            if (data) onEvent(data);
+          }
+        }
+      }
+    } catch { /* the server went away: retry */ }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function onEvent(raw) {
+  {
+    const ev = JSON.parse(raw);
     const d = ev.data;
     switch (ev.type) {
       case "transfer": {
@@ -1175,8 +1206,7 @@ function connectEvents() {
         break;
       case "resync": api("GET", "/api/transfers").then((ts) => { S.transfers = new Map(ts.map((t) => [t.id, t])); renderTransfers(); }).catch(() => {}); break;
     }
-  };
-  es.onerror = () => { /* EventSource reconnects by itself */ };
+  }
 }
 
 function reloadKeepSelection() {

@@ -124,9 +124,23 @@ export class APIError extends Error {
   }
 }
 
+// sessionHeaders are the headers every API request carries: the session's
+// secret, which the token exchange left in this origin's storage (the
+// cookie alone opens no API: the browser sends it to every port).
+export function sessionHeaders(extra = {}) {
+  return Object.assign({ "X-S3SSO-Session": localStorage.getItem("s3sso-session") || "" }, extra);
+}
+
+// downloadURL returns path with a one-time ticket: a download is a
+// navigation, which cannot carry the session header.
+export async function downloadURL(path) {
+  const d = await api("POST", "/api/ticket");
+  return path + (path.includes("?") ? "&" : "?") + "ticket=" + encodeURIComponent(d.ticket);
+}
+
 // api calls the server's JSON API; errors become APIError.
 export async function api(method, path, body, opts = {}) {
-  const init = { method, headers: {}, credentials: "same-origin", signal: opts.signal };
+  const init = { method, headers: sessionHeaders(), credentials: "same-origin", signal: opts.signal };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -150,7 +164,7 @@ export function qs(params) {
 
 // ndjson reads a streamed NDJSON response, calling onChunk for each line.
 export async function ndjson(path, onChunk, signal) {
-  const res = await fetch(path, { credentials: "same-origin", signal });
+  const res = await fetch(path, { credentials: "same-origin", headers: sessionHeaders(), signal });
   if (!res.ok) {
     let data = null;
     try { data = await res.json(); } catch { /* not JSON */ }
