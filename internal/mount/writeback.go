@@ -35,23 +35,23 @@ type staged struct {
 	id   string // cache file and journal record name
 	path string // the cache file
 
-	mu        sync.Mutex
-	key       string // the object key it is uploaded to (changes on rename)
-	f         *os.File
-	size      int64
-	mtime     time.Time
-	gen       uint64 // changes so far
-	uploaded  uint64 // the generation last made durable
-	journaled uint64 // the generation whose key the journal record holds (0: none)
-	open      int    // handles open on it
-	uploading bool
-	queued    bool
-	removed   bool
-	attempts  int
-	lastErr   error
-	triedGen  uint64        // the generation the last attempt uploaded
-	attempt   chan struct{} // closed (and replaced) after each upload attempt
-	lastWrite time.Time
+	mu         sync.Mutex
+	key        string // the object key it is uploaded to (changes on rename)
+	f          *os.File
+	size       int64
+	mtime      time.Time
+	gen        uint64 // changes so far
+	uploaded   uint64 // the generation last made durable
+	journaled  uint64 // the generation whose key the journal record holds (0: none)
+	open       int    // handles open on it
+	uploading  bool
+	queued     bool
+	removed    bool
+	attempts   int
+	lastErr    error
+	triedGen   uint64        // the generation the last attempt uploaded
+	attempt    chan struct{} // closed (and replaced) after each upload attempt
+	lastWrite  time.Time
 	journalKey string // the key the journal record names
 }
 
