@@ -423,6 +423,7 @@ type handle struct {
 }
 
 func (n *node) remoteFor(ctx context.Context) (*remote, *readState, error) {
+	// Each open asks for the object's current version (and checksum).
 	m := n.m
 	key := n.key()
 	info, err := m.store.Head(ctx, m.url(key))
@@ -431,12 +432,12 @@ func (n *node) remoteFor(ctx context.Context) (*remote, *readState, error) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.rem == nil || n.rem.etag != info.ETag || n.rem.url.Key != key {
-		n.rem = newRemote(m.store, m.url(key), info.Size, info.ETag, m.logger)
+	if n.rem == nil || n.rem.etag != info.ETag || n.rem.url.Key != key || n.rem.failed() {
+		n.rem = newRemote(m.store, info, m.url(key), m.logger)
 	}
 	e := infoEntry("", info)
 	n.size, n.etag, n.mtime = e.size, e.etag, e.mtime
-	return n.rem, newReadState(info), nil
+	return n.rem, &readState{}, nil
 }
 
 // fetchInto downloads key into path, verified (for writes to an existing

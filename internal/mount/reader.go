@@ -43,6 +43,7 @@ type extent struct {
 	data       []byte
 	err        error
 	used       time.Time
+	ready      bool // fetched without error (under remote.mu)
 }
 
 // remote reads one version (ETag) of an object for every handle open on
@@ -58,23 +59,119 @@ type remote struct {
 	mu      sync.Mutex
 	extents []*extent
 	bytes   int64
+
+	// Whole-object verification: extents are hashed in order from the
+	// start as they arrive; a read that reaches the end waits for the
+	// verdict.
+	hashMu   sync.Mutex // held while hashing
+	hash     hash.Hash  // nil: not verifiable, or given up
+	want     []byte
+	hashed   int64         // under mu
+	verified chan struct{} // closed when the verdict is in (or given up)
+	verdict  error
 }
 
-func newRemote(store *objstore.S3, u objstore.URL, size int64, etag string, logger *slog.Logger) *remote {
-	return &remote{client: store.Client(), store: store, url: u, size: size, etag: etag, logger: logger}
+func newRemote(store *objstore.S3, info objstore.ObjectInfo, u objstore.URL, logger *slog.Logger) *remote {
+	r := &remote{client: store.Client(), store: store, url: u, size: info.Size, etag: info.ETag, logger: logger,
+		verified: make(chan struct{})}
+	r.hash, r.want = verifier(info)
+	if r.hash == nil || r.size == 0 {
+		r.hash = nil
+		close(r.verified)
+	}
+	return r
 }
 
-// readState is one handle's position, for the read-ahead, and its running
-// hash for whole-object verification.
+// advanceHash hashes the fetched extents that continue the hashed prefix.
+func (r *remote) advanceHash() {
+	r.hashMu.Lock()
+	defer r.hashMu.Unlock()
+	for {
+		r.mu.Lock()
+		if r.hash == nil || r.hashed >= r.size {
+			r.mu.Unlock()
+			return
+		}
+		var next *extent
+		for _, e := range r.extents {
+			if e.ready && e.start <= r.hashed && r.hashed < e.end {
+				next = e
+				break
+			}
+		}
+		if next == nil {
+			r.mu.Unlock()
+			return
+		}
+		from := r.hashed
+		r.mu.Unlock()
+		part := next.data[from-next.start:]
+		r.hash.Write(part)
+		r.mu.Lock()
+		r.hashed = from + int64(len(part))
+		done := r.hashed >= r.size
+		r.mu.Unlock()
+		if done {
+			if got := r.hash.Sum(nil); string(got) != string(r.want) {
+				r.logger.Error("integrity failure: the object's content does not match its checksum", "key", r.url.Key,
+					"want", hex.EncodeToString(r.want), "got", hex.EncodeToString(got))
+				r.verdict = fault.Wrap(fault.Integrity, fmt.Errorf("read %s: %w", r.url, errIntegrity), "")
+			}
+			close(r.verified)
+			return
+		}
+	}
+}
+
+// failed reports whether the object failed its verification.
+func (r *remote) failed() bool {
+	select {
+	case <-r.verified:
+		return r.verdict != nil
+	default:
+		return false
+	}
+}
+
+// waitVerified waits, for a read that reached the end of a whole-object
+// read in progress, until the object is verified; it returns the integrity
+// error on a mismatch. Reads that did not start at the beginning are not
+// verified.
+func (r *remote) waitVerified(ctx context.Context) error {
+	for {
+		r.mu.Lock()
+		started := r.hash != nil && r.hashed > 0
+		from := r.hashed
+		r.mu.Unlock()
+		if !started {
+			select {
+			case <-r.verified:
+				return r.verdict
+			default:
+				return nil
+			}
+		}
+		// Fetch what is missing (an extent evicted before it was hashed).
+		r.ensure(ctx, from, r.size, true)
+		r.advanceHash()
+		select {
+		case <-r.verified:
+			if r.verdict != nil {
+				r.dropAll()
+			}
+			return r.verdict
+		case <-ctx.Done():
+			return fault.Wrap(fault.Interrupted, ctx.Err(), "")
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// readState is one handle's position, for the read-ahead.
 type readState struct {
 	mu     sync.Mutex
 	next   int64 // where a sequential read would go on
 	window int64
-	// verification of a read from 0 to the end in order
-	hash     hash.Hash
-	hashed   int64
-	want     []byte // expected digest
-	verified bool
 }
 
 // errIntegrity marks a whole-object read whose checksum did not match.
@@ -136,58 +233,30 @@ func (r *remote) read(ctx context.Context, rs *readState, dest []byte, off int64
 		c := copy(dest[got:n], e.data[off+got-e.start:])
 		got += int64(c)
 	}
-	if err := r.verify(rs, dest[:n], off); err != nil {
-		return 0, err
+	if off+n == r.size {
+		if err := r.waitVerified(ctx); err != nil {
+			return 0, err
+		}
 	}
 	return int(n), nil
 }
 
-// verify feeds a read from the start in order to the handle's hash, and
-// checks it at the end of the object.
-func (r *remote) verify(rs *readState, b []byte, off int64) error {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.hash == nil || rs.verified || off != rs.hashed {
-		if off < rs.hashed && off+int64(len(b)) > rs.hashed {
-			// An overlapping re-read: feed the new part only.
-			k := rs.hashed - off
-			b, off = b[k:], rs.hashed
-		} else {
-			return nil
-		}
-	}
-	rs.hash.Write(b)
-	rs.hashed += int64(len(b))
-	if rs.hashed < r.size {
-		return nil
-	}
-	rs.verified = true
-	if got := rs.hash.Sum(nil); string(got) != string(rs.want) {
-		r.logger.Error("integrity failure: the object's content does not match its checksum", "key", r.url.Key,
-			"want", hex.EncodeToString(rs.want), "got", hex.EncodeToString(got))
-		r.dropAll()
-		return fault.Wrap(fault.Integrity, fmt.Errorf("read %s: %w", r.url, errIntegrity), "")
-	}
-	return nil
-}
-
-// newReadState returns a handle's read state; whole-object reads are
-// verified against info's full-object CRC32C or plain MD5 ETag.
-func newReadState(info objstore.ObjectInfo) *readState {
-	rs := &readState{next: 0}
+// verifier returns the hash and digest that verify the whole object: its
+// full-object CRC32C, else its plain MD5 ETag; nil when there is none.
+func verifier(info objstore.ObjectInfo) (hash.Hash, []byte) {
 	if v := info.Checksums["CRC32C"]; v != "" && info.ChecksumType != "COMPOSITE" {
 		if want, err := base64.StdEncoding.DecodeString(v); err == nil {
-			rs.hash, rs.want = crc32.New(crc32.MakeTable(crc32.Castagnoli)), want
+			return crc32.New(crc32.MakeTable(crc32.Castagnoli)), want
 		}
-		return rs
+		return nil, nil
 	}
 	etag := strings.Trim(info.ETag, `"`)
 	if len(etag) == 32 && !strings.Contains(etag, "-") && !strings.HasPrefix(info.SSE, "aws:kms") {
 		if want, err := hex.DecodeString(etag); err == nil {
-			rs.hash, rs.want = md5.New(), want
+			return md5.New(), want
 		}
 	}
-	return rs
+	return nil, nil
 }
 
 // find returns the extent holding off, or nil.
@@ -307,5 +376,11 @@ func (r *remote) fetch(ctx context.Context, e *extent) {
 		}
 		err = fault.Wrap(fault.Network, fmt.Errorf("read %s: %w", r.url, err), "")
 	}
+	r.mu.Lock()
 	e.data, e.err = buf, err
+	e.ready = err == nil
+	r.mu.Unlock()
+	if err == nil {
+		r.advanceHash()
+	}
 }
