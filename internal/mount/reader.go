@@ -30,9 +30,12 @@ import (
 // window starts again at minFetch.
 const (
 	minFetch   = 128 << 10
-	chunkSize  = 16 << 20
+	chunkSize  = 8 << 20
 	maxWindow  = 128 << 20
 	cacheBytes = 256 << 20 // fetched bytes kept per file
+	// seqSlack: the kernel's own read-ahead sends reads a little out of
+	// order; they still count as sequential.
+	seqSlack = 1 << 20
 )
 
 // extent is a fetched (or being fetched) range of an object.
@@ -151,7 +154,7 @@ func (r *remote) waitVerified(ctx context.Context) error {
 			}
 		}
 		// Fetch what is missing (an extent evicted before it was hashed).
-		r.ensure(ctx, from, r.size, chunkSize)
+		r.ensure(ctx, from, r.size, true)
 		r.advanceHash()
 		select {
 		case <-r.verified:
@@ -186,34 +189,35 @@ func (r *remote) read(ctx context.Context, rs *readState, dest []byte, off int64
 	if off+n > r.size {
 		n = r.size - off
 	}
-	// A read is sequential when the bytes just before it were fetched (the
-	// kernel sends a stream's reads a little out of order and in
-	// parallel, so positions alone would not tell).
-	seq := off == 0 || r.find(off-1) != nil
 	rs.mu.Lock()
+	seq := off >= rs.next-seqSlack && off <= rs.next+seqSlack && (off > 0 || rs.next == 0)
 	if seq {
-		rs.window = min(max(rs.window*2, 2*chunkSize), maxWindow)
+		rs.window = min(max(rs.window*2, chunkSize), maxWindow)
 	} else {
-		rs.window = 0
+		rs.window = minFetch
 	}
 	window := rs.window
+	rs.next = max(rs.next, off+n)
+	if !seq {
+		rs.next = off + n
+	}
 	rs.mu.Unlock()
 
-	// The range to have: what is asked, plus the window when sequential,
-	// in chunks aligned to chunkSize; a random read fetches what it asks
-	// for (at least minFetch).
+	// The range to have: what is asked, plus the window when sequential.
+	end := off + n
 	if seq {
-		r.ensure(ctx, off, min(alignUp(off+window, chunkSize), r.size), chunkSize)
+		end = min(off+window, r.size)
 	} else {
-		r.ensure(ctx, off, min(max(off+n, off+minFetch), r.size), 0)
+		end = min(max(end, off+minFetch), r.size)
 	}
+	r.ensure(ctx, off, end, seq)
 
 	got := int64(0)
 	for got < n {
 		e := r.find(off + got)
 		if e == nil {
 			// Evicted meanwhile, or a fetch failed and was dropped.
-			r.ensure(ctx, off+got, min(off+n, r.size), 0)
+			r.ensure(ctx, off+got, min(off+n, r.size), false)
 			e = r.find(off + got)
 			if e == nil {
 				return int(got), fault.Newf(fault.Network, "read %s: the range was not fetched", r.url)
@@ -270,11 +274,9 @@ func (r *remote) find(off int64) *extent {
 	return nil
 }
 
-func alignUp(n, a int64) int64 { return (n + a - 1) / a * a }
-
 // ensure starts fetches for the parts of [start, end) no extent covers,
-// split at multiples of align when it is not 0.
-func (r *remote) ensure(ctx context.Context, start, end int64, align int64) {
+// in chunks when reading ahead.
+func (r *remote) ensure(ctx context.Context, start, end int64, ahead bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for pos := start; pos < end; {
@@ -289,8 +291,8 @@ func (r *remote) ensure(ctx context.Context, start, end int64, align int64) {
 			continue
 		}
 		stop := end
-		if align > 0 {
-			stop = min(alignUp(pos+1, align), end)
+		if ahead {
+			stop = min(pos+chunkSize, end)
 		}
 		for _, e := range r.extents {
 			if e.start > pos && e.start < stop {
@@ -362,10 +364,6 @@ func (r *remote) fetch(ctx context.Context, e *extent) {
 	}
 	buf := make([]byte, e.end-e.start)
 	var err error
-	t0 := time.Now()
-	defer func() {
-		r.logger.Debug("fetched", "key", r.url.Key, "start", e.start, "len", e.end-e.start, "took", time.Since(t0).String())
-	}()
 	for attempt := 0; attempt < 3; attempt++ {
 		var out *s3.GetObjectOutput
 		out, err = r.client.GetObject(ctx, in)
