@@ -5,6 +5,8 @@ package transfer
 import (
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // mapFile maps the first size bytes of f read-only (nil if it cannot be
@@ -31,6 +33,6 @@ func releasePages(m []byte, from, to int64) {
 	from = (from + pg - 1) / pg * pg
 	to = to / pg * pg
 	if to > from {
-		_ = syscall.Madvise(m[from:to], syscall.MADV_DONTNEED)
+		_ = unix.Madvise(m[from:to], unix.MADV_DONTNEED) // syscall has no Madvise on darwin
 	}
 }
