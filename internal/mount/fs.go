@@ -410,6 +410,19 @@ func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) 
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.m.fill(n, &out.Attr)
+	if h, ok := f.(*handle); ok && h.st != nil {
+		// The open file's own copy: it is the file even when its name now
+		// holds another one, or none (unlinked while open).
+		h.st.mu.Lock()
+		size, mtime, removed := h.st.size, h.st.mtime, h.st.removed
+		h.st.mu.Unlock()
+		out.Size = uint64(size)
+		out.Blocks = (uint64(size) + 511) / 512
+		out.SetTimes(&mtime, &mtime, &mtime)
+		if removed {
+			out.Nlink = 0
+		}
+	}
 	return 0
 }
 
@@ -476,11 +489,14 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 		}
 		if trunc {
 			if err := m.wb.truncate(st, 0); err != nil {
-				m.wb.release(st)
+				m.wb.release(st, false)
 				return nil, 0, m.errno("truncate", key, err)
 			}
 		}
 		h.st = st
+		if write {
+			m.wb.writer(st)
+		}
 		return h, 0, 0
 	}
 	if st := m.wb.get(key); st != nil {
@@ -527,12 +543,7 @@ func (n *node) Write(ctx context.Context, f fs.FileHandle, data []byte, off int6
 	if !ok || h.st == nil || !h.write {
 		return 0, syscall.EBADF
 	}
-	if h.append {
-		h.st.mu.Lock()
-		off = h.st.size
-		h.st.mu.Unlock()
-	}
-	k, err := n.m.wb.write(h.st, data, off)
+	k, err := n.m.wb.write(h.st, data, off, h.append)
 	if err != nil {
 		return uint32(k), n.m.errno("write", h.st.key, err)
 	}
@@ -562,7 +573,7 @@ func (n *node) Fsync(ctx context.Context, f fs.FileHandle, flags uint32) syscall
 
 func (n *node) Release(ctx context.Context, f fs.FileHandle) syscall.Errno {
 	if h, ok := f.(*handle); ok && h.st != nil {
-		n.m.wb.release(h.st)
+		n.m.wb.release(h.st, h.write)
 	}
 	return 0
 }
@@ -593,7 +604,7 @@ func (n *node) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn,
 			if st, err = m.wb.stage(ctx, key, fill); err != nil {
 				return m.errno("truncate", key, err)
 			}
-			defer m.wb.release(st)
+			defer m.wb.release(st, false)
 		}
 		if err := m.wb.truncate(st, int64(size)); err != nil {
 			return m.errno("truncate", key, err)
@@ -635,7 +646,7 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 		return nil, nil, 0, m.errno("create", key, err)
 	}
 	if err := m.wb.truncate(st, 0); err != nil {
-		m.wb.release(st)
+		m.wb.release(st, false)
 		return nil, nil, 0, m.errno("create", key, err)
 	}
 	e := dirEntry{name: name, mtime: time.Now()}
@@ -643,6 +654,9 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 	ch := n.child(ctx, e, out)
 	acc := flags & syscall.O_ACCMODE
 	h := &handle{st: st, write: acc == syscall.O_WRONLY || acc == syscall.O_RDWR, append: flags&syscall.O_APPEND != 0}
+	if h.write {
+		m.wb.writer(st)
+	}
 	return ch, h, 0, 0
 }
 
@@ -770,17 +784,24 @@ func (m *mfs) renameFile(ctx context.Context, cn *node, src, dst string) error {
 			return err
 		}
 		m.wb.enqueue(st)
+		// The content now lives only in the cache file until its upload
+		// lands: on disk before the remote copy goes.
+		if err := m.wb.syncData(st); err != nil {
+			return err
+		}
 		if err := m.store.DeleteObject(ctx, m.url(src)); err != nil && fault.Classify(err) != fault.NotFound {
 			return err
 		}
 		return nil
 	}
+	if old := m.wb.get(dst); old != nil {
+		// The target's pending or running upload would overwrite (or,
+		// ending after its removal, delete) the renamed file: stopped,
+		// and waited for, before the copy.
+		m.wb.remove(old)
+	}
 	if err := m.engine.Copy(ctx, transfer.Remote{URL: m.url(src), Size: -1}, m.url(dst), transfer.PutOptions{}); err != nil {
 		return err
-	}
-	if old := m.wb.get(dst); old != nil {
-		// The target's pending upload would overwrite the renamed file.
-		m.wb.remove(old)
 	}
 	cn.mu.Lock()
 	cn.rem = nil
@@ -792,31 +813,57 @@ func (m *mfs) renameFile(ctx context.Context, cn *node, src, dst string) error {
 var errRenameCap = errors.New("too many objects to rename")
 
 func (m *mfs) renameDir(ctx context.Context, src, dst string) error {
-	var keys []objstore.Object
-	for o, err := range m.store.List(ctx, m.o.Source.Bucket, src, false) {
-		if err != nil {
-			return err
+	list := func() ([]objstore.Object, error) {
+		var keys []objstore.Object
+		for o, err := range m.store.List(ctx, m.o.Source.Bucket, src, false) {
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, o)
+			if len(keys) > m.o.RenameDirCap {
+				m.logger.Error("directory rename refused: it holds more objects than the cap; use `s3sso mv -r` on the bucket",
+					"key", src, "cap", m.o.RenameDirCap)
+				return nil, fault.Wrap(fault.Usage, errRenameCap, "")
+			}
 		}
-		keys = append(keys, o)
-		if len(keys) > m.o.RenameDirCap {
-			m.logger.Error("directory rename refused: it holds more objects than the cap; use `s3sso mv -r` on the bucket",
-				"key", src, "cap", m.o.RenameDirCap)
-			return fault.Wrap(fault.Usage, errRenameCap, "")
-		}
+		return keys, nil
 	}
+	// The cap is checked before anything moves.
+	if _, err := list(); err != nil {
+		return err
+	}
+	// The cached files move next: their uploads to the old names are
+	// stopped and waited for (rename does), so that the listing below
+	// sees a settled old tree, and their content goes to the new names
+	// by upload, never by a copy of an older object.
+	moved := map[string]bool{} // old keys of the cached files
 	for _, st := range m.wb.under(src) {
 		st.mu.Lock()
 		k := st.key
 		st.mu.Unlock()
+		if !strings.HasPrefix(k, src) {
+			continue
+		}
 		if err := m.wb.rename(st, dst+strings.TrimPrefix(k, src)); err != nil {
 			return err
 		}
+		moved[k] = true
 		m.wb.enqueue(st)
+	}
+	keys, err := list()
+	if err != nil {
+		return err
 	}
 	sem := make(chan struct{}, 8)
 	errs := make(chan error, len(keys))
 	var wg sync.WaitGroup
 	for _, o := range keys {
+		if to := dst + strings.TrimPrefix(o.Key, src); moved[o.Key] || m.wb.get(to) != nil {
+			// A cached file holds the new name: its upload, not this
+			// older object, is the content; the old object is only
+			// deleted.
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

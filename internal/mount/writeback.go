@@ -45,8 +45,10 @@ type staged struct {
 	uploaded   uint64 // the generation last made durable
 	journaled  uint64 // the generation whose key the journal record holds (0: none)
 	open       int    // handles open on it
+	writers    int    // of which open for writing
 	uploading  bool
 	cancel     context.CancelFunc // ends the upload in flight (under mu)
+	stopped    bool               // the upload in flight was cancelled on purpose (rename): not a failure
 	queued     bool
 	removed    bool
 	attempts   int
@@ -184,15 +186,45 @@ func (w *writeback) markDirtyLocked(s *staged) error {
 	s.gen++
 	s.lastWrite = time.Now()
 	s.mtime = s.lastWrite
+	if s.removed {
+		// Unlinked while open: still readable and writable through its
+		// handles, never uploaded, so never journaled.
+		return nil
+	}
 	if s.journaled != 0 && s.journalKey == s.key {
 		s.journaled = s.gen
 		return nil
+	}
+	// The cache file's content reaches the disk before a journal record
+	// names it: after a power loss the record must not point at an empty
+	// or zeroed file that recovery would upload over a good object.
+	if err := w.syncDataLocked(s); err != nil {
+		return err
 	}
 	if err := w.writeRecord(s); err != nil {
 		return err
 	}
 	s.journaled, s.journalKey = s.gen, s.key
 	return nil
+}
+
+// syncDataLocked fsyncs s's cache file (s.mu held).
+func (w *writeback) syncDataLocked(s *staged) error {
+	if s.f == nil {
+		return nil
+	}
+	if err := s.f.Sync(); err != nil {
+		return fault.Wrap(fault.Local, fmt.Errorf("sync the cache file of %s: %w", s.key, err), "")
+	}
+	return nil
+}
+
+// syncData fsyncs s's cache file: before the remote copy of its content
+// is deleted, the local one must be on disk.
+func (w *writeback) syncData(s *staged) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return w.syncDataLocked(s)
 }
 
 func (w *writeback) writeRecord(s *staged) error {
@@ -203,10 +235,15 @@ func (w *writeback) writeRecord(s *staged) error {
 	return nil
 }
 
-// write writes data at off into s.
-func (w *writeback) write(s *staged, data []byte, off int64) (int, error) {
+// write writes data at off into s, or at its end when appending (the
+// end read under the same lock as the write, so that concurrent appends
+// do not overwrite each other).
+func (w *writeback) write(s *staged, data []byte, off int64, appending bool) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if appending {
+		off = s.size
+	}
 	if end := off + int64(len(data)); end > s.size {
 		if err := w.reserve(s, end-s.size); err != nil {
 			return 0, err
@@ -307,12 +344,32 @@ func (w *writeback) enqueue(s *staged) {
 	w.queue <- s
 }
 
-// release drops a handle on s; an unchanged file with no handle leaves the
-// cache, a dirty one is uploaded.
-func (w *writeback) release(s *staged) {
+// writer counts a handle on s (already held) as open for writing.
+func (w *writeback) writer(s *staged) {
+	s.mu.Lock()
+	s.writers++
+	s.mu.Unlock()
+}
+
+// release drops a handle on s (wrote: one open for writing); an unchanged
+// file with no handle leaves the cache, a dirty one is uploaded once no
+// handle is open for writing (a truncate before a rewrite, say, does not
+// send the partial file).
+func (w *writeback) release(s *staged, wrote bool) {
 	s.mu.Lock()
 	s.open--
+	if wrote {
+		s.writers--
+	}
+	writing := s.writers > 0
+	if s.removed && s.open == 0 && s.f != nil {
+		// The last handle of a file unlinked while open.
+		w.closeLocked(s)
+	}
 	s.mu.Unlock()
+	if writing {
+		return
+	}
 	w.enqueue(s)
 	w.dropIfClean(s)
 }
@@ -329,11 +386,9 @@ func (w *writeback) dropIfClean(s *staged) {
 }
 
 // forgetLocked removes s's cache file and journal record (s.mu held).
+// While handles are open the file itself stays open (unlinked, as POSIX
+// keeps an unlinked file) until the last release.
 func (w *writeback) forgetLocked(s *staged) {
-	if s.f != nil {
-		s.f.Close()
-		s.f = nil
-	}
 	os.Remove(s.path)
 	if s.journaled != 0 {
 		os.Remove(w.journalPath(s.id))
@@ -343,10 +398,41 @@ func (w *writeback) forgetLocked(s *staged) {
 	if w.byKey[s.key] == s {
 		delete(w.byKey, s.key)
 	}
+	w.mu.Unlock()
+	if s.open == 0 {
+		w.closeLocked(s)
+	}
+}
+
+// closeLocked closes s's cache file and frees its space (s.mu held).
+func (w *writeback) closeLocked(s *staged) {
+	if s.f == nil {
+		return
+	}
+	s.f.Close()
+	s.f = nil
+	w.mu.Lock()
 	w.bytes -= s.size
 	close(w.freed)
 	w.freed = make(chan struct{})
 	w.mu.Unlock()
+}
+
+// owned reports whether a staged file other than s holds key.
+func (w *writeback) owned(key string, s *staged) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	o := w.byKey[key]
+	return o != nil && o != s
+}
+
+// waitAttempt waits for the upload attempt whose channel is ch.
+func (w *writeback) waitAttempt(s *staged, ch chan struct{}) {
+	select {
+	case <-ch:
+	case <-time.After(2 * time.Minute):
+		w.logger.Error("an upload did not stop when cancelled", "key", s.key)
+	}
 }
 
 // remove drops s (the file was deleted): it is not uploaded, and an upload
@@ -355,36 +441,54 @@ func (w *writeback) remove(s *staged) {
 	s.mu.Lock()
 	s.removed = true
 	w.forgetLocked(s)
-	s.size = 0
 	cancel, ch, uploading := s.cancel, s.attempt, s.uploading
 	s.mu.Unlock()
-	if uploading && cancel != nil {
-		cancel()
-		select {
-		case <-ch:
-		case <-time.After(30 * time.Second):
+	if uploading {
+		// The attempt ends after deleting what it may have uploaded.
+		if cancel != nil {
+			cancel()
 		}
+		w.waitAttempt(s, ch)
 	}
 }
 
-// rename moves s to newKey (the journal record follows first).
-func (w *writeback) rename(s *staged, newKey string) error {
+// stop cancels s's upload in flight, if any, and waits until the attempt
+// is over (its clean-up, such as deleting an old name, included).
+func (w *writeback) stop(s *staged) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	cancel, ch, uploading := s.cancel, s.attempt, s.uploading
+	if uploading {
+		s.stopped = true
+	}
+	s.mu.Unlock()
+	if uploading {
+		if cancel != nil {
+			cancel()
+		}
+		w.waitAttempt(s, ch)
+	}
+}
+
+// rename moves s to newKey (the journal record follows first). An upload
+// in flight to the old key is stopped and waited for, so that it can
+// neither land on nor delete a file created at the old name afterwards.
+func (w *writeback) rename(s *staged, newKey string) error {
+	if old := w.get(newKey); old != nil && old != s {
+		w.remove(old)
+	}
+	s.mu.Lock()
 	w.mu.Lock()
 	if w.byKey[s.key] == s {
 		delete(w.byKey, s.key)
-	}
-	if old := w.byKey[newKey]; old != nil && old != s {
-		w.mu.Unlock()
-		w.remove(old)
-		w.mu.Lock()
 	}
 	s.key = newKey
 	w.byKey[newKey] = s
 	w.mu.Unlock()
 	// A new generation: the content goes to the new key.
-	return w.markDirtyLocked(s)
+	err := w.markDirtyLocked(s)
+	s.mu.Unlock()
+	w.stop(s)
+	return err
 }
 
 // sync waits until s's content as of now is durable in S3: it returns nil
@@ -452,30 +556,47 @@ func (w *writeback) upload(ctx context.Context, s *staged, dst func(key string) 
 	cancel()
 
 	s.mu.Lock()
-	s.uploading, s.cancel = false, nil
 	if s.removed {
-		// Deleted while uploading: the upload must not bring it back.
-		close(s.attempt)
-		s.attempt = make(chan struct{})
+		// Deleted while uploading: the upload must not bring it back. The
+		// delete is sent before the attempt is signalled, so that remove
+		// returns only once it is done.
 		s.mu.Unlock()
-		if err == nil {
+		if err == nil && !w.owned(key, s) {
 			if derr := w.del(ctx, key); derr != nil {
 				w.logger.Error("delete a file removed while it was uploaded", "key", key, "error", derr)
 			}
 		}
+		s.mu.Lock()
+		s.uploading, s.cancel, s.stopped = false, nil, false
+		close(s.attempt)
+		s.attempt = make(chan struct{})
+		s.mu.Unlock()
 		return
 	}
-	s.attempts++
-	s.triedGen = g
 	if err == nil && s.key != key {
-		// Renamed while uploading: the old name goes, the new one gets
-		// the content next time round.
+		// Renamed while uploading: the old name goes (unless another
+		// file holds it now), the new one gets the content next time
+		// round. rename waits for this.
 		s.mu.Unlock()
-		if derr := w.del(ctx, key); derr != nil {
-			w.logger.Warn("delete the old name of a renamed file", "key", key, "error", derr)
+		if !w.owned(key, s) {
+			if derr := w.del(ctx, key); derr != nil {
+				w.logger.Warn("delete the old name of a renamed file", "key", key, "error", derr)
+			}
 		}
 		s.mu.Lock()
 	}
+	s.uploading, s.cancel = false, nil
+	if err != nil && s.stopped {
+		// Cancelled by rename, which queues the file again.
+		s.stopped = false
+		close(s.attempt)
+		s.attempt = make(chan struct{})
+		s.mu.Unlock()
+		return
+	}
+	s.stopped = false
+	s.attempts++
+	s.triedGen = g
 	if err != nil {
 		s.lastErr = err
 		attempts := s.attempts
