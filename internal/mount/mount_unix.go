@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -155,9 +158,20 @@ func Run(ctx context.Context, o Options) (err error) {
 		o.Logger.Info("stopping: uploading what is pending, then unmounting")
 		d.flushBounded()
 		if err := unmountRetry(server); err != nil {
-			o.Logger.Error("unmount", "error", err)
+			// Busy (a file left open): a lazy unmount detaches it now, and
+			// the wait for the server is bounded, so that the process
+			// exits instead of waiting forever (a handle still open then
+			// gets ENOTCONN).
+			o.Logger.Error("unmount failed; detaching lazily", "error", err)
+			lazyUnmount(o.Logger, mp)
+			select {
+			case <-gone:
+			case <-time.After(10 * time.Second):
+				o.Logger.Error("files still open in the detached mount; exiting anyway", "mountpoint", mp)
+			}
+		} else {
+			<-gone
 		}
-		<-gone
 	}
 	if p, _ := wb.pending(); len(p) > 0 {
 		for _, x := range p {
@@ -166,6 +180,17 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	o.Logger.Info("unmounted", "mountpoint", mp)
 	return nil
+}
+
+// lazyUnmount detaches mp even while files are open in it.
+func lazyUnmount(logger *slog.Logger, mp string) {
+	cmd := exec.Command("fusermount3", "-uz", mp)
+	if runtime.GOOS == "darwin" {
+		cmd = exec.Command("umount", "-f", mp)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		logger.Error("lazy unmount", "error", err, "output", strings.TrimSpace(string(out)))
+	}
 }
 
 func unmountRetry(server *fuse.Server) error {
@@ -314,6 +339,11 @@ func (d *daemon) unmount(c net.Conn, enc *json.Encoder, force bool) {
 		}
 		_ = enc.Encode(reply{Done: true, Error: msg})
 		return
+	}
+	// A write between the flush and the unmount is still pending: the
+	// client is told, not told that nothing was dropped.
+	if p, _ := d.m.wb.pending(); len(p) > 0 {
+		dropped = p
 	}
 	_ = enc.Encode(reply{Done: true, Dropped: dropped})
 	d.mu.Lock()
