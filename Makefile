@@ -11,6 +11,8 @@
 #   make fuzz    every fuzz target for FUZZTIME (default 2m) each (scripts/fuzz.sh)
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
+#   make bench-mount  the mount benchmark: s3sso mount beside rclone mount
+#                (bench/run -mount; BENCH_FLAGS=-rounds 3)
 #   make clean   remove build outputs
 #
 # Tools are built from the Go module proxy by scripts/tools.sh and cached in
@@ -28,7 +30,7 @@ export S3SSO_TOOLS_DIR ?= $(HOME)/.cache/s3sso/tools
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
 LDFLAGS := -X github.com/s3sso/s3sso/internal/buildinfo.Version=$(VERSION)
 
-.PHONY: build tools lint test fuzz demo bench clean
+.PHONY: build tools lint test fuzz demo bench bench-mount clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/s3sso ./cmd/s3sso
@@ -74,6 +76,9 @@ demo:
 
 bench:
 	bench/run $(BENCH_FLAGS)
+
+bench-mount:
+	bench/run -mount $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(BIN)
