@@ -1,14 +1,14 @@
-// Command mountbench runs s3sso mount and the peer FUSE mounts (rclone
-// mount; goofys when a binary is given) side by side against a local MinIO
+// Command mountbench runs s3sso mount and rclone mount side by side against a local MinIO
 // on the workloads of issue 11, with `s3sso cp` of the same file as the
 // reference rate, and writes the results as markdown. bench/run -mount
 // (make bench-mount) builds everything and calls it.
 //
-//	mountbench [-rounds 3] [-tiny] [-clients s3sso,rclone,goofys]
+//	mountbench [-rounds 3] [-tiny] [-clients s3sso,rclone]
 //	           [-workloads M1,...,M6] [-out docs/benchmarks.md]
 //
-// Peers are taken from the tools directory (scripts/tools.sh); a missing
-// peer is left out with a warning. With -out, the part of the file between
+// rclone is taken from the tools directory (scripts/tools.sh); when
+// missing it is left out with a warning. goofys and geesefs do not build
+// from the Go module proxy here (docs/benchmarks.md says why). With -out, the part of the file between
 // the markers <!-- bench-mount:begin --> and <!-- bench-mount:end --> is
 // replaced (appended when missing).
 package main
@@ -46,8 +46,8 @@ func run() error {
 		toolsDir = filepath.Join(home, ".cache", "s3sso", "tools")
 	}
 	s3sso := flag.String("s3sso", "bin/s3sso", "s3sso binary")
-	tools := flag.String("tools", toolsDir, "directory of minio, rclone and goofys (scripts/tools.sh)")
-	clients := flag.String("clients", "s3sso,rclone,goofys", "mounts to run (s3sso cp always runs as the reference)")
+	tools := flag.String("tools", toolsDir, "directory of minio and rclone (scripts/tools.sh)")
+	clients := flag.String("clients", "s3sso,rclone", "mounts to run (s3sso cp always runs as the reference)")
 	workloads := flag.String("workloads", strings.Join(harness.MountWorkloads, ","), "workloads to run")
 	rounds := flag.Int("rounds", 3, "rounds (each runs every workload for every mount)")
 	tiny := flag.Bool("tiny", false, "tiny data sets (smoke run)")
@@ -99,17 +99,13 @@ func run() error {
 		switch c {
 		case harness.MountS3sso:
 			cfg.NoS3ssoMount = false
-		case harness.MountRclone, harness.MountGoofys:
+		case harness.MountRclone:
 			p := filepath.Join(*tools, c)
 			if _, err := os.Stat(p); err != nil {
 				fmt.Fprintf(os.Stderr, "mountbench: %s not found in %s, left out\n", c, *tools)
 				continue
 			}
-			if c == harness.MountRclone {
-				cfg.Rclone = p
-			} else {
-				cfg.Goofys = p
-			}
+			cfg.Rclone = p
 		default:
 			return fmt.Errorf("unknown mount client %q", c)
 		}

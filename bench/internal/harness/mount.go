@@ -42,7 +42,6 @@ var MountWorkloads = []string{M1, M2, M3, M4, M5, M6}
 const (
 	MountS3sso  = "s3sso"
 	MountRclone = "rclone"
-	MountGoofys = "goofys"
 	S3ssoCp     = "s3sso cp"
 )
 
@@ -91,7 +90,7 @@ type MountConfig struct {
 
 	// S3sso is required (the reference `s3sso cp`, and the mount unless
 	// NoS3ssoMount). An empty peer path leaves the peer out.
-	S3sso, Rclone, Goofys string
+	S3sso, Rclone string
 	// NoS3ssoMount leaves s3sso mount out (only the peers and cp run).
 	NoS3ssoMount bool
 
@@ -195,7 +194,7 @@ func (h *mountHarness) setup(ctx context.Context) error {
 		}
 	}
 	h.bigFile = filepath.Join(cfg.WorkDir, "data", "big.bin")
-	peers := []struct{ name, bin string }{{MountS3sso, cfg.S3sso}, {MountRclone, cfg.Rclone}, {MountGoofys, cfg.Goofys}}
+	peers := []struct{ name, bin string }{{MountS3sso, cfg.S3sso}, {MountRclone, cfg.Rclone}}
 	if cfg.NoS3ssoMount {
 		peers = peers[1:]
 	}
@@ -206,9 +205,6 @@ func (h *mountHarness) setup(ctx context.Context) error {
 		c, err := newClient(p.name, p.bin, cfg.WorkDir, tmp, cfg.Server)
 		if err != nil {
 			return err
-		}
-		if p.name == MountGoofys {
-			c.env = append(c.env, staticKeyEnv(cfg.Server)...)
 		}
 		h.clients = append(h.clients, c)
 		h.report.Clients = append(h.report.Clients, p.name)
@@ -284,8 +280,6 @@ func (h *mountHarness) mountArgs(c *client, dir string) []string {
 			"--s3-upload-concurrency", "8", "--s3-chunk-size", "16M",
 			"--vfs-read-chunk-size", "64M", "--buffer-size", "64M",
 			"--dir-cache-time", "1m", "--log-level", "ERROR"}
-	case MountGoofys:
-		return []string{"-f", "--endpoint", h.cfg.Server.Endpoint, "--cache", cache, bucket, dir}
 	}
 	panic("bench: no mount command for " + c.name)
 }
