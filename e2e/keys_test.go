@@ -6,6 +6,7 @@ package e2e
 // lets a key split a line.
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // keySet returns the bucket's keys, sorted.
@@ -341,5 +345,57 @@ func TestKeyTooLongIsTheServersRefusal(t *testing.T) {
 	}
 	if strings.Contains(r.Stderr, "see `s3sso help`") {
 		t.Fatalf("the server's refusal is presented as a usage mistake:\n%s", r)
+	}
+}
+
+// TestUploadsOfControlCharacterKeys: mpu ls, mpu abort and rb --force list
+// unfinished multipart uploads. Their listing was not URL-encoded, so MinIO's
+// XML replaced a control character in a key: mpu ls showed another key, and
+// aborting that key found no upload (rb --force then ignored the "not
+// found", leaving the upload and its parts on the server).
+func TestUploadsOfControlCharacterKeys(t *testing.T) {
+	e := transferEnv(t)
+	// A bucket of its own: rb --force removes it.
+	e.bucket = "mpu-e2e-" + strings.ToLower(randomHexStr(t))
+	if _, err := e.client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(e.bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"up/esc\x1bkey", "up/bell\x07key", "up/plain"}
+	ids := map[string]string{}
+	for _, k := range keys {
+		out, err := e.client.CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{Bucket: aws.String(e.bucket), Key: aws.String(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[k] = aws.ToString(out.UploadId)
+	}
+	r := e.ok("--json", "mpu", "ls", e.url("up/"))
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+		var m struct {
+			URL      string `json:"url"`
+			UploadID string `json:"upload_id"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		got = append(got, m.URL+" "+m.UploadID)
+	}
+	var want []string
+	for _, k := range keys {
+		want = append(want, e.url(k)+" "+ids[k])
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("mpu ls --json:\n got %q\nwant %q", got, want)
+	}
+	e.ok("mpu", "abort", e.url(keys[0]), "--upload-id", ids[keys[0]])
+	if n := e.openUploads(); n != 2 {
+		t.Fatalf("%d uploads open after aborting %q, want 2", n, keys[0])
+	}
+	e.ok("rb", "--force", "s3://"+e.bucket)
+	if _, err := e.client.HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String(e.bucket)}); err == nil {
+		t.Fatal("rb --force left the bucket")
 	}
 }

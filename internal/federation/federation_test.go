@@ -482,3 +482,36 @@ func (p *recPrompter) SignIn(_ context.Context, s authflow.SignIn) error {
 func (p *recPrompter) Warn(string) {}
 
 func (p *recPrompter) Info(string) {}
+
+// TestRedirectURLWithoutPort: a registered loopback redirect URL without a
+// port (http://127.0.0.1/cb, which RFC 8252 section 7.3 lets a client use
+// with any port) was sent as it is while s3sso listened on a free port, so
+// the provider redirected the browser to port 80 and the sign-in never
+// finished. The URL sent must carry the port listened on, with the
+// registered host and path.
+func TestRedirectURLWithoutPort(t *testing.T) {
+	for _, raw := range []string{"http://127.0.0.1/cb", "http://localhost/cb"} {
+		idp := newFakeIdP(t)
+		var sent string
+		idp.authorize = func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			sent = q.Get("redirect_uri")
+			http.Redirect(w, r, sent+"?code=the-code&state="+q.Get("state"), http.StatusFound)
+		}
+		c := &Client{Config: Config{Issuer: idp.srv.URL, ClientID: "cid", RedirectURL: raw}, Prompter: authflow.OpenerPrompter(httpGetOpener)}
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		_, err := c.Login(ctx, LoginOptions{CallbackTimeout: 10 * time.Second})
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		u, perr := url.Parse(sent)
+		want, _ := url.Parse(raw)
+		if perr != nil || u.Port() == "" || u.Hostname() != want.Hostname() || u.Path != "/cb" {
+			t.Errorf("%s: redirect_uri sent %q, want the same host and path with the port listened on", raw, sent)
+		}
+		if got := idp.tokenForms[0].Get("redirect_uri"); got != sent {
+			t.Errorf("%s: token request redirect_uri %q, authorize had %q", raw, got, sent)
+		}
+	}
+}

@@ -143,6 +143,12 @@ func (c *Client) redirect(portOverride int) (host string, port int, path string,
 	if path == "" {
 		path = "/"
 	}
+	if port == 0 {
+		// A loopback redirect URL registered without a port: any port is
+		// allowed (RFC 8252, section 7.3). The URI sent is made once the
+		// listener has one (Callback.RedirectURI, same host and path).
+		return u.Hostname(), 0, path, "", nil
+	}
 	return u.Hostname(), port, path, u.String(), nil
 }
 

@@ -624,17 +624,13 @@ func IsCode(err error, code string) bool { return isCode(err, code) }
 // AbortUploads aborts every unfinished multipart upload in the bucket, so
 // that it can be removed.
 func (s *S3) AbortUploads(ctx context.Context, bucket string) error {
-	p := s3.NewListMultipartUploadsPaginator(s.client, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for up, err := range s.Uploads(ctx, bucket) {
 		if err != nil {
-			return s.Translate("list multipart uploads in", "s3://"+bucket, err)
+			return err
 		}
-		for _, up := range page.Uploads {
-			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: up.Key, UploadId: up.UploadId})
-			if err != nil && !IsNotFound(err) {
-				return s.Translate("abort multipart upload of", URL{Bucket: bucket, Key: aws.ToString(up.Key)}.String(), err)
-			}
+		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(up.Key), UploadId: aws.String(up.UploadID)})
+		if err != nil && !IsNotFound(err) {
+			return s.Translate("abort multipart upload of", URL{Bucket: bucket, Key: up.Key}.String(), err)
 		}
 	}
 	return nil

@@ -184,12 +184,38 @@ func (w *world) putParts(c *s3.Client, key string, data []byte, sizes ...int) {
 // cancelAfter cancels ctx shortly after n requests of kind have completed;
 // later requests of that kind are held until then, so exactly n complete.
 func cancelAfter(p *testenv.FaultProxy, ctx context.Context, kind string, n int, cancel context.CancelFunc) {
+	cancelWhen(p, ctx, kind, n, cancel, nil)
+}
+
+// cancelWhen is cancelAfter that, once the proxy has sent n responses,
+// waits until settled reports that the engine has recorded them (a
+// journal), instead of a fixed moment that a loaded machine can outlast.
+// A nil settled waits 200 ms. It gives up waiting after 30 s and cancels.
+func cancelWhen(p *testenv.FaultProxy, ctx context.Context, kind string, n int, cancel context.CancelFunc, settled func() bool) {
 	p.Add(testenv.FaultRule{Kind: kind, From: n + 1, Fault: testenv.Hold{Until: ctx.Done()}})
 	go func() {
-		if p.WaitFinished(ctx, kind, n) == nil {
+		if p.WaitFinished(ctx, kind, n) != nil {
+			return
+		}
+		if settled == nil {
 			// A moment after the proxy sent the whole response, so the
 			// client has it.
 			time.AfterFunc(200*time.Millisecond, cancel)
+			return
 		}
+		for deadline := time.Now().Add(30 * time.Second); !settled() && time.Now().Before(deadline) && ctx.Err() == nil; {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
 	}()
+}
+
+// rangesDone returns how many pieces the range journal of a download to
+// dir/name records as done (0 when there is none yet).
+func rangesDone(dir, name string) int {
+	var j rangeJournal
+	if ok, _ := readJSON(filepath.Join(dir, "."+name+".s3sso-ranges.tmp"), &j); !ok {
+		return 0
+	}
+	return len(j.Done)
 }

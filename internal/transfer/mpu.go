@@ -33,24 +33,19 @@ func (e *Engine) ListUploads(ctx context.Context, bucket, prefix string) iter.Se
 	return func(yield func(Upload, error) bool) {
 		sources := e.journalSources()
 		// The prefix is applied here: MinIO takes a prefix as an exact key.
-		in := &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)}
-		p := s3.NewListMultipartUploadsPaginator(e.s3.Client(), in)
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
+		for u, err := range e.s3.Uploads(ctx, bucket) {
 			if err != nil {
-				yield(Upload{}, e.s3.Translate("list multipart uploads in", objstore.URL{Bucket: bucket, Key: prefix}.String(), err))
+				yield(Upload{}, err)
 				return
 			}
-			for _, u := range page.Uploads {
-				if !strings.HasPrefix(aws.ToString(u.Key), prefix) {
-					continue
-				}
-				up := Upload{URL: objstore.URL{Bucket: bucket, Key: aws.ToString(u.Key)}, UploadID: aws.ToString(u.UploadId),
-					Initiated: aws.ToTime(u.Initiated), StorageClass: string(u.StorageClass)}
-				up.Source = sources[up.UploadID]
-				if !yield(up, nil) {
-					return
-				}
+			if !strings.HasPrefix(u.Key, prefix) {
+				continue
+			}
+			up := Upload{URL: objstore.URL{Bucket: bucket, Key: u.Key}, UploadID: u.UploadID,
+				Initiated: u.Initiated, StorageClass: u.StorageClass}
+			up.Source = sources[up.UploadID]
+			if !yield(up, nil) {
+				return
 			}
 		}
 	}

@@ -18,6 +18,7 @@ type Store interface {
 	Endpoint() string
 	Head(ctx context.Context, u objstore.URL) (objstore.ObjectInfo, error)
 	List(ctx context.Context, bucket, prefix string, delimiter bool) iter.Seq2[objstore.Object, error]
+	Uploads(ctx context.Context, bucket string) iter.Seq2[objstore.MultipartUpload, error]
 	DeleteObject(ctx context.Context, u objstore.URL) error
 	DeleteObjects(ctx context.Context, bucket string, keys []string) ([]objstore.DeleteResult, error)
 	// Translate turns an SDK error of op on target into a short message

@@ -444,7 +444,7 @@ func TestResumeDownload(t *testing.T) {
 	dst := filepath.Join(dir, "big")
 	p := newProxy(t, w.m.Endpoint)
 	ctx, cancel := context.WithCancel(context.Background())
-	cancelAfter(p, ctx, "get-range", 2, cancel)
+	cancelWhen(p, ctx, "get-range", 2, cancel, func() bool { return rangesDone(dir, "big") >= 2 })
 	err := w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst)
 	if fault.KindOf(err) != fault.Interrupted {
 		t.Fatalf("interrupted download: %v", err)
@@ -491,7 +491,7 @@ func TestResumeETagOnlyDownload(t *testing.T) {
 			dst := filepath.Join(dir, "big")
 			p := newProxy(t, w.m.Endpoint)
 			ctx, cancel := context.WithCancel(context.Background())
-			cancelAfter(p, ctx, c.kind, 2, cancel)
+			cancelWhen(p, ctx, c.kind, 2, cancel, func() bool { return rangesDone(dir, "big") >= 2 })
 			if err := w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst); fault.KindOf(err) != fault.Interrupted {
 				t.Fatalf("%s: interrupted download: %v", c.kind, err)
 			}
@@ -540,7 +540,7 @@ func TestResumeDownloadWithDamagedPartial(t *testing.T) {
 	dst := filepath.Join(dir, "big")
 	p := newProxy(t, w.m.Endpoint)
 	ctx, cancel := context.WithCancel(context.Background())
-	cancelAfter(p, ctx, "get-range", 1, cancel)
+	cancelWhen(p, ctx, "get-range", 1, cancel, func() bool { return rangesDone(dir, "big") >= 1 })
 	_ = w.engine(p.URL, true).Download(ctx, Remote{URL: w.url("big"), Size: -1}, dst)
 	partial := filepath.Join(dir, ".big.s3sso-partial.tmp")
 	f, err := os.OpenFile(partial, os.O_RDWR, 0)
