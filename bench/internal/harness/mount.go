@@ -208,8 +208,9 @@ func (h *mountHarness) setup(ctx context.Context) error {
 		}
 		h.clients = append(h.clients, c)
 		h.report.Clients = append(h.report.Clients, p.name)
-		h.report.Versions[p.name] = version(ctx, c)
-		h.report.Settings[p.name] = strings.Join(h.mountArgs(c, "MOUNTPOINT"), " ")
+		h.report.Versions[p.name] = strings.TrimPrefix(version(ctx, c), "s3sso ")
+		h.report.Settings[p.name] = strings.NewReplacer(cfg.Server.Endpoint, "ENDPOINT", filepath.Join(cfg.WorkDir, "cache-"+c.name), "CACHE").
+			Replace(strings.Join(h.mountArgs(c, "MOUNTPOINT"), " "))
 	}
 	cp, err := newClient("s3sso-cp", cfg.S3sso, cfg.WorkDir, tmp, cfg.Server)
 	if err != nil {
@@ -218,7 +219,7 @@ func (h *mountHarness) setup(ctx context.Context) error {
 	cp.env = append(cp.env, staticKeyEnv(cfg.Server)...)
 	h.cp = cp
 	if _, ok := h.report.Versions[MountS3sso]; !ok {
-		h.report.Versions[MountS3sso] = version(ctx, &client{name: S3sso, bin: cfg.S3sso, env: cp.env})
+		h.report.Versions[MountS3sso] = strings.TrimPrefix(version(ctx, &client{name: S3sso, bin: cfg.S3sso, env: cp.env}), "s3sso ")
 	}
 
 	if err := h.gen.makeBucket(ctx); err != nil {
