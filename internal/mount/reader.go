@@ -224,6 +224,12 @@ func (r *remote) read(ctx context.Context, rs *readState, dest []byte, off int64
 			return 0, err
 		}
 	}
+	if seq && r.find(off) == nil {
+		// The bytes asked for first come in a small GET of their own, so
+		// that the first byte does not wait for a whole chunk (time to
+		// first byte); the window's chunks follow.
+		r.ensure(ctx, off, min(off+max(n, minFetch), r.size), false)
+	}
 	r.ensure(ctx, off, end, seq)
 
 	got := int64(0)
