@@ -229,12 +229,12 @@ func (a *app) daemonize(ctx context.Context, stateDir, mp string) error {
 	select {
 	case got = <-line:
 	case <-ctx.Done():
-		cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
 		return fault.Wrap(fault.Interrupted, ctx.Err(), "")
 	}
 	if got == "ready" {
 		a.printer().Info(mountMsg{Op: "mounted", Source: "", Mountpoint: mp, Log: logPath, PID: cmd.Process.Pid})
-		cmd.Process.Release()
+		_ = cmd.Process.Release()
 		return nil
 	}
 	if msg, ok := strings.CutPrefix(got, "error: "); ok {

@@ -4,6 +4,7 @@ package mount
 
 import (
 	"context"
+	"errors"
 
 	"github.com/s3sso/s3sso/internal/fault"
 )
@@ -16,3 +17,6 @@ const Supported = false
 func Run(ctx context.Context, o Options) error {
 	return fault.Wrap(fault.Usage, errNotSupported, "s3sso mount works on Linux and macOS (macFUSE); Windows support (WinFsp) is planned")
 }
+
+// errNotSupported is returned by Run where the mount is not built.
+var errNotSupported = errors.New("s3sso mount is not supported on this platform yet")

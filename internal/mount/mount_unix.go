@@ -120,7 +120,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	d := &daemon{m: m, info: info, server: server, done: make(chan struct{})}
 	if o.StateDir != "" {
 		if err := d.listen(); err != nil {
-			server.Unmount()
+			_ = server.Unmount()
 			return err
 		}
 		defer func() {
@@ -128,7 +128,7 @@ func Run(ctx context.Context, o Options) (err error) {
 			Forget(o.StateDir, info)
 		}()
 		if err := writeInfo(o.StateDir, info); err != nil {
-			server.Unmount()
+			_ = server.Unmount()
 			return err
 		}
 	}
@@ -194,13 +194,13 @@ type daemon struct {
 }
 
 func (d *daemon) listen() error {
-	os.MkdirAll(filepath.Dir(d.info.Socket), 0o700)
+	_ = os.MkdirAll(filepath.Dir(d.info.Socket), 0o700)
 	os.Remove(d.info.Socket)
 	ln, err := net.Listen("unix", d.info.Socket)
 	if err != nil {
 		return fault.Wrap(fault.Local, fmt.Errorf("listen on %s: %w", d.info.Socket, err), "")
 	}
-	os.Chmod(d.info.Socket, 0o600)
+	_ = os.Chmod(d.info.Socket, 0o600)
 	d.ln = ln
 	go func() {
 		for {
@@ -265,7 +265,7 @@ func (d *daemon) serve(c net.Conn) {
 	switch req.Op {
 	case "status":
 		st := d.status()
-		enc.Encode(reply{Status: &st})
+		_ = enc.Encode(reply{Status: &st})
 	case "unmount":
 		d.unmount(c, enc, req.Force)
 	}
@@ -278,7 +278,7 @@ func (d *daemon) unmount(c net.Conn, enc *json.Encoder, force bool) {
 	go func() {
 		// The client sends nothing more: a read returns when it closes.
 		var b [1]byte
-		c.Read(b[:])
+		_, _ = c.Read(b[:])
 		close(gone)
 	}()
 	var dropped []Pending
@@ -294,12 +294,12 @@ func (d *daemon) unmount(c net.Conn, enc *json.Encoder, force bool) {
 		}()
 		left := d.m.wb.flush(ctx, func([]Pending) {
 			st := d.status()
-			enc.Encode(reply{Status: &st})
+			_ = enc.Encode(reply{Status: &st})
 		})
 		cancel()
 		if len(left) > 0 {
 			d.setState("")
-			enc.Encode(reply{Done: true, Error: fmt.Sprintf("%d uploads still pending; nothing was dropped and the mount stays (unmount --force keeps them in the journal for the next mount)", len(left))})
+			_ = enc.Encode(reply{Done: true, Error: fmt.Sprintf("%d uploads still pending; nothing was dropped and the mount stays (unmount --force keeps them in the journal for the next mount)", len(left))})
 			return
 		}
 	} else {
@@ -312,10 +312,10 @@ func (d *daemon) unmount(c net.Conn, enc *json.Encoder, force bool) {
 		if errors.Is(err, syscall.EBUSY) || strings.Contains(msg, "busy") {
 			msg = "the file system is busy (a process has a file or directory open in it): " + err.Error()
 		}
-		enc.Encode(reply{Done: true, Error: msg})
+		_ = enc.Encode(reply{Done: true, Error: msg})
 		return
 	}
-	enc.Encode(reply{Done: true, Dropped: dropped})
+	_ = enc.Encode(reply{Done: true, Dropped: dropped})
 	d.mu.Lock()
 	if !d.closedDone {
 		d.closedDone = true

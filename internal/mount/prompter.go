@@ -2,7 +2,6 @@ package mount
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -113,6 +112,3 @@ func (p *Prompter) Notify(_ context.Context, n session.Notice) {
 		p.logger.Info("signed in again: file operations go on", "ref", ref.String())
 	}
 }
-
-// errNotSupported is returned by Run where the mount is not built.
-var errNotSupported = errors.New("s3sso mount is not supported on this platform yet")

@@ -43,6 +43,16 @@ type Status struct {
 	Error        string       `json:"error,omitempty"`
 }
 
+// Pending is an upload not yet done.
+type Pending struct {
+	Key       string    `json:"key"`
+	Size      int64     `json:"size"`
+	Uploading bool      `json:"uploading"`
+	Attempts  int       `json:"attempts,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	Since     time.Time `json:"modified"`
+}
+
 // reply is one line from the control socket.
 type reply struct {
 	Status  *Status   `json:"status,omitempty"`

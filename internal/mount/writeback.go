@@ -1,9 +1,10 @@
+//go:build linux || darwin
+
 package mount
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -513,16 +514,6 @@ func (w *writeback) idle(ctx context.Context, d time.Duration) {
 	}
 }
 
-// Pending is an upload not yet done.
-type Pending struct {
-	Key       string    `json:"key"`
-	Size      int64     `json:"size"`
-	Uploading bool      `json:"uploading"`
-	Attempts  int       `json:"attempts,omitempty"`
-	LastError string    `json:"last_error,omitempty"`
-	Since     time.Time `json:"modified"`
-}
-
 // pending lists the dirty files in key order, and the bytes in the cache.
 func (w *writeback) pending() ([]Pending, int64) {
 	var out []Pending
@@ -588,7 +579,7 @@ func (w *writeback) recover() (int, error) {
 		}
 		if err != nil || r.Key == "" || r.Data != strings.TrimSuffix(name, ".json") {
 			w.logger.Error("unreadable journal record kept aside", "record", name, "error", err)
-			os.Rename(filepath.Join(w.dir, "journal", name), filepath.Join(w.dir, "journal", name+".bad"))
+			_ = os.Rename(filepath.Join(w.dir, "journal", name), filepath.Join(w.dir, "journal", name+".bad"))
 			continue
 		}
 		recs = append(recs, r)
@@ -658,5 +649,3 @@ func parseMtime(s string) (time.Time, bool) {
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9)), true
 }
-
-var errRemoved = errors.New("removed")
