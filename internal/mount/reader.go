@@ -32,8 +32,8 @@ import (
 const (
 	minFetch   = 128 << 10
 	chunkSize  = 8 << 20
-	maxWindow  = 128 << 20
-	cacheBytes = 256 << 20 // fetched bytes kept per file
+	maxWindow  = 32 << 20
+	cacheBytes = 64 << 20 // fetched bytes kept per file
 	// seqSlack: the kernel's own read-ahead sends reads a little out of
 	// order; they still count as sequential.
 	seqSlack = 1 << 20
