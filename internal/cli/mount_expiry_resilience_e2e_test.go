@@ -21,22 +21,22 @@ import (
 )
 
 // Credentials under the mount: the emulator reports role credentials as
-// living mountLifetime and an ssotest.ExpiryProxy in front of MinIO
+// living resLifetime and an ssotest.ExpiryProxy in front of MinIO
 // answers ExpiredToken to requests signed with a key past that deadline,
-// as AWS does. The proxy throttles all bodies together to mountRate, so
-// copying mountObjects x mountObjectSize in each direction at once takes
+// as AWS does. The proxy throttles all bodies together to resRate, so
+// copying resObjects x resObjectSize in each direction at once takes
 // at least 2 x 12 x 256 KiB / 256 KiB/s = 24 s: three credential lifetimes.
 const (
-	mountLifetime   = 8 * time.Second
-	mountObjects    = 12 // per direction
-	mountObjectSize = 256 << 10
-	mountRate       = 256 << 10
+	resLifetime   = 8 * time.Second
+	resObjects    = 12 // per direction
+	resObjectSize = 256 << 10
+	resRate       = 256 << 10
 )
 
-// mountExpiryEnv is a signed-in SSO profile, the proxy, objects under
+// resExpiryEnv is a signed-in SSO profile, the proxy, objects under
 // down/ in the bucket and files in $HOME/up to copy through a mount of the
 // bucket.
-type mountExpiryEnv struct {
+type resExpiryEnv struct {
 	*ssoEnv
 	deadlines *ssotest.Deadlines
 	proxy     *ssotest.ExpiryProxy
@@ -45,24 +45,24 @@ type mountExpiryEnv struct {
 	up        map[string][]byte
 }
 
-func setupMountExpiry(t *testing.T) *mountExpiryEnv {
+func setupResExpiry(t *testing.T) *resExpiryEnv {
 	t.Helper()
 	m := testenv.SharedMinIO(t)
 	d := &ssotest.Deadlines{}
 	e := setupSSO(t, ssotest.Options{
-		Credentials: d.Wrap(ssotest.MinIOCredentials(m.Endpoint, m.AccessKey, m.SecretKey, 0), mountLifetime),
+		Credentials: d.Wrap(ssotest.MinIOCredentials(m.Endpoint, m.AccessKey, m.SecretKey, 0), resLifetime),
 	})
-	p, err := ssotest.NewExpiryProxy(m.Endpoint, d, mountRate)
+	p, err := ssotest.NewExpiryProxy(m.Endpoint, d, resRate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
-	x := &mountExpiryEnv{ssoEnv: e, deadlines: d, proxy: p, proxyURL: srv.URL, down: map[string][]byte{}, up: map[string][]byte{}}
+	x := &resExpiryEnv{ssoEnv: e, deadlines: d, proxy: p, proxyURL: srv.URL, down: map[string][]byte{}, up: map[string][]byte{}}
 	client := m.Client(t)
-	for i := range mountObjects {
+	for i := range resObjects {
 		name := fmt.Sprintf("obj-%02d.bin", i)
-		x.down[name], x.up[name] = randomData(mountObjectSize), randomData(mountObjectSize)
+		x.down[name], x.up[name] = randomData(resObjectSize), randomData(resObjectSize)
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String("down/" + name), Body: bytes.NewReader(x.down[name])})
 		cancel()
@@ -78,20 +78,20 @@ func setupMountExpiry(t *testing.T) *mountExpiryEnv {
 // mount mounts the bucket through the proxy with profile dev; credentials
 // are replaced 3 s before they expire and checked every second; file
 // operations wait up to 2 minutes for a sign-in.
-func (x *mountExpiryEnv) mount() *testMount {
+func (x *resExpiryEnv) mount() *resMount {
 	env := append(append([]string(nil), x.vars...), "S3SSO_TEST_CREDENTIALS_EXPIRY_WINDOW=3s", "S3SSO_TEST_REFRESH_INTERVAL=1s")
-	return startMount(x.t, env, []string{"--profile", "dev", "--endpoint-url", x.proxyURL},
+	return startResMount(x.t, env, []string{"--profile", "dev", "--endpoint-url", x.proxyURL},
 		[]string{"--cache-dir", filepath.Join(x.home, "cache"), "--login-wait", "2m"},
 		"s3://"+x.bucket, filepath.Join(x.home, "mnt"))
 }
 
 // copyBoth copies every up/ file into the mount (each fsync'd) and every
 // down/ object out of it, at once, and returns the first error of each.
-func (x *mountExpiryEnv) copyBoth(mnt string) (upErr, downErr error) {
+func (x *resExpiryEnv) copyBoth(mnt string) (upErr, downErr error) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for name := range x.up {
-			if err := copyInto(filepath.Join(x.home, "up", name), filepath.Join(mnt, "up", name)); err != nil {
+			if err := resCopyInto(filepath.Join(x.home, "up", name), filepath.Join(mnt, "up", name)); err != nil {
 				upErr = err
 				return
 			}
@@ -99,7 +99,7 @@ func (x *mountExpiryEnv) copyBoth(mnt string) (upErr, downErr error) {
 	})
 	wg.Go(func() {
 		for name := range x.down {
-			if err := copyOut(filepath.Join(mnt, "down", name), filepath.Join(x.home, "down", name)); err != nil {
+			if err := resCopyOut(filepath.Join(mnt, "down", name), filepath.Join(x.home, "down", name)); err != nil {
 				downErr = err
 				return
 			}
@@ -111,7 +111,7 @@ func (x *mountExpiryEnv) copyBoth(mnt string) (upErr, downErr error) {
 
 // checkCopies: every download is byte-identical, and so is every object
 // uploaded (read from MinIO with the root keys).
-func (x *mountExpiryEnv) checkCopies(t *testing.T) {
+func (x *resExpiryEnv) checkCopies(t *testing.T) {
 	t.Helper()
 	for name, want := range x.down {
 		got, err := os.ReadFile(filepath.Join(x.home, "down", name))
@@ -136,7 +136,7 @@ func (x *mountExpiryEnv) checkCopies(t *testing.T) {
 // lateKeys counts the credentials, other than the first, that signed a
 // request after the first credentials' deadline: more than zero means the
 // copy outlived its first credentials.
-func (x *mountExpiryEnv) lateKeys() int {
+func (x *resExpiryEnv) lateKeys() int {
 	issued := x.deadlines.Issued()
 	if len(issued) == 0 {
 		return 0
@@ -158,7 +158,7 @@ func (x *mountExpiryEnv) lateKeys() int {
 // expire: the proxy refused no request and several keys signed requests
 // in turn, later ones after the first key's deadline.
 func TestMountResilienceCredentialsExpire(t *testing.T) {
-	x := setupMountExpiry(t)
+	x := setupResExpiry(t)
 	mt := x.mount()
 	start := time.Now()
 	upErr, downErr := x.copyBoth(mt.dir)
@@ -177,7 +177,7 @@ func TestMountResilienceCredentialsExpire(t *testing.T) {
 		t.Errorf("the copies did not outlive their first credentials (%d keys issued, used %v); make the data larger", len(x.deadlines.Issued()), x.proxy.Accepted())
 	}
 	if n := x.emu.Count("GetRoleCredentials"); n < 3 {
-		t.Errorf("GetRoleCredentials called %d time(s), want at least 3 (copies of %s through %s credentials)", n, took.Round(time.Second), mountLifetime)
+		t.Errorf("GetRoleCredentials called %d time(s), want at least 3 (copies of %s through %s credentials)", n, took.Round(time.Second), resLifetime)
 	}
 	if n := x.proxy.Unknown(); n != 0 {
 		t.Errorf("%d request(s) signed with keys the emulator did not hand out", n)
@@ -198,7 +198,7 @@ func TestMountResilienceCredentialsExpire(t *testing.T) {
 // browser completes PKCE against the emulator) lets the same mount process
 // go on, and both copies complete byte-identical, with no remount.
 func TestMountResilienceSignInWait(t *testing.T) {
-	x := setupMountExpiry(t)
+	x := setupResExpiry(t)
 	mt := x.mount()
 	pid := mt.cmd.Process.Pid
 	type result struct{ up, down error }
@@ -234,7 +234,7 @@ func TestMountResilienceSignInWait(t *testing.T) {
 
 	// The mount waits for a sign-in and says which one.
 	const login = "s3sso login --profile dev"
-	var st mountStatus
+	var st resStatus
 	for {
 		st = mt.status(ctx)
 		if strings.Contains(st.raw, login) {

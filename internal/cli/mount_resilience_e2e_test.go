@@ -27,8 +27,8 @@ import (
 // runs in the foreground as a child of the test, so that the test knows
 // its process and can tell that it was never restarted.
 
-// testMount is a running `s3sso mount --foreground`.
-type testMount struct {
+// resMount is a running `s3sso mount --foreground`.
+type resMount struct {
 	t    *testing.T
 	dir  string // the mount point
 	bin  string
@@ -38,17 +38,17 @@ type testMount struct {
 	log  *syncBuffer
 }
 
-// startMount runs `s3sso GLOBAL... mount --foreground MOUNTFLAGS... SOURCE
+// startResMount runs `s3sso GLOBAL... mount --foreground MOUNTFLAGS... SOURCE
 // MOUNTPOINT` with env added to the test's environment and waits until the
 // kernel lists the mount. The test's cleanup unmounts it (forcing, if the
 // test failed before it did) and stops the process.
-func startMount(t *testing.T, env, global, mountFlags []string, source, dir string) *testMount {
+func startResMount(t *testing.T, env, global, mountFlags []string, source, dir string) *resMount {
 	t.Helper()
 	testenv.RequireTool(t, "fusermount3")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	m := &testMount{t: t, dir: dir, bin: testenv.Binary(t), env: append(append(os.Environ(), testenv.RaceEnv()...), env...), done: make(chan struct{}), log: &syncBuffer{}}
+	m := &resMount{t: t, dir: dir, bin: testenv.Binary(t), env: append(append(os.Environ(), testenv.RaceEnv()...), env...), done: make(chan struct{}), log: &syncBuffer{}}
 	args := append(append(append([]string(nil), global...), "mount", "--foreground"), mountFlags...)
 	args = append(args, source, dir)
 	m.cmd = exec.Command(m.bin, args...)
@@ -61,7 +61,7 @@ func startMount(t *testing.T, env, global, mountFlags []string, source, dir stri
 	go func() { _ = m.cmd.Wait(); close(m.done) }()
 	t.Cleanup(m.cleanup)
 	deadline := time.Now().Add(time.Minute)
-	for !isMountPoint(dir) {
+	for !resMounted(dir) {
 		select {
 		case <-m.done:
 			t.Fatalf("s3sso mount exited before mounting (%v):\n%s", m.cmd.ProcessState, m.log.String())
@@ -75,7 +75,7 @@ func startMount(t *testing.T, env, global, mountFlags []string, source, dir stri
 }
 
 // running reports whether the mount process still runs.
-func (m *testMount) running() bool {
+func (m *resMount) running() bool {
 	select {
 	case <-m.done:
 		return false
@@ -86,7 +86,7 @@ func (m *testMount) running() bool {
 
 // s3sso runs another s3sso command (status, unmount) with the mount's
 // environment.
-func (m *testMount) s3sso(ctx context.Context, args ...string) testenv.Result {
+func (m *resMount) s3sso(ctx context.Context, args ...string) testenv.Result {
 	cmd := exec.CommandContext(ctx, m.bin, args...)
 	cmd.Env = m.env
 	var out, errb bytes.Buffer
@@ -106,7 +106,7 @@ func (m *testMount) s3sso(ctx context.Context, args ...string) testenv.Result {
 
 // unmount runs `s3sso unmount` (which uploads what is pending first) and
 // waits for the mount process to exit 0.
-func (m *testMount) unmount() {
+func (m *resMount) unmount() {
 	m.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -121,17 +121,17 @@ func (m *testMount) unmount() {
 	if !m.cmd.ProcessState.Success() {
 		m.t.Errorf("the mount process exited with %v:\n%s", m.cmd.ProcessState, m.log.String())
 	}
-	if isMountPoint(m.dir) {
+	if resMounted(m.dir) {
 		m.t.Errorf("%s is still mounted after s3sso unmount", m.dir)
 	}
 }
 
-func (m *testMount) cleanup() {
-	if isMountPoint(m.dir) {
+func (m *resMount) cleanup() {
+	if resMounted(m.dir) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		_ = m.s3sso(ctx, "unmount", "--force", m.dir)
 		cancel()
-		if isMountPoint(m.dir) {
+		if resMounted(m.dir) {
 			_ = exec.Command("fusermount3", "-uz", m.dir).Run()
 		}
 	}
@@ -149,22 +149,22 @@ func (m *testMount) cleanup() {
 	}
 }
 
-// isMountPoint reports whether dir is listed in /proc/self/mountinfo.
-func isMountPoint(dir string) bool {
+// resMounted reports whether dir is listed in /proc/self/mountinfo.
+func resMounted(dir string) bool {
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return false
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
-		if len(f) > 4 && unescapeOctal(f[4]) == dir {
+		if len(f) > 4 && resUnescape(f[4]) == dir {
 			return true
 		}
 	}
 	return false
 }
 
-func unescapeOctal(s string) string {
+func resUnescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
@@ -182,24 +182,24 @@ func unescapeOctal(s string) string {
 	return b.String()
 }
 
-// mountStatus is what the tests read of `s3sso mount status --json`: the
+// resStatus is what the tests read of `s3sso mount status --json`: the
 // whole document, searched for the mount point and the sign-in state.
-type mountStatus struct {
+type resStatus struct {
 	raw  string
 	doc  any
 	code int
 }
 
-func (m *testMount) status(ctx context.Context) mountStatus {
+func (m *resMount) status(ctx context.Context) resStatus {
 	r := m.s3sso(ctx, "mount", "status", "--json")
-	st := mountStatus{raw: r.Stdout + r.Stderr, code: r.Code}
+	st := resStatus{raw: r.Stdout + r.Stderr, code: r.Code}
 	_ = json.Unmarshal([]byte(r.Stdout), &st.doc)
 	return st
 }
 
-// copyInto writes src to dst in 256 KiB writes, fsyncs it (the mount's
+// resCopyInto writes src to dst in 256 KiB writes, fsyncs it (the mount's
 // fsync returns once the object is durable in S3) and closes it.
-func copyInto(src, dst string) error {
+func resCopyInto(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -226,8 +226,8 @@ func copyInto(src, dst string) error {
 	return nil
 }
 
-// copyOut reads src (in the mount) into dst (a local file).
-func copyOut(src, dst string) error {
+// resCopyOut reads src (in the mount) into dst (a local file).
+func resCopyOut(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -247,9 +247,9 @@ func copyOut(src, dst string) error {
 	return out.Close()
 }
 
-// treeSums maps each regular file under root (by slash path relative to
+// resTreeSums maps each regular file under root (by slash path relative to
 // root) to its sha256 and size.
-func treeSums(t *testing.T, root string) map[string]string {
+func resTreeSums(t *testing.T, root string) map[string]string {
 	t.Helper()
 	sums := map[string]string{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -279,8 +279,8 @@ func treeSums(t *testing.T, root string) map[string]string {
 	return sums
 }
 
-// diffSums reports the differences between two treeSums, at most a few.
-func diffSums(want, got map[string]string) []string {
+// resDiffSums reports the differences between two resTreeSums, at most a few.
+func resDiffSums(want, got map[string]string) []string {
 	var out []string
 	for k, w := range want {
 		if g, ok := got[k]; !ok {

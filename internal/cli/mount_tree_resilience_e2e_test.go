@@ -11,23 +11,23 @@ import (
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
-// treeFile is one file of the mixed tree: its path and size.
-type treeFile struct {
+// resTreeFile is one file of the mixed tree: its path and size.
+type resTreeFile struct {
 	path string
 	size int64
 }
 
-// mixedTree lists 1,000 files of mixed sizes in nested directories: a few
+// resMixedTree lists 1,000 files of mixed sizes in nested directories: a few
 // large files (the largest 300 MiB, or 16 MiB under -race so that make test
 // stays short), some around the multipart part size, many small ones, an
 // empty file, and names with spaces and non-ASCII letters.
-func mixedTree() []treeFile {
+func resMixedTree() []resTreeFile {
 	large := []int64{300 << 20, 64<<20 + 1, 64<<20 - 1, 16 << 20, 16 << 20, 8<<20 + 1, 8 << 20, 5<<20 + 3}
 	if testenv.Race() {
 		large = []int64{16 << 20, 8<<20 + 1, 5<<20 + 3}
 	}
 	rng := rand.New(rand.NewPCG(11, 11))
-	var files []treeFile
+	var files []resTreeFile
 	for i := range 1000 {
 		dir := fmt.Sprintf("d%d/s%d", i%10, (i/10)%5)
 		name := fmt.Sprintf("f%04d.bin", i)
@@ -48,13 +48,13 @@ func mixedTree() []treeFile {
 		default:
 			size = rng.Int64N(64 << 10)
 		}
-		files = append(files, treeFile{path: filepath.Join(dir, name), size: size})
+		files = append(files, resTreeFile{path: filepath.Join(dir, name), size: size})
 	}
 	return files
 }
 
-// writeTree writes files under root with pseudo-random content.
-func writeTree(t *testing.T, root string, files []treeFile) int64 {
+// resWriteTree writes files under root with pseudo-random content.
+func resWriteTree(t *testing.T, root string, files []resTreeFile) int64 {
 	t.Helper()
 	var total int64
 	buf := make([]byte, 1<<20)
@@ -97,16 +97,16 @@ func TestMountResilienceTreeRoundTrip(t *testing.T) {
 	env := []string{"AWS_ACCESS_KEY_ID=" + m.AccessKey, "AWS_SECRET_ACCESS_KEY=" + m.SecretKey, "AWS_REGION=" + m.Region}
 	global := []string{"--endpoint-url", m.Endpoint}
 	src := filepath.Join(home, "src")
-	files := mixedTree()
-	total := writeTree(t, src, files)
-	want := treeSums(t, src)
+	files := resMixedTree()
+	total := resWriteTree(t, src, files)
+	want := resTreeSums(t, src)
 	if len(want) != len(files) {
 		t.Fatalf("wrote %d files, hashed %d", len(files), len(want))
 	}
 	source := "s3://" + bucket + "/data"
 
 	mnt := filepath.Join(home, "mnt")
-	mt := startMount(t, env, global, []string{"--cache-dir", filepath.Join(home, "cache1")}, source, mnt)
+	mt := startResMount(t, env, global, []string{"--cache-dir", filepath.Join(home, "cache1")}, source, mnt)
 	if out, err := exec.Command("cp", "-r", src, filepath.Join(mnt, "tree")).CombinedOutput(); err != nil {
 		t.Fatalf("cp -r into the mount: %v: %s", err, out)
 	}
@@ -117,17 +117,17 @@ func TestMountResilienceTreeRoundTrip(t *testing.T) {
 	if r := testenv.Run(t, env, "", append(global, "--no-progress", "-q", "cp", "-r", source+"/tree/", check+"/")...); r.Code != 0 {
 		t.Fatalf("s3sso cp -r of the uploaded tree: %s", r)
 	}
-	if d := diffSums(want, treeSums(t, check)); len(d) > 0 {
+	if d := resDiffSums(want, resTreeSums(t, check)); len(d) > 0 {
 		t.Fatalf("the objects written through the mount differ from the files (%d differences), e.g. %v", len(d), d[:min(5, len(d))])
 	}
 
 	// A new mount, empty cache: every byte comes from S3.
-	mt = startMount(t, env, global, []string{"--cache-dir", filepath.Join(home, "cache2")}, source, mnt)
+	mt = startResMount(t, env, global, []string{"--cache-dir", filepath.Join(home, "cache2")}, source, mnt)
 	out := filepath.Join(home, "out")
 	if b, err := exec.Command("cp", "-r", filepath.Join(mnt, "tree"), out).CombinedOutput(); err != nil {
 		t.Fatalf("cp -r out of the mount: %v: %s", err, b)
 	}
-	if d := diffSums(want, treeSums(t, out)); len(d) > 0 {
+	if d := resDiffSums(want, resTreeSums(t, out)); len(d) > 0 {
 		t.Fatalf("the tree read back through the mount differs (%d differences), e.g. %v", len(d), d[:min(5, len(d))])
 	}
 	mt.unmount()

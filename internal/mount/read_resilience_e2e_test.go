@@ -21,8 +21,8 @@ import (
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
-// chunkOf fills b with the content of MiB number i of the test object.
-func chunkOf(b []byte, i int) {
+// resChunkOf fills b with the content of MiB number i of the test object.
+func resChunkOf(b []byte, i int) {
 	_, _ = rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), 7}).Read(b)
 }
 
@@ -61,7 +61,7 @@ func TestResilienceSequentialReadFetchesOnce(t *testing.T) {
 	}
 	buf := make([]byte, mib)
 	for i := range chunks {
-		chunkOf(buf, i)
+		resChunkOf(buf, i)
 		if _, err := f.Write(buf); err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestResilienceSequentialReadFetchesOnce(t *testing.T) {
 		if _, err := io.ReadFull(in, buf); err != nil {
 			t.Fatalf("read MiB %d: %v", i, err)
 		}
-		chunkOf(want, i)
+		resChunkOf(want, i)
 		if !bytes.Equal(buf, want) {
 			t.Fatalf("MiB %d of the object read through the mount differs", i)
 		}
