@@ -566,6 +566,11 @@ func TestCacheDiskFull(t *testing.T) {
 	if b, err := os.ReadFile(e.path("small.bin")); err != nil || !bytes.Equal(b, small) {
 		t.Fatalf("small.bin read back: %d bytes, %v", len(b), err)
 	}
+	// The removed file does not come back (an upload that was in flight
+	// when it was removed is stopped or undone).
+	if got := e.keys(); !slices.Equal(got, []string{"after.bin", "small.bin"}) {
+		t.Fatalf("keys: %v, want after.bin and small.bin", got)
+	}
 }
 
 // A whole-object read whose bytes do not match the stored checksum fails

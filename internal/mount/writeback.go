@@ -46,6 +46,7 @@ type staged struct {
 	journaled  uint64 // the generation whose key the journal record holds (0: none)
 	open       int    // handles open on it
 	uploading  bool
+	cancel     context.CancelFunc // ends the upload in flight (under mu)
 	queued     bool
 	removed    bool
 	attempts   int
@@ -348,13 +349,22 @@ func (w *writeback) forgetLocked(s *staged) {
 	w.mu.Unlock()
 }
 
-// remove drops s (the file was deleted): it is not uploaded.
+// remove drops s (the file was deleted): it is not uploaded, and an upload
+// in flight is stopped (and waited for, so that its cache space is free).
 func (w *writeback) remove(s *staged) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.removed = true
 	w.forgetLocked(s)
 	s.size = 0
+	cancel, ch, uploading := s.cancel, s.attempt, s.uploading
+	s.mu.Unlock()
+	if uploading && cancel != nil {
+		cancel()
+		select {
+		case <-ch:
+		case <-time.After(30 * time.Second):
+		}
+	}
 }
 
 // rename moves s to newKey (the journal record follows first).
@@ -432,14 +442,29 @@ func (w *writeback) upload(ctx context.Context, s *staged, dst func(key string) 
 		return
 	}
 	s.uploading = true
+	uctx, cancel := context.WithCancel(ctx)
+	s.cancel = cancel
 	g, key, mtime := s.gen, s.key, s.mtime
 	s.mu.Unlock()
 
 	po := transfer.PutOptions{Metadata: map[string]string{MetaMtime: formatMtime(mtime)}}
-	err := w.engine.UploadFile(ctx, s.path, dst(key), po)
+	err := w.engine.UploadFile(uctx, s.path, dst(key), po)
+	cancel()
 
 	s.mu.Lock()
-	s.uploading = false
+	s.uploading, s.cancel = false, nil
+	if s.removed {
+		// Deleted while uploading: the upload must not bring it back.
+		close(s.attempt)
+		s.attempt = make(chan struct{})
+		s.mu.Unlock()
+		if err == nil {
+			if derr := w.del(ctx, key); derr != nil {
+				w.logger.Error("delete a file removed while it was uploaded", "key", key, "error", derr)
+			}
+		}
+		return
+	}
 	s.attempts++
 	s.triedGen = g
 	if err == nil && s.key != key {
