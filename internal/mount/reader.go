@@ -176,9 +176,10 @@ func (r *remote) waitVerified(ctx context.Context) error {
 
 // readState is one handle's position, for the read-ahead.
 type readState struct {
-	mu     sync.Mutex
-	next   int64 // where a sequential read would go on
-	window int64
+	mu      sync.Mutex
+	next    int64 // where a sequential read would go on
+	window  int64
+	started bool // a read came
 }
 
 // errIntegrity marks a whole-object read whose checksum did not match.
@@ -195,6 +196,8 @@ func (r *remote) read(ctx context.Context, rs *readState, dest []byte, off int64
 		n = r.size - off
 	}
 	rs.mu.Lock()
+	first := !rs.started
+	rs.started = true
 	seq := off >= rs.next-seqSlack && off <= rs.next+seqSlack && (off > 0 || rs.next == 0)
 	if seq {
 		rs.window = min(max(rs.window*2, chunkSize), maxWindow)
@@ -227,12 +230,17 @@ func (r *remote) read(ctx context.Context, rs *readState, dest []byte, off int64
 		}
 	}
 	if seq && r.find(off) == nil {
-		// The bytes asked for first come in a small GET of their own, so
-		// that the first byte does not wait for a whole chunk (time to
-		// first byte); the window's chunks follow.
+		// The bytes asked for come in a small GET of their own, so that
+		// they do not wait for a whole chunk; on a handle's first read
+		// (time to first byte) the window's chunks follow with the next
+		// read, so they do not compete with it.
 		r.ensure(ctx, off, min(off+max(n, minFetch), r.size), false)
+		if !first {
+			r.ensure(ctx, off, end, seq)
+		}
+	} else {
+		r.ensure(ctx, off, end, seq)
 	}
-	r.ensure(ctx, off, end, seq)
 
 	got := int64(0)
 	for got < n {
