@@ -48,6 +48,7 @@ import (
 
 	"github.com/s3sso/s3sso/internal/appdir"
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
 )
 
 // Version is the file format version this package writes.
@@ -82,6 +83,8 @@ type Account struct {
 	ListAllBuckets  *bool    `json:"list_all_buckets,omitempty"` // nil: on
 	CheckCloudFront bool     `json:"check_cloudfront,omitempty"`
 	ExternalBuckets []string `json:"external_buckets,omitempty"`
+	// HeaderRules give uploads default headers by key pattern.
+	HeaderRules []objstore.HeaderRule `json:"header_rules,omitempty"`
 
 	// Per-type settings; exactly the one matching Type is set.
 	OIDC    *OIDC    `json:"oidc,omitempty"`

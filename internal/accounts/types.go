@@ -77,6 +77,11 @@ func (a *Account) validateCommon() error {
 			return fault.Newf(fault.Usage, "account %q: %v", a.Name, err)
 		}
 	}
+	for _, r := range a.HeaderRules {
+		if err := r.Validate(); err != nil {
+			return fault.Newf(fault.Usage, "account %q: %v", a.Name, err)
+		}
+	}
 	return nil
 }
 

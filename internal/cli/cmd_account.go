@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 
 	"github.com/s3sso/s3sso/internal/accounts"
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
 )
 
 func (a *app) newAccountCommand() *cobra.Command {
@@ -76,6 +77,8 @@ type accountAddOptions struct {
 	CheckCloudFront      bool
 	ExternalBuckets      []string
 	ClearExternalBuckets bool
+	HeaderRules          []string
+	RemoveHeaderRules    []string
 
 	flags *pflag.FlagSet
 }
@@ -113,6 +116,8 @@ func (o *accountAddOptions) addFlags(f *pflag.FlagSet, edit bool) {
 	f.BoolVar(&o.CheckCloudFront, "check-cloudfront", false, "mark the buckets that are CloudFront origins (cloudfront:ListDistributions)")
 	f.StringArrayVar(&o.ExternalBuckets, "external-bucket", nil, "BUCKET or BUCKET/PATH to show in `s3sso ls` and browse without ListBuckets (repeatable)")
 	f.BoolVar(&o.ClearExternalBuckets, "clear-external-buckets", false, "remove the saved external buckets (before adding those given)")
+	f.StringArrayVar(&o.HeaderRules, "header-rule", nil, "default upload header by key pattern, PATTERN:Header=Value, e.g. '*.css:Cache-Control=max-age=86400' (repeatable)")
+	f.StringArrayVar(&o.RemoveHeaderRules, "remove-header-rule", nil, "remove the header rule of PATTERN, or only its header with PATTERN:Header (repeatable)")
 }
 
 func (o *accountAddOptions) changed(name string) bool { return o.flags.Changed(name) }
@@ -157,17 +162,7 @@ func (a *app) readSecretArg(v, what string) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
-func checkURLFlags(m map[string]string) error {
-	for flag, v := range m {
-		if v == "" {
-			continue
-		}
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError("%s %q is not an http(s) URL", flag, v)
-		}
-	}
-	return nil
-}
+func checkURLFlags(m map[string]string) error { return accounts.CheckURLs(m) }
 
 // typeFlags lists the flags that only make sense for one account type.
 var typeFlags = map[accounts.Type][]string{
@@ -217,14 +212,29 @@ func (a *app) applyAccountFlags(o *accountAddOptions, acct *accounts.Account, ad
 	if o.ClearExternalBuckets {
 		acct.ExternalBuckets = nil
 	}
-	for _, e := range o.ExternalBuckets {
-		n, err := accounts.NormalizeExternalBucket(e)
+	if acct.ExternalBuckets, err = accounts.AddExternalBuckets(acct.ExternalBuckets, o.ExternalBuckets); err != nil {
+		return "", err
+	}
+	for _, r := range o.RemoveHeaderRules {
+		pattern, header, _ := strings.Cut(r, ":")
+		if header != "" {
+			h, err := objstore.CanonicalRuleHeader(header)
+			if err != nil {
+				return "", fault.Wrap(fault.Usage, fmt.Errorf("--remove-header-rule: %w", err), "")
+			}
+			header = h
+		}
+		var removed bool
+		if acct.HeaderRules, removed = objstore.RemoveRule(acct.HeaderRules, pattern, header); !removed {
+			return "", usageError("--remove-header-rule %q: the account has no such rule", r)
+		}
+	}
+	for _, r := range o.HeaderRules {
+		pattern, header, value, err := objstore.ParseHeaderRule(r)
 		if err != nil {
-			return "", usageError("--external-bucket: %v", err)
+			return "", fault.Wrap(fault.Usage, fmt.Errorf("--header-rule: %w", err), "")
 		}
-		if !containsString(acct.ExternalBuckets, n) {
-			acct.ExternalBuckets = append(acct.ExternalBuckets, n)
-		}
+		acct.HeaderRules = objstore.SetRuleHeader(acct.HeaderRules, pattern, header, value)
 	}
 	if err := checkURLFlags(map[string]string{"--endpoint-url": a.opts.EndpointURL}); err != nil {
 		return "", err
@@ -291,8 +301,8 @@ func (a *app) applyOIDCFlags(o *accountAddOptions, acct *accounts.Account, set f
 		"--sts-endpoint": o.STSEndpoint, "--redirect-url": o.RedirectURL}); err != nil {
 		return err
 	}
-	if o.RoleARN != "" && (!strings.HasPrefix(o.RoleARN, "arn:") || len(o.RoleARN) < 20) {
-		return usageError("--role-arn %q is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME or arn:minio:iam:::role/ID)", o.RoleARN)
+	if err := accounts.CheckRoleARN(o.RoleARN); err != nil {
+		return err
 	}
 	if acct.OIDC == nil {
 		acct.OIDC = &accounts.OIDC{}
@@ -314,27 +324,16 @@ func (a *app) applyOIDCFlags(o *accountAddOptions, acct *accounts.Account, set f
 	return nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func (a *app) runAccountAdd(ctx context.Context, o accountAddOptions, name string) error {
 	if o.Type == "" {
 		return usageError("account add: --type is required (supported: sso, profile, oidc, keys)")
 	}
-	t := accounts.Type(o.Type)
-	switch t {
-	case accounts.TypeSSO, accounts.TypeProfile, accounts.TypeOIDC, accounts.TypeKeys:
-	default:
-		return usageError("account add: unsupported --type %q (supported: sso, profile, oidc, keys)", o.Type)
+	if err := accounts.CheckType(o.Type); err != nil {
+		return err
 	}
-	if !accounts.ValidName(name) {
-		return usageError("invalid account name %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	t := accounts.Type(o.Type)
+	if err := accounts.CheckName(name); err != nil {
+		return err
 	}
 	acct := &accounts.Account{Name: name, Type: t, Created: time.Now().UTC().Truncate(time.Second)}
 	secret, err := a.applyAccountFlags(&o, acct, true)
@@ -370,6 +369,9 @@ cannot change (add the account again with --force). Examples:
   s3sso account edit work --list-all-buckets=false --external-bucket reports/2024
   s3sso account edit work --check-cloudfront --dual-stack
   s3sso account edit work --clear-external-buckets
+  s3sso account edit work --header-rule '*.css:Cache-Control=max-age=86400' \
+      --header-rule '*.gz:Content-Encoding=gzip' --header-rule 'reports/*:x-amz-meta-team=finance'
+  s3sso account edit work --remove-header-rule '*.gz' --remove-header-rule '*.css:Cache-Control'
   echo "$NEW_SECRET" | s3sso account edit ceph --secret-access-key -`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -401,19 +403,20 @@ func (a *app) loadAccounts() (*accounts.Store, *accounts.File, error) {
 // accountEntry is one account in `account list` and `account show`. It
 // holds no secrets.
 type accountEntry struct {
-	Name            string            `json:"name"`
-	Type            string            `json:"type"`
-	Default         bool              `json:"default"`
-	State           string            `json:"state,omitempty"`
-	SignedIn        bool              `json:"signed_in"`
-	EndpointURL     string            `json:"endpoint_url,omitempty"`
-	Region          string            `json:"region,omitempty"`
-	PathStyle       bool              `json:"path_style,omitempty"`
-	DualStack       bool              `json:"dual_stack,omitempty"`
-	ListAllBuckets  bool              `json:"list_all_buckets"`
-	CheckCloudFront bool              `json:"check_cloudfront,omitempty"`
-	ExternalBuckets []string          `json:"external_buckets,omitempty"`
-	Settings        map[string]string `json:"settings,omitempty"`
+	Name            string                `json:"name"`
+	Type            string                `json:"type"`
+	Default         bool                  `json:"default"`
+	State           string                `json:"state,omitempty"`
+	SignedIn        bool                  `json:"signed_in"`
+	EndpointURL     string                `json:"endpoint_url,omitempty"`
+	Region          string                `json:"region,omitempty"`
+	PathStyle       bool                  `json:"path_style,omitempty"`
+	DualStack       bool                  `json:"dual_stack,omitempty"`
+	ListAllBuckets  bool                  `json:"list_all_buckets"`
+	CheckCloudFront bool                  `json:"check_cloudfront,omitempty"`
+	ExternalBuckets []string              `json:"external_buckets,omitempty"`
+	HeaderRules     []objstore.HeaderRule `json:"header_rules,omitempty"`
+	Settings        map[string]string     `json:"settings,omitempty"`
 	detail          bool
 }
 
@@ -452,6 +455,16 @@ func (e accountEntry) String() string {
 	for _, x := range e.ExternalBuckets {
 		line("external-bucket", x)
 	}
+	for _, r := range e.HeaderRules {
+		keys := make([]string, 0, len(r.Headers))
+		for k := range r.Headers {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			line("header-rule", r.Pattern+":"+k+"="+r.Headers[k])
+		}
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
@@ -461,7 +474,7 @@ func (a *app) describeAccount(store *accounts.Store, f *accounts.File, acct *acc
 	e := accountEntry{Name: acct.Name, Type: string(acct.Type), Default: f.Default == acct.Name,
 		EndpointURL: acct.EndpointURL, Region: acct.Region, PathStyle: acct.PathStyle, DualStack: acct.DualStack,
 		ListAllBuckets: acct.ListsAllBuckets(), CheckCloudFront: acct.CheckCloudFront, ExternalBuckets: acct.ExternalBuckets,
-		detail: detail, Settings: map[string]string{}}
+		HeaderRules: acct.HeaderRules, detail: detail, Settings: map[string]string{}}
 	e.State, e.SignedIn = a.accountState(store, acct)
 	switch {
 	case acct.Type == accounts.TypeOIDC && acct.OIDC != nil:

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
 	"github.com/s3sso/s3sso/internal/transfer"
 )
 
@@ -57,6 +59,8 @@ type putFlags struct {
 	SSEKMSKeyID  string
 	Metadata     []string
 	CacheControl string
+	ACL          string
+	Tags         string
 }
 
 func (f *putFlags) AddFlags(fs *pflag.FlagSet) {
@@ -66,11 +70,20 @@ func (f *putFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.SSEKMSKeyID, "sse-kms-key-id", "", "KMS key ID or ARN for --sse aws:kms")
 	fs.StringArrayVar(&f.Metadata, "metadata", nil, "user metadata key=value (repeatable)")
 	fs.StringVar(&f.CacheControl, "cache-control", "", "Cache-Control of uploaded objects")
+	fs.StringVar(&f.ACL, "acl", "", "canned ACL of the new objects: private, public-read, bucket-owner-full-control, ...")
+	fs.StringVar(&f.Tags, "tags", "", "tags of the new objects, as key=value&key2=value2")
 }
 
 func (f *putFlags) options() (transfer.PutOptions, error) {
 	po := transfer.PutOptions{ContentType: f.ContentType, StorageClass: strings.ToUpper(f.StorageClass), SSE: f.SSE,
-		SSEKMSKeyID: f.SSEKMSKeyID, CacheControl: f.CacheControl}
+		SSEKMSKeyID: f.SSEKMSKeyID, CacheControl: f.CacheControl, ACL: f.ACL}
+	if f.Tags != "" {
+		tags, err := objstore.ParseTags(f.Tags)
+		if err != nil {
+			return po, fault.Wrap(fault.Usage, fmt.Errorf("--tags: %w", err), "")
+		}
+		po.Tags = tags
+	}
 	for _, kv := range f.Metadata {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
@@ -85,6 +98,7 @@ func (f *putFlags) options() (transfer.PutOptions, error) {
 }
 
 type cpOptions struct {
+	VersionID string
 	Recursive bool
 	DryRun    bool
 	Raw       bool
@@ -133,6 +147,7 @@ continue from them. Abandoned uploads: s3sso mpu ls, s3sso mpu abort.`,
 	}
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "copy every object under a prefix or directory")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be copied, change nothing")
+	cmd.Flags().StringVar(&o.VersionID, "version-id", "", "copy this version of the source object")
 	addRawFlag(cmd.Flags(), &o.Raw)
 	o.transferFlags.AddFlags(cmd.Flags())
 	o.putFlags.AddFlags(cmd.Flags())
@@ -206,6 +221,12 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 	if move && (src.Stdio || dst.Stdio) {
 		return usageError("mv does not take \"-\"; use cp")
 	}
+	if o.VersionID != "" {
+		if src.S3 == nil || o.Recursive || src.S3.HasWildcard() || src.S3.IsPrefix() {
+			return usageError("--version-id names a version of one source object: give SRC as s3://BUCKET/KEY, without -r or *")
+		}
+		src.S3.VersionID = o.VersionID
+	}
 	topts, err := o.transferFlags.options(a)
 	if err != nil {
 		return err
@@ -218,6 +239,7 @@ func (a *app) runCopy(ctx context.Context, verb string, o cpOptions, srcArg, dst
 	if err != nil {
 		return err
 	}
+	po.HeaderRules = a.headerRules()
 	eng := transfer.New(store, topts)
 	tuneGC()
 
@@ -313,4 +335,12 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q (examples: 16MiB, 64M, 1GiB)", s)
 	}
 	return int64(n * float64(mult)), nil
+}
+
+// headerRules are the upload header rules of the saved account in use.
+func (a *app) headerRules() []objstore.HeaderRule {
+	if a.acct == nil {
+		return nil
+	}
+	return a.acct.HeaderRules
 }

@@ -16,6 +16,7 @@ type lsOptions struct {
 	Human     bool
 	Summarize bool
 	Raw       bool
+	Versions  bool
 }
 
 func (a *app) newLsCommand() *cobra.Command {
@@ -45,6 +46,7 @@ one object per line: {"type":"object","key":...,"size":...} and
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "list every object under the prefix")
 	cmd.Flags().BoolVarP(&o.Human, "human", "H", false, "sizes in KiB, MiB, GiB")
 	cmd.Flags().BoolVar(&o.Summarize, "summarize", false, "end with the number of objects and their total size")
+	cmd.Flags().BoolVar(&o.Versions, "versions", false, "list every version and delete marker under the prefix (newest first per key)")
 	addRawFlag(cmd.Flags(), &o.Raw)
 	return cmd
 }
@@ -154,6 +156,9 @@ func (a *app) runLs(ctx context.Context, o lsOptions, arg string) error {
 		return err
 	}
 	u = a.externalBucketStart(u)
+	if o.Versions {
+		return a.runLsVersions(ctx, store, o, u)
+	}
 	prefix := u.Key
 	wild := u.HasWildcard()
 	if wild {
@@ -189,6 +194,67 @@ func (a *app) runLs(ctx context.Context, o lsOptions, arg string) error {
 		// failed for a missing bucket, so an empty result is not an error,
 		// but a key that names nothing is worth saying.
 		a.logger.Debug("nothing under prefix", "url", u.String())
+	}
+	if o.Summarize {
+		a.out.Print(summaryMsg{Objects: count, Size: total, human: o.Human})
+	}
+	return nil
+}
+
+type objVersionMsg struct {
+	URL string `json:"url"`
+	objstore.Version
+	human bool
+}
+
+func (m objVersionMsg) String() string {
+	size := fmt.Sprintf("%10d", m.Size)
+	if m.human {
+		size = fmt.Sprintf("%10s", humanBytes(m.Size))
+	}
+	var flags []string
+	if m.IsLatest {
+		flags = append(flags, "latest")
+	}
+	if m.DeleteMarker {
+		size = fmt.Sprintf("%10s", "DEL")
+		flags = append(flags, "delete marker")
+	}
+	line := fmt.Sprintf("%s %s %s  %s", m.LastModified.UTC().Format("2006-01-02 15:04:05"), size, displayName(m.Key), m.VersionID)
+	if len(flags) > 0 {
+		line += " (" + strings.Join(flags, ", ") + ")"
+	}
+	return line
+}
+
+func (m objVersionMsg) JSON() any {
+	return struct {
+		Type string `json:"type"`
+		URL  string `json:"url"`
+		objstore.Version
+	}{"version", m.URL, m.Version}
+}
+
+// runLsVersions lists every version and delete marker under the prefix
+// (or matching the wildcard), with full keys.
+func (a *app) runLsVersions(ctx context.Context, store *objstore.S3, o lsOptions, u objstore.URL) error {
+	prefix := u.Key
+	wild := u.HasWildcard()
+	if wild {
+		prefix = objstore.WildcardPrefix(u.Key)
+	}
+	var count, total int64
+	err := store.ListVersions(ctx, u.Bucket, prefix, func(v objstore.Version) error {
+		if wild && !objstore.MatchKey(u.Key, v.Key) {
+			return nil
+		}
+		count++
+		total += v.Size
+		a.out.Print(objVersionMsg{URL: objstore.URL{Bucket: u.Bucket, Key: v.Key}.String(), Version: v, human: o.Human})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if o.Summarize {
 		a.out.Print(summaryMsg{Objects: count, Size: total, human: o.Human})

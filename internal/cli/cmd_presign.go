@@ -16,6 +16,7 @@ type presignOptions struct {
 	Method      string
 	ContentType string
 	Raw         bool
+	VersionID   string
 }
 
 // maxPresign is SigV4's limit for presigned URLs.
@@ -52,6 +53,7 @@ that * is a wildcard, which presign refuses: pass --raw for a key with a *.`,
 	cmd.Flags().DurationVar(&o.Expires, "expires", time.Hour, "how long the URL is valid (max 168h)")
 	cmd.Flags().StringVar(&o.Method, "method", "GET", "GET to download, PUT to upload")
 	cmd.Flags().StringVar(&o.ContentType, "content-type", "", "Content-Type the uploader must send (PUT)")
+	cmd.Flags().StringVar(&o.VersionID, "version-id", "", "presign a GET of this version of the object")
 	addRawFlag(cmd.Flags(), &o.Raw)
 	return cmd
 }
@@ -100,6 +102,9 @@ func (a *app) runPresign(ctx context.Context, o presignOptions, arg string) erro
 		a.out.Warn("the URL stops working at %s (in %s), when the temporary credentials that sign it expire, not after --expires %s",
 			msg.CredsEnd.Format(time.RFC3339), time.Until(c.Expires).Round(time.Minute), o.Expires)
 	}
+	if o.VersionID != "" && method != "GET" {
+		return usageError("--version-id goes with --method GET")
+	}
 	// A URL cannot follow a redirect: sign it for the bucket's region
 	// (remembered, or asked with HeadBucket; without an answer, the
 	// configured one).
@@ -115,11 +120,10 @@ func (a *app) runPresign(ctx context.Context, o presignOptions, arg string) erro
 	})
 	switch method {
 	case "GET":
-		req, err := ps.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key)})
-		if err != nil {
-			return store.Translate("presign", u.String(), err)
+		u.VersionID = o.VersionID
+		if msg.URL, err = store.PresignGet(ctx, u, o.Expires); err != nil {
+			return err
 		}
-		msg.URL = req.URL
 	case "PUT":
 		in := &s3.PutObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key)}
 		if o.ContentType != "" {

@@ -12,6 +12,7 @@ import (
 )
 
 type rmOptions struct {
+	VersionID string
 	Recursive bool
 	DryRun    bool
 	Raw       bool
@@ -50,6 +51,7 @@ the exit code is then 3.`,
 	}
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "r", false, "delete every object under the prefix")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "show what would be deleted, delete nothing")
+	cmd.Flags().StringVar(&o.VersionID, "version-id", "", "delete this version of the object for good (or a delete marker, which brings the object back)")
 	addRawFlag(cmd.Flags(), &o.Raw)
 	return cmd
 }
@@ -63,6 +65,15 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 		}
 		if u.Key == "" && !o.Recursive {
 			return usageError("rm %s: that is a whole bucket; use rm -r to empty it or rb to remove it", u)
+		}
+		if o.VersionID != "" {
+			if len(args) != 1 || o.Recursive {
+				return usageError("rm --version-id deletes one version of one object: give one s3://BUCKET/KEY, without -r")
+			}
+			if err := oneObject("rm --version-id", u); err != nil {
+				return err
+			}
+			u.VersionID = o.VersionID
 		}
 		urls = append(urls, u)
 	}
@@ -95,10 +106,10 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 			}
 			if o.DryRun {
 				total.Add(1)
-				a.out.Print(transferMsg{Op: "delete", Src: u.String(), DryRun: true})
+				a.out.Print(transferMsg{Op: "delete", Src: versionName(u), DryRun: true})
 				continue
 			}
-			report(u.String(), 0, nil)
+			report(versionName(u), 0, nil)
 			continue
 		}
 		objs := eng.Matching(ctx, u, o.Recursive)
@@ -126,4 +137,12 @@ func (a *app) runRm(ctx context.Context, o rmOptions, args []string) error {
 		return fl.done(fault.Wrap(fault.Partial, &transfer.BatchError{Failed: int(f), Total: int(total.Load()), First: fl.firstErr()}, ""))
 	}
 	return nil
+}
+
+// versionName is u's URL, with its version when it names one.
+func versionName(u objstore.URL) string {
+	if u.VersionID == "" {
+		return u.String()
+	}
+	return u.String() + " (version " + u.VersionID + ")"
 }

@@ -14,6 +14,7 @@ import (
 
 func (a *app) newStatCommand() *cobra.Command {
 	var raw bool
+	var versionID string
 	cmd := &cobra.Command{
 		Use:   "stat s3://BUCKET/KEY",
 		Short: "Show an object's size, ETag, checksums, metadata, storage class and version",
@@ -23,9 +24,10 @@ The key is taken as written (?, [, ], # and the rest are part of it), except
 that * is a wildcard, which stat refuses: pass --raw for a key with a *.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runStat(cmd.Context(), args[0], raw)
+			return a.runStat(cmd.Context(), args[0], raw, versionID)
 		},
 	}
+	cmd.Flags().StringVar(&versionID, "version-id", "", "show this version of the object")
 	addRawFlag(cmd.Flags(), &raw)
 	return cmd
 }
@@ -72,7 +74,7 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-func (a *app) runStat(ctx context.Context, arg string, raw bool) error {
+func (a *app) runStat(ctx context.Context, arg string, raw bool, versionID string) error {
 	u, err := parseURL(arg, raw)
 	if err != nil {
 		return err
@@ -83,6 +85,7 @@ func (a *app) runStat(ctx context.Context, arg string, raw bool) error {
 	if u.HasWildcard() {
 		return oneObject("stat", u)
 	}
+	u.VersionID = versionID
 	store, err := a.store(ctx)
 	if err != nil {
 		return err
@@ -97,6 +100,7 @@ func (a *app) runStat(ctx context.Context, arg string, raw bool) error {
 
 func (a *app) newCatCommand() *cobra.Command {
 	var raw bool
+	var versionID string
 	cmd := &cobra.Command{
 		Use:   "cat s3://BUCKET/KEY",
 		Short: "Write an object to standard output",
@@ -113,6 +117,7 @@ that * is a wildcard, which cat refuses: pass --raw for a key with a *.`,
 			if err := oneObject("cat", u); err != nil {
 				return err
 			}
+			u.VersionID = versionID
 			store, err := a.store(cmd.Context())
 			if err != nil {
 				return err
@@ -120,6 +125,7 @@ that * is a wildcard, which cat refuses: pass --raw for a key with a *.`,
 			return transfer.New(store, transfer.Options{Logger: a.logger}).Stream(cmd.Context(), u, a.stdio.Out)
 		},
 	}
+	cmd.Flags().StringVar(&versionID, "version-id", "", "write this version of the object")
 	addRawFlag(cmd.Flags(), &raw)
 	return cmd
 }

@@ -77,6 +77,7 @@ func (a *app) runSync(ctx context.Context, o syncOptions, srcArg, dstArg string)
 	if err != nil {
 		return err
 	}
+	po.HeaderRules = a.headerRules()
 	// The sync plan merges the two listings as they stream, so the live
 	// heap is as small and flat as cp's: the same GC setting applies.
 	tuneGC()

@@ -218,6 +218,10 @@ web identity, credential_process, assume-role chains or static keys.
 		a.newPresignCommand(),
 		a.newMbCommand(),
 		a.newRbCommand(),
+		a.newBucketCommand(),
+		a.newACLCommand(),
+		a.newTagCommand(),
+		a.newRestoreVersionCommand(),
 		a.newVersionCommand(),
 		a.newAccountCommand(),
 		a.newLoginCommand(),
@@ -228,6 +232,7 @@ web identity, credential_process, assume-role chains or static keys.
 		a.newDebugCommand(),
 		a.newMountCommand(),
 		a.newUnmountCommand(),
+		a.newUICommand(),
 		newCompletionCommand(),
 		&cobra.Command{Use: "exit-codes", Short: "The exit codes s3sso returns", Long: exitCodesHelp},
 	)

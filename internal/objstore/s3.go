@@ -312,6 +312,7 @@ type ObjectInfo struct {
 func (s *S3) Head(ctx context.Context, u URL) (ObjectInfo, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
 		Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), ChecksumMode: types.ChecksumModeEnabled,
+		VersionId: VersionParam(u.VersionID),
 	})
 	if err != nil {
 		return ObjectInfo{}, s.Translate("stat", u.String(), err)
@@ -427,9 +428,11 @@ func xmlSafe(s string) bool {
 	return true
 }
 
-// DeleteObject deletes one key.
+// DeleteObject deletes one key (with u.VersionID, that version of it for
+// good; without, on a versioned bucket, a delete marker hides it).
 func (s *S3) DeleteObject(ctx context.Context, u URL) error {
-	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key)}); err != nil {
+	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key),
+		VersionId: VersionParam(u.VersionID)}); err != nil {
 		return s.Translate("delete", u.String(), err)
 	}
 	return nil

@@ -17,6 +17,9 @@ type URL struct {
 	Key    string
 	// Literal turns wildcard expansion off: "*" is an ordinary character.
 	Literal bool
+	// VersionID names one version of the object (reads, copies, deletes);
+	// empty means the current one. It is not part of String's form.
+	VersionID string
 }
 
 // IsS3 reports whether s is meant as an S3 URL (it starts with s3:, in any case).

@@ -56,7 +56,7 @@ func (m *Manager) accountCredentials(ctx context.Context, name string, ov Overri
 	}
 	r := accountCreds{settings: AccountSettings{Name: acct.Name, EndpointURL: acct.EndpointURL, Region: acct.Region,
 		PathStyle: acct.PathStyle, DualStack: acct.DualStack && ov.EndpointURL == "", ListAllBuckets: acct.ListsAllBuckets(),
-		CheckCloudFront: acct.CheckCloudFront, ExternalBuckets: acct.ExternalBuckets}}
+		CheckCloudFront: acct.CheckCloudFront, ExternalBuckets: acct.ExternalBuckets, HeaderRules: acct.HeaderRules}}
 	ref := fault.LoginRef{Account: name}
 	switch acct.Type {
 	case accounts.TypeSSO:

@@ -61,6 +61,9 @@ type AccountSettings struct {
 	ListAllBuckets  bool
 	CheckCloudFront bool
 	ExternalBuckets []string
+	// HeaderRules give uploads default headers by key pattern
+	// (transfer.PutOptions.HeaderRules).
+	HeaderRules []objstore.HeaderRule
 }
 
 // Options configure a Manager.

@@ -296,6 +296,7 @@ func Main(m *testing.M) {
 		}
 	}
 	shared.mu.Unlock()
+	stopSharedChromium()
 	removeBinary()
 	os.Exit(code)
 }

@@ -26,11 +26,21 @@ func StartMoto(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	client := &http.Client{Transport: &http.Transport{}, Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
+	// moto_server imports much of boto on start: seconds of CPU, and more
+	// than 30 s on a loaded 2-core machine.
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
+		select {
+		case err := <-exited:
+			exited <- err // for the cleanup
+			t.Fatalf("moto_server exited before it answered: %v", err)
+		default:
+		}
 		resp, err := client.Get(url + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()

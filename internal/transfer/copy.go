@@ -3,7 +3,6 @@ package transfer
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -37,9 +36,15 @@ func (e *Engine) Copy(ctx context.Context, src Remote, dst objstore.URL, po PutO
 	in := &s3.CopyObjectInput{Bucket: put.Bucket, Key: put.Key, CopySource: aws.String(source),
 		ChecksumAlgorithm: checksumAlgo, StorageClass: put.StorageClass,
 		ServerSideEncryption: put.ServerSideEncryption, SSEKMSKeyId: put.SSEKMSKeyId}
-	if po.ContentType != "" || po.Metadata != nil || po.CacheControl != "" {
+	if po.ContentType != "" || po.Metadata != nil || po.CacheControl != "" || po.ContentDisposition != "" ||
+		po.ContentEncoding != "" || po.ContentLanguage != "" || po.Expires != "" {
 		in.MetadataDirective = types.MetadataDirectiveReplace
 		in.Metadata, in.ContentType, in.CacheControl = put.Metadata, put.ContentType, put.CacheControl
+		in.ContentDisposition, in.ContentEncoding, in.ContentLanguage, in.Expires = put.ContentDisposition, put.ContentEncoding, put.ContentLanguage, put.Expires
+	}
+	in.ACL = put.ACL
+	if put.Tagging != nil {
+		in.TaggingDirective, in.Tagging = types.TaggingDirectiveReplace, put.Tagging
 	}
 	if _, err := e.s3.Client().CopyObject(ctx, in); err != nil {
 		return e.s3.Translate("copy "+src.URL.String()+" to", dst.String(), err)
@@ -48,9 +53,7 @@ func (e *Engine) Copy(ctx context.Context, src Remote, dst objstore.URL, po PutO
 	return nil
 }
 
-func copySource(u objstore.URL) string {
-	return url.PathEscape(u.Bucket) + "/" + (&url.URL{Path: u.Key}).EscapedPath()
-}
+func copySource(u objstore.URL) string { return objstore.CopySource(u) }
 
 func (e *Engine) copyMultipart(ctx context.Context, src Remote, dst objstore.URL, po PutOptions) error {
 	mu, err := e.startMultipart(ctx, dst, po, false)

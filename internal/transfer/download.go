@@ -206,7 +206,7 @@ func (e *Engine) getObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetO
 // downloadSingle GETs the whole object into w, verifying it against its
 // full-object checksum or MD5 ETag.
 func (e *Engine) downloadSingle(ctx context.Context, src Remote, w io.Writer) error {
-	in := &s3.GetObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key)}
+	in := &s3.GetObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key), VersionId: objstore.VersionParam(src.URL.VersionID)}
 	if src.ETag != "" {
 		in.IfMatch = aws.String(src.ETag)
 	}
@@ -273,7 +273,7 @@ func writeOrReadErr(op string, u objstore.URL, err error) error {
 //     object, SHA): ranges, hashed in file order by a follower goroutine
 //     that reads back what the writers have written, right behind them.
 func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (err error) {
-	hin := &s3.HeadObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key), ChecksumMode: types.ChecksumModeEnabled}
+	hin := &s3.HeadObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key), VersionId: objstore.VersionParam(src.URL.VersionID), ChecksumMode: types.ChecksumModeEnabled}
 	if src.ETag != "" {
 		hin.IfMatch = aws.String(src.ETag)
 	}
@@ -294,7 +294,7 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	// part's size, as every common uploader makes them).
 	byPart, placed := false, true
 	if st.parts > 0 {
-		p1, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key),
+		p1, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key), VersionId: objstore.VersionParam(src.URL.VersionID),
 			PartNumber: aws.Int32(1), IfMatch: aws.String(etag)})
 		if err != nil {
 			return e.s3.Translate("download", src.URL.String(), err)
@@ -409,7 +409,7 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	}
 	var lanes *laneHasher
 	if rangeAlgo != "" && pieceAlgo == "" {
-		lanes = newLaneHasher(f, n)
+		lanes = newLaneHasher(f, size, n)
 		defer lanes.stop()
 		for i := range n {
 			if done[int64(i/span)*prs] {
@@ -580,7 +580,7 @@ func (e *Engine) verifyLayout(ctx context.Context, u objstore.URL, etag, path st
 	var off int64
 	same := true
 	for k := range sizes {
-		head, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key),
+		head, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), VersionId: objstore.VersionParam(u.VersionID),
 			PartNumber: aws.Int32(int32(k + 1)), IfMatch: aws.String(etag)})
 		if err != nil {
 			return nil, e.s3.Translate("download", u.String(), err)
@@ -718,7 +718,7 @@ func (e *Engine) getPiece(ctx context.Context, u objstore.URL, etag string, size
 	pw := &pieceWriter{f: f, h: h, onWrite: onWrite}
 	byNumber := p.part > 0
 	err := e.retryBody(ctx, func() error {
-		in := &s3.GetObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key)}
+		in := &s3.GetObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), VersionId: objstore.VersionParam(u.VersionID)}
 		if etag != "" {
 			in.IfMatch = aws.String(etag)
 		}
@@ -839,7 +839,7 @@ func copyPooled(w io.Writer, r io.Reader) (int64, error) {
 // checked part by part; the parts' sizes come from HEAD ?partNumber=N,
 // asked while the object streams.
 func (e *Engine) Stream(ctx context.Context, src objstore.URL, w io.Writer) error {
-	out, err := e.getObject(ctx, &s3.GetObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key)})
+	out, err := e.getObject(ctx, &s3.GetObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key), VersionId: objstore.VersionParam(src.VersionID)})
 	if err != nil {
 		return e.s3.Translate("read", src.String(), err)
 	}
@@ -1007,7 +1007,7 @@ func (e *Engine) partSizes(ctx context.Context, u objstore.URL, etag string, par
 		var off int64
 		for k := 1; k <= parts; k++ {
 			p := partSize{}
-			head, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key),
+			head, err := e.s3.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(u.Key), VersionId: objstore.VersionParam(u.VersionID),
 				PartNumber: aws.Int32(int32(k)), IfMatch: aws.String(etag)})
 			if err != nil {
 				p.skip = fmt.Sprintf("the size of part %d is not known: %v", k, err)

@@ -183,7 +183,9 @@ func (e *Engine) Matching(ctx context.Context, u objstore.URL, recursive bool) i
 // is an error, as users expect (S3's DeleteObject succeeds on missing keys).
 // With dryRun it only checks that the object exists.
 func (e *Engine) DeleteOne(ctx context.Context, u objstore.URL, dryRun bool) error {
-	if _, err := e.s3.Head(ctx, u); err != nil {
+	// A delete marker has no HEAD (405): deleting it brings the object
+	// back, so a version is deleted whatever HEAD says but "missing".
+	if _, err := e.s3.Head(ctx, u); err != nil && !(u.VersionID != "" && (objstore.IsCode(err, "MethodNotAllowed") || objstore.IsCode(err, "405"))) {
 		return err
 	}
 	if dryRun {

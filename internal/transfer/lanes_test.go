@@ -26,12 +26,17 @@ func TestMD5x16(t *testing.T) {
 		d.v0[i], d.v1[i], d.v2[i], d.v3[i] = 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476
 	}
 	mask := uint16(0xffff &^ (1 << 3) &^ (1 << 9)) // lanes 3 and 9 hash nothing
+	// The lanes' bytes lie in the arena in another order than the lanes.
 	arena := make([]byte, 16*slot)
+	var offs [16]int32
+	for i := range offs {
+		offs[i] = int32((15 - i) * slot)
+	}
 	for r := range rounds {
 		for i := range 16 {
-			copy(arena[i*slot:], data[i][r*slot:(r+1)*slot])
+			copy(arena[offs[i]:], data[i][r*slot:(r+1)*slot])
 		}
-		md5x16(&d, arena, slot, mask, slot)
+		md5x16(&d, arena, &offs, mask, slot)
 	}
 	for i := range 16 {
 		n := int64(slot * rounds)
@@ -51,6 +56,16 @@ func TestMD5x16(t *testing.T) {
 // longer and shorter than a round, of unequal sizes, some reported done
 // before anything else (resumed), and the last ones alone.
 func TestLaneHasher(t *testing.T) {
+	for _, mapped := range []bool{true, false} {
+		t.Run(map[bool]string{true: "mapped", false: "read"}[mapped], func(t *testing.T) {
+			defer func(m bool) { mapLanes = m }(mapLanes)
+			mapLanes = mapped
+			testLaneHasher(t)
+		})
+	}
+}
+
+func testLaneHasher(t *testing.T) {
 	sizes := []int64{3*laneChunk + 100, laneChunk, 10, 5*laneChunk - 64, 2 * laneChunk, laneChunk + 1, 7 * laneChunk, 64, 3*laneChunk + 5, 0}
 	for range 20 {
 		sizes = append(sizes, int64(rand.IntN(4*laneChunk)))
@@ -67,7 +82,10 @@ func TestLaneHasher(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	lh := newLaneHasher(f, len(sizes))
+	if err := f.Truncate(total); err != nil { // as a download does
+		t.Fatal(err)
+	}
+	lh := newLaneHasher(f, total, len(sizes))
 	defer lh.stop()
 	for _, i := range []int{1, 4} { // on disk already
 		f.WriteAt(data[starts[i]:starts[i]+sizes[i]], starts[i])
@@ -103,6 +121,68 @@ func TestLaneHasher(t *testing.T) {
 		want := md5.Sum(data[starts[i] : starts[i]+n])
 		if !bytes.Equal(sums[i], want[:]) {
 			t.Errorf("part %d (%d bytes): %x, want %x", i, n, sums[i], want)
+		}
+	}
+}
+
+// TestLaneHasherFileShrunk: a file truncated under the lane hasher (its
+// mapping then faults, in md5-simd's kernel or in crypto/md5) is an error of
+// the download, not a crash.
+func TestLaneHasherFileShrunk(t *testing.T) {
+	for _, size := range []int64{4 * laneChunk, 100} {
+		f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(size); err != nil {
+			t.Fatal(err)
+		}
+		lh := newLaneHasher(f, size, 1)
+		if err := f.Truncate(0); err != nil {
+			t.Fatal(err)
+		}
+		lh.done(0, 0, size)
+		_, err = lh.sums()
+		if err == nil {
+			t.Errorf("%d bytes: no error", size)
+		}
+		t.Log(err)
+		lh.stop()
+		f.Close()
+	}
+}
+
+// TestLaneHasherFarParts: parts more than 2 GiB apart (the kernel reaches
+// the lanes of a round by int32 offsets from one base) are hashed in
+// separate rounds, in a sparse file of 5 GiB.
+func TestLaneHasherFarParts(t *testing.T) {
+	starts := []int64{0, 5 << 29, 9 << 29} // 0, 2.5 GiB, 4.5 GiB
+	const size = 3*laneChunk + 100
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(5 << 30); err != nil {
+		t.Fatal(err)
+	}
+	lh := newLaneHasher(f, 5<<30, len(starts))
+	defer lh.stop()
+	data := make([][]byte, len(starts))
+	for i, start := range starts {
+		data[i] = randomData(t, size)
+		if _, err := f.WriteAt(data[i], start); err != nil {
+			t.Fatal(err)
+		}
+		lh.done(i, start, size)
+	}
+	sums, err := lh.sums()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range starts {
+		if want := md5.Sum(data[i]); !bytes.Equal(sums[i], want[:]) {
+			t.Errorf("part %d: %x, want %x", i, sums[i], want)
 		}
 	}
 }

@@ -28,14 +28,16 @@ func block16(state *uint32, base uintptr, ptrs *int32, mask uint64, n int)
 var haveMD5x16 = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ)
 
 // md5x16 hashes n bytes (a multiple of 64) into each lane set in mask: lane
-// i's bytes are arena[i*slot : i*slot+n]. Lanes not in mask keep their state.
-func md5x16(d *digest16, arena []byte, slot int, mask uint16, n int) {
-	var ptrs [16]int32
-	for i := range ptrs {
-		ptrs[i] = int32(i * slot)
+// i's bytes are arena[offs[i] : offs[i]+n]. Lanes not in mask keep their
+// state.
+func md5x16(d *digest16, arena []byte, offs *[16]int32, mask uint16, n int) {
+	for i := range 16 {
+		if mask&(1<<i) != 0 && (offs[i] < 0 || int(offs[i])+n > len(arena)) {
+			panic("transfer: md5x16 lane outside its arena")
+		}
 	}
 	work := *d // block16 writes every lane's state; only mask's are kept
-	block16(&work.v0[0], uintptr(unsafe.Pointer(&arena[0])), &ptrs[0], uint64(mask), n)
+	block16(&work.v0[0], uintptr(unsafe.Pointer(&arena[0])), &offs[0], uint64(mask), n)
 	runtime.KeepAlive(arena)
 	for i := range 16 {
 		if mask&(1<<i) != 0 {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"os"
@@ -36,6 +37,49 @@ type PutOptions struct {
 	SSEKMSKeyID  string            // KMS key for aws:kms
 	Metadata     map[string]string // user metadata (x-amz-meta-*)
 	CacheControl string
+
+	ContentDisposition string
+	ContentEncoding    string
+	ContentLanguage    string
+	Expires            string         // an HTTP date
+	ACL                string         // a canned ACL (objstore.CannedACLs)
+	Tags               []objstore.Tag // the object's tags
+	// HeaderRules give uploads default headers by key pattern (a saved
+	// account's rules); what the options above set wins over them.
+	HeaderRules []objstore.HeaderRule
+}
+
+// ForKey returns the options for an upload to key: the header rules'
+// defaults filled in where the options leave a header unset (user
+// metadata key by key). Content-Type detection comes after it.
+func (o PutOptions) ForKey(key string) PutOptions {
+	defs := objstore.RuleDefaults(o.HeaderRules, key)
+	fill := func(p *string, h string) {
+		if v, ok := defs[h]; ok && *p == "" {
+			*p = v
+		}
+	}
+	fill(&o.CacheControl, "Cache-Control")
+	fill(&o.ContentType, "Content-Type")
+	fill(&o.ContentDisposition, "Content-Disposition")
+	fill(&o.ContentEncoding, "Content-Encoding")
+	fill(&o.ContentLanguage, "Content-Language")
+	fill(&o.Expires, "Expires")
+	for h, v := range defs {
+		name, ok := strings.CutPrefix(h, "x-amz-meta-")
+		if !ok {
+			continue
+		}
+		if _, set := o.Metadata[name]; set {
+			continue
+		}
+		m := make(map[string]string, len(o.Metadata)+1)
+		maps.Copy(m, o.Metadata)
+		m[name] = v
+		o.Metadata = m
+	}
+	o.HeaderRules = nil
+	return o
 }
 
 // Validate checks values S3 would reject, so the user learns before any
@@ -59,6 +103,24 @@ func (o PutOptions) Validate() error {
 	}
 	if o.SSEKMSKeyID != "" && !strings.HasPrefix(o.SSE, "aws:kms") {
 		return fault.Newf(fault.Usage, "--sse-kms-key-id needs --sse aws:kms")
+	}
+	if o.ACL != "" {
+		if err := objstore.CheckCannedACL(o.ACL); err != nil {
+			return err
+		}
+	}
+	if o.Expires != "" {
+		if _, err := http.ParseTime(o.Expires); err != nil {
+			return fault.Newf(fault.Usage, "Expires %q is not an HTTP date (Mon, 02 Jan 2006 15:04:05 GMT)", o.Expires)
+		}
+	}
+	if err := objstore.ValidateTags(o.Tags, false); err != nil {
+		return err
+	}
+	for _, r := range o.HeaderRules {
+		if err := r.Validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -93,6 +155,7 @@ func (e *Engine) UploadFile(ctx context.Context, path string, dst objstore.URL, 
 		return fault.New(fault.Usage, fmt.Sprintf("upload %s: is a directory", path), "pass -r/--recursive to upload a directory")
 	}
 	size := fi.Size()
+	po = po.ForKey(dst.Key)
 	if po.ContentType == "" {
 		po.ContentType = detectContentType(path, f)
 	}
@@ -132,6 +195,7 @@ func (e *Engine) UploadStream(ctx context.Context, r io.Reader, dst objstore.URL
 	if err != nil {
 		return err
 	}
+	po = po.ForKey(dst.Key)
 	if po.ContentType == "" {
 		po.ContentType = http.DetectContentType(first.data)
 	}
@@ -244,7 +308,26 @@ func (e *Engine) putInput(dst objstore.URL, po PutOptions) *s3.PutObjectInput {
 	if po.CacheControl != "" {
 		in.CacheControl = aws.String(po.CacheControl)
 	}
+	in.ContentDisposition = optString(po.ContentDisposition)
+	in.ContentEncoding = optString(po.ContentEncoding)
+	in.ContentLanguage = optString(po.ContentLanguage)
+	if t, err := http.ParseTime(po.Expires); err == nil {
+		in.Expires = aws.Time(t)
+	}
+	if po.ACL != "" {
+		in.ACL = types.ObjectCannedACL(po.ACL)
+	}
+	if len(po.Tags) > 0 {
+		in.Tagging = aws.String(objstore.EncodeTags(po.Tags))
+	}
 	return in
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
 }
 
 // multipart is one multipart upload in progress.
@@ -270,6 +353,8 @@ func (e *Engine) startMultipart(ctx context.Context, dst objstore.URL, po PutOpt
 		Bucket: put.Bucket, Key: put.Key, ChecksumAlgorithm: checksumAlgo,
 		ContentType: put.ContentType, StorageClass: put.StorageClass, Metadata: put.Metadata,
 		ServerSideEncryption: put.ServerSideEncryption, SSEKMSKeyId: put.SSEKMSKeyId, CacheControl: put.CacheControl,
+		ContentDisposition: put.ContentDisposition, ContentEncoding: put.ContentEncoding, ContentLanguage: put.ContentLanguage,
+		Expires: put.Expires, ACL: put.ACL, Tagging: put.Tagging,
 	}
 	if full {
 		in.ChecksumType = types.ChecksumTypeFullObject
@@ -663,5 +748,6 @@ func detectContentType(path string, f *os.File) string {
 // metadata and settings).
 func (o PutOptions) IsZero() bool {
 	return o.ContentType == "" && o.StorageClass == "" && o.SSE == "" && o.SSEKMSKeyID == "" &&
-		len(o.Metadata) == 0 && o.CacheControl == ""
+		len(o.Metadata) == 0 && o.CacheControl == "" && o.ContentDisposition == "" && o.ContentEncoding == "" &&
+		o.ContentLanguage == "" && o.Expires == "" && o.ACL == "" && len(o.Tags) == 0
 }
