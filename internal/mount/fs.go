@@ -778,6 +778,10 @@ func (m *mfs) renameFile(ctx context.Context, cn *node, src, dst string) error {
 	if err := m.engine.Copy(ctx, transfer.Remote{URL: m.url(src), Size: -1}, m.url(dst), transfer.PutOptions{}); err != nil {
 		return err
 	}
+	if old := m.wb.get(dst); old != nil {
+		// The target's pending upload would overwrite the renamed file.
+		m.wb.remove(old)
+	}
 	cn.mu.Lock()
 	cn.rem = nil
 	cn.mu.Unlock()

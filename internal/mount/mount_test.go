@@ -602,3 +602,23 @@ func TestIntegrityFailureIsEIO(t *testing.T) {
 		t.Fatalf("read of a corrupted object: %v, want EIO", err)
 	}
 }
+
+// --cache-size bounds the staged bytes: a file that alone passes it gets
+// ENOSPC; the mount goes on.
+func TestCacheSizeLimit(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.CacheSize = 1 << 20 })
+	f, err := os.Create(e.path("big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, werr := f.Write(random(2<<20, 10))
+	f.Close()
+	if !errors.Is(werr, syscall.ENOSPC) {
+		t.Fatalf("writing 2 MiB with a 1 MiB cache: %v, want ENOSPC", werr)
+	}
+	small := random(512<<10, 11)
+	if err := os.WriteFile(e.path("small.bin"), small, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.waitObject("small.bin", small)
+}
