@@ -228,7 +228,13 @@ func accountRoleError(err error, name string) error {
 // one for the same start URL and region (refreshed when due and possible),
 // else, when login is allowed, a new sign-in.
 func (m *Manager) ssoAccountToken(ctx context.Context, c *sso.Client, t sso.Target, lo LoginOptions, login bool) (*sso.Token, bool, error) {
-	tok, err := c.TokenProvider(t).Token(ctx)
+	var tok *sso.Token
+	var err error
+	if lo.Fresh {
+		err = sso.ErrLoginRequired
+	} else {
+		tok, err = c.TokenProvider(t).Token(ctx)
+	}
 	switch {
 	case err == nil && (tok.Region == "" || tok.Region == t.Region):
 		return tok, true, nil

@@ -15,6 +15,9 @@ import (
 type LoginOptions struct {
 	UseDeviceCode bool
 	RedirectPort  int // fixed 127.0.0.1 port for the PKCE redirect (0: any)
+	// Fresh signs in even when a cached token looks valid: Renew sets it,
+	// since the portal has just refused that token.
+	Fresh bool
 }
 
 // Kinds of identity, in results.

@@ -274,7 +274,9 @@ func (s *Session) Renew(ctx context.Context, cause error) error {
 		}
 		return cause
 	}
-	if _, err := m.Login(ctx, s.Ref, LoginOptions{}); err != nil {
+	// Fresh: the cached token may look valid and still be refused (the
+	// session ended); reusing it would not renew anything.
+	if _, err := m.Login(ctx, s.Ref, LoginOptions{Fresh: true}); err != nil {
 		return err
 	}
 	s.creds.Invalidate()

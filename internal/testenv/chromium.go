@@ -508,7 +508,12 @@ func (tab *Tab) Screenshot(name string) string {
 // ScreenshotDir is where [Tab.Screenshot] writes (see there).
 func ScreenshotDir(t testing.TB) string {
 	t.Helper()
-	if v, err := strconv.ParseBool(os.Getenv("S3SSO_UPDATE_SCREENSHOTS")); err == nil && v {
+	// As the process started: Home unsets S3SSO_* variables.
+	v := os.Getenv("S3SSO_UPDATE_SCREENSHOTS")
+	if v == "" {
+		v = initialGetenv("S3SSO_UPDATE_SCREENSHOTS")
+	}
+	if v, err := strconv.ParseBool(v); err == nil && v {
 		root, err := ModuleRoot()
 		if err != nil {
 			t.Fatal(err)

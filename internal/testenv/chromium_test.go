@@ -131,7 +131,7 @@ func TestChromiumHarness(t *testing.T) {
 	})
 
 	t.Run("screenshot, dark mode, heap, download", func(t *testing.T) {
-		t.Setenv("S3SSO_UPDATE_SCREENSHOTS", "") // never into docs/ from here
+		t.Setenv("S3SSO_UPDATE_SCREENSHOTS", "false") // never into docs/ from here
 		tab := c.NewTab(t)
 		tab.Do(chromedp.Navigate(srv.URL))
 

@@ -42,15 +42,18 @@ type digest16 struct {
 // The file is mapped (read-only) and the kernel hashes the page cache in
 // place: reading the parts back with pread was a second copy of every byte,
 // as much CPU again as the hashing (0.14 s per GiB). The pages hashed are
-// unmapped every 128 KiB of a part, so that they do not count as the
-// process's memory. Where the file cannot be mapped, the bytes are read
-// into an arena.
+// released after each round (one process_madvise call on Linux), so that
+// they do not count as the process's memory. Where the file cannot be
+// mapped, the bytes are read into an arena.
 //
 // md5-simd's own server (md5Lanes), fed by the writers as the bytes came in,
 // hashed whatever had arrived when it ran: on a 1 GiB download most rounds
 // had a few lanes, and MD5 took two to four times the CPU of full rounds.
-// Rounds of the 8 parts in flight alone took half as much again as rounds
-// of 16. Hashing from the writers' buffers (no read-back) did not pay: the
+// A call costs about the same for 1 to 8 lanes, so rounds of the 8 parts in
+// flight alone cost 1.45 times as much per byte as rounds of 16
+// (BenchmarkMD5x16); over the pages of parts finished earlier, no longer in
+// the CPU's caches, a round costs about a fifth more than over fresh ones.
+// Hashing from the writers' buffers (nothing read back) did not pay: the
 // streams run at different speeds, so rounds either waited for the slowest
 // (the buffers of the others overflowed, to be read back anyway) or ran
 // with three lanes on average.
@@ -78,13 +81,6 @@ type laneResult struct {
 // mapLanes: the lane hasher maps the file (tests switch it off to test the
 // reads of where it cannot).
 var mapLanes = true
-
-// releaseEvery is how many bytes of a part are hashed between two
-// releases of its mapped pages (releasePages): at 256 KiB the process's peak
-// RSS was 3 MiB higher, at 64 KiB the calls cost a quarter of what the
-// mapping saves. (One call per round over the span of all the lanes left
-// the page cache's huge folios mapped whole, 2 MiB a lane: 30-44 MiB.)
-const releaseEvery = 128 << 10
 
 // newLaneHasher starts hashing the n parts of a download into f, a file of
 // size bytes.
@@ -164,7 +160,7 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 	n := len(lh.parts)
 	sums := make([][]byte, n)
 	hashed := make([]int64, n)     // bytes of each part in its state (a multiple of 64)
-	released := make([]int64, n)   // bytes of each part whose pages were released
+	var spans [][2]int64           // the mapped bytes hashed in a round, to release
 	states := make([][4]uint32, n) // MD5 state of each part after hashed bytes
 	for i := range states {
 		states[i] = [4]uint32{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476}
@@ -199,7 +195,7 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 				h := md5At(states[i], hashed[i])
 				if m != nil {
 					h.Write(m[start+hashed[i] : start+size])
-					releasePages(m, start+released[i], start+size)
+					releasePages(m, [][2]int64{{start + hashed[i], start + size}})
 				} else if _, err := io.Copy(h, io.NewSectionReader(lh.f, start+hashed[i], size-hashed[i])); err != nil {
 					return nil, err
 				}
@@ -250,14 +246,17 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 				mask |= 1 << k
 			}
 			md5x16(&d, base, &offs, mask, laneChunk)
+			spans = spans[:0]
 			for k, i := range ready {
 				states[i] = [4]uint32{d.v0[k], d.v1[k], d.v2[k], d.v3[k]}
-				hashed[i] += laneChunk
-				if m != nil && hashed[i]-released[i] >= releaseEvery {
-					start := lh.parts[i].start.Load()
-					releasePages(m, start+released[i], start+hashed[i])
-					released[i] = hashed[i]
+				if m != nil {
+					at := lh.parts[i].start.Load() + hashed[i]
+					spans = append(spans, [2]int64{at, at + laneChunk})
 				}
+				hashed[i] += laneChunk
+			}
+			if m != nil {
+				releasePages(m, spans)
 			}
 			continue
 		}

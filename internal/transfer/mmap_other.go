@@ -1,9 +1,9 @@
-//go:build !unix
+//go:build !(linux && (amd64 || arm64))
 
 package transfer
 
 import "os"
 
-func mapFile(*os.File, int64) []byte    { return nil }
-func unmapFile([]byte)                  {}
-func releasePages([]byte, int64, int64) {}
+func mapFile(*os.File, int64) []byte  { return nil }
+func unmapFile([]byte)                {}
+func releasePages([]byte, [][2]int64) {}

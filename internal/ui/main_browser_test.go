@@ -91,6 +91,15 @@ func (e *uiEnv) addKeysAccount(name string) {
 func (e *uiEnv) start(args ...string) {
 	e.t.Helper()
 	e.ui = testenv.StartUI(e.t, e.vars, args...)
+	e.t.Cleanup(func() {
+		if e.t.Failed() {
+			out := e.ui.Output()
+			if len(out) > 20000 {
+				out = "…" + out[len(out)-20000:]
+			}
+			e.t.Logf("s3sso ui printed:\n%s", out)
+		}
+	})
 	e.tab = testenv.SharedChromium(e.t).NewTab(e.t)
 	e.tab.Do(chromedp.Navigate(e.ui.URL))
 	e.waitApp()
@@ -287,4 +296,18 @@ func writeTree(t *testing.T, dir string, files map[string][]byte) {
 	for rel, b := range files {
 		testenv.WriteFile(t, filepath.Join(dir, rel), string(b))
 	}
+}
+
+// evalStrings evaluates a JavaScript expression giving a list of strings.
+func evalStrings(e *uiEnv, expr string) []string {
+	e.t.Helper()
+	return testenv.Eval[[]string](e.tab, expr)
+}
+
+// shot takes the screenshot name (see testenv.Tab.Screenshot) without the
+// toasts of the steps before, which would hide the screen's corner.
+func (e *uiEnv) shot(name string) {
+	e.t.Helper()
+	e.tab.Do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('[data-testid="toast"]').forEach(t => t.remove())`))
+	e.tab.Screenshot(name)
 }

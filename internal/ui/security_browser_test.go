@@ -46,7 +46,7 @@ func TestBrowserKeyIsText(t *testing.T) {
 	if d := e.tab.Dialogs(); len(d) > 0 {
 		t.Errorf("script ran: dialogs %q", d)
 	}
-	e.tab.Screenshot("xss-key-as-text")
+	e.shot("xss-key-as-text")
 }
 
 // A page of another origin (another port on 127.0.0.1: same site, so the

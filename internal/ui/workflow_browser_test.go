@@ -63,7 +63,7 @@ func TestBrowserSSOWorkflow(t *testing.T) {
 	if !testenv.Eval[bool](e.tab, `document.querySelector('[data-testid="field-list-all-buckets"]').checked`) {
 		t.Error("list all my buckets is off by default")
 	}
-	e.tab.Screenshot("add-account-dialog")
+	e.shot("add-account-dialog")
 	e.click("dialog-save")
 	e.tab.Do(chromedp.WaitNotVisible(tid("account-dialog")))
 	e.tab.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="account"][data-name="work"]`)))
@@ -83,7 +83,7 @@ func TestBrowserSSOWorkflow(t *testing.T) {
 	if len(labels) != 2 || i < 0 {
 		t.Fatalf("roles offered %q, want ReadOnly and Admin", labels)
 	}
-	e.tab.Screenshot("role-choice")
+	e.shot("role-choice")
 	e.tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="choice"][data-index="` + string(rune('0'+i)) + `"]`)))
 	e.click("dialog-confirm")
 	e.waitText("account-state", "signed in")
@@ -107,7 +107,7 @@ func TestBrowserSSOWorkflow(t *testing.T) {
 	if b := e.text("banners"); b != "" {
 		t.Errorf("banners after the sign-in: %q", b)
 	}
-	e.tab.Screenshot("account-list")
+	e.shot("account-list")
 
 	// Browse: open the bucket, then the folder through its row.
 	e.tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="bucket"][data-name="` + e.bucket + `"] .name`)))
@@ -148,7 +148,7 @@ func TestBrowserSSOWorkflow(t *testing.T) {
 	}
 	e.tab.Do(chromedp.SetUploadFiles(tid("upload-input"), []string{big}))
 	e.waitTransfer("upload", "s3://"+e.bucket+"/big.bin", 5*time.Minute)
-	e.tab.Screenshot("transfers")
+	e.shot("transfers")
 	if got := e.getObject(e.bucket, "big.bin"); sha256.Sum256(got) != sha256.Sum256(data) {
 		t.Fatalf("big.bin on the server: %d bytes, not the %d uploaded", len(got), len(data))
 	}
@@ -174,7 +174,7 @@ func TestBrowserSSOWorkflow(t *testing.T) {
 	e.selectRow("photos/")
 	e.selectRow("big.bin")
 	e.waitText("props-general", "ETag")
-	e.tab.Screenshot("properties")
+	e.shot("properties")
 	e.click("edit-metadata")
 	e.tab.Do(chromedp.WaitVisible(tid("metadata-dialog")))
 	e.fill("field-content-type", "text/plain")
@@ -205,7 +205,7 @@ func TestBrowserSSOWorkflow(t *testing.T) {
 	e.tab.Do(chromedp.WaitVisible(tid("share-dialog")))
 	e.click("share-create")
 	e.tab.Do(chromedp.WaitVisible(tid("share-url")))
-	e.tab.Screenshot("share-dialog")
+	e.shot("share-dialog")
 	link := testenv.TabRun(e.tab, chromedp.Value(tid("share-url")))
 	if body := fetch(t, link); body != "alpha" {
 		t.Errorf("the presigned link gave %q, want alpha", body)
@@ -257,7 +257,7 @@ func TestBrowserSSOWorkflow(t *testing.T) {
 	e.waitRow("big.bin")
 	e.selectRow("big.bin")
 	e.waitText("props-general", "ETag")
-	e.tab.Screenshot("dark-mode")
+	e.shot("dark-mode")
 	e.tab.ColorScheme("light")
 }
 

@@ -65,10 +65,11 @@ const (
 	uiListDoneJS = `(() => { const s = document.querySelector('[data-testid="listing-status"]'); return !!s && s.dataset.state === 'done'; })()`
 	// uiUploadInput is the file input of the upload button.
 	uiUploadInput = `[data-testid="upload-input"]`
-	// uiTransferDoneJS is true when every transfer of the queue has ended
-	// well (and there is at least one).
-	uiTransferDoneJS   = `(() => { const r = [...document.querySelectorAll('[data-testid="transfer"]')]; return r.length > 0 && r.every(e => e.dataset.state === 'done'); })()`
-	uiTransferFailedJS = `[...document.querySelectorAll('[data-testid="transfer"]')].some(e => e.dataset.state === 'failed' || e.dataset.state === 'error')`
+	// uiTransferStateJS is the state of the queue's upload items (the
+	// queue is cleared before each upload): "" while there is none.
+	uiTransferStateJS = `(() => { const r = [...document.querySelectorAll('[data-testid="transfer"][data-op="upload"]')]; if (!r.length) return ""; if (r.some(e => e.dataset.state === 'failed' || e.dataset.state === 'cancelled')) return "failed"; return r.every(e => e.dataset.state === 'done') ? "done" : "running"; })()`
+	// uiClearTransfersJS clears the finished items of the queue.
+	uiClearTransfersJS = `fetch("/api/transfers/clear", {method: "POST"}).then(r => r.status)`
 )
 
 // RunUI runs the web UI benchmark.
@@ -386,6 +387,9 @@ func listOnce(tab context.Context, url string, ui *uiProcess) (first, all time.D
 func uiUpload(tab context.Context, url, file string) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(tab, 10*time.Minute)
 	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](uiClearTransfersJS, chromedp.EvalAwaitPromise)); err != nil {
+		return 0, err
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS(uiUploadInput))); err != nil {
 		return 0, err
 	}
@@ -394,14 +398,14 @@ func uiUpload(tab context.Context, url, file string) (time.Duration, error) {
 		return 0, err
 	}
 	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](uiTransferDoneJS))
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[string](uiTransferStateJS))
 		if err != nil {
 			return 0, err
 		}
-		if ok {
+		switch st {
+		case "done":
 			return time.Since(start), nil
-		}
-		if bad, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](uiTransferFailedJS)); bad {
+		case "failed":
 			return 0, errors.New("the transfer failed")
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -124,6 +124,9 @@ function renderAccounts() {
   $("acct-switch-state").textContent = a ? a.state : "";
   renderAccountCard(a);
   renderBanners();
+  // With no bucket open the properties show the account: keep its state
+  // in step (it said "needs sign-in" after the sign-in).
+  if (!S.bucket) renderProps();
 }
 
 function renderAccountCard(a) {
@@ -155,7 +158,11 @@ async function signIn(name, device = false) {
   // would leave the first (and the listing waiting on it) hanging.
   const pending = [...S.prompts.values()].find((p) => p.kind === "signin" && p.ref === name && (p.flow === "device") === device);
   if (pending) {
-    if (!device) window.open(pending.url, "_blank", "noopener,noreferrer");
+    if (!device) {
+      window.open(pending.url, "_blank", "noopener,noreferrer");
+      pending.opened = true;
+      renderBanners();
+    }
     return;
   }
   try {
@@ -321,6 +328,7 @@ export function loadList() {
     if (S.search) S.search.done = true;
     rebuildView();
     renderSearchBar();
+    if (!S.sel.size) renderProps();
   });
 }
 
@@ -1016,7 +1024,7 @@ function renderBanners() {
         h("a", { href: p.url, target: "_blank", rel: "noopener noreferrer", testid: "signin-link" }, p.verification_url || p.url),
         p.user_code ? [h("span", null, " and confirm the code "), h("span", { class: "code", testid: "device-code" }, p.user_code)] : null);
     } else {
-      add(b, h("span", null, "Sign in to " + (p.ref || p.provider) + " in the page that opened. "),
+      add(b, h("span", null, "Sign in to " + (p.ref || p.provider) + (p.opened ? " in the page that opened. " : " to go on. ")),
         h("a", { href: p.url, target: "_blank", rel: "noopener noreferrer", testid: "signin-link", class: "btn small primary" }, "Open the sign-in page"));
     }
     add(b, h("div", { class: "grow" }), p.ref ? h("button", { class: "btn small", testid: "signin-cancel", onclick: () => api("POST", "/api/accounts/" + encodeURIComponent(p.ref) + "/login/cancel").catch(toastError) }, "Cancel") : null);
@@ -1031,6 +1039,8 @@ async function handlePrompt(p) {
     renderBanners();
     if (p.open_here && signInClicked && Date.now() - signInClicked < 5000) {
       window.open(p.url, "_blank", "noopener,noreferrer");
+      p.opened = true;
+      renderBanners();
     }
     return;
   }
