@@ -36,7 +36,7 @@ func (e *DocError) Error() string {
 	return b.String()
 }
 
-// docKind makes a DocError a usage error for fault.Classify.
+// docErr returns a DocError wrapped as a usage error (for fault.Classify).
 func docErr(doc string, line int, field, format string, args ...any) error {
 	return &fault.Error{Kind: fault.Usage, Err: &DocError{Doc: doc, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}}
 }
