@@ -264,17 +264,7 @@ func decodeListPage(page *s3.ListObjectsV2Output) error {
 	if page.EncodingType != types.EncodingTypeUrl {
 		return nil
 	}
-	decode := func(p *string) error {
-		if p == nil {
-			return nil
-		}
-		v, err := url.QueryUnescape(*p)
-		if err != nil {
-			return fmt.Errorf("decode the URL-encoded key %q: %w", *p, err)
-		}
-		*p = v
-		return nil
-	}
+	decode := decodeKeyInPlace
 	for i := range page.Contents {
 		if err := decode(page.Contents[i].Key); err != nil {
 			return err
@@ -285,6 +275,20 @@ func decodeListPage(page *s3.ListObjectsV2Output) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// decodeKeyInPlace replaces *p, a key (or marker) the server URL-encoded
+// (encoding-type=url), with its decoded form; nil is left alone.
+func decodeKeyInPlace(p *string) error {
+	if p == nil {
+		return nil
+	}
+	v, err := url.QueryUnescape(*p)
+	if err != nil {
+		return fmt.Errorf("decode the URL-encoded key %q: %w", *p, err)
+	}
+	*p = v
 	return nil
 }
 

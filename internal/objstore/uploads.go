@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,23 +36,18 @@ func (s *S3) Uploads(ctx context.Context, bucket string) iter.Seq2[MultipartUplo
 				yield(MultipartUpload{}, s.Translate("list multipart uploads in", "s3://"+bucket, err))
 				return
 			}
-			decode := func(v *string) (string, error) { return aws.ToString(v), nil }
 			if page.EncodingType == types.EncodingTypeUrl {
-				decode = func(v *string) (string, error) {
-					d, err := url.QueryUnescape(aws.ToString(v))
-					if err != nil {
-						return "", fmt.Errorf("list multipart uploads in s3://%s: decode the URL-encoded key %q: %w", bucket, aws.ToString(v), err)
-					}
-					return d, nil
+				err := decodeKeyInPlace(page.NextKeyMarker)
+				for i := 0; err == nil && i < len(page.Uploads); i++ {
+					err = decodeKeyInPlace(page.Uploads[i].Key)
+				}
+				if err != nil {
+					yield(MultipartUpload{}, fmt.Errorf("list multipart uploads in s3://%s: %w", bucket, err))
+					return
 				}
 			}
 			for _, u := range page.Uploads {
-				key, err := decode(u.Key)
-				if err != nil {
-					yield(MultipartUpload{}, err)
-					return
-				}
-				up := MultipartUpload{Key: key, UploadID: aws.ToString(u.UploadId), Initiated: aws.ToTime(u.Initiated),
+				up := MultipartUpload{Key: aws.ToString(u.Key), UploadID: aws.ToString(u.UploadId), Initiated: aws.ToTime(u.Initiated),
 					StorageClass: string(u.StorageClass)}
 				if !yield(up, nil) {
 					return
@@ -62,11 +56,7 @@ func (s *S3) Uploads(ctx context.Context, bucket string) iter.Seq2[MultipartUplo
 			if !aws.ToBool(page.IsTruncated) {
 				return
 			}
-			next, err := decode(page.NextKeyMarker)
-			if err != nil {
-				yield(MultipartUpload{}, err)
-				return
-			}
+			next := aws.ToString(page.NextKeyMarker)
 			if next == aws.ToString(in.KeyMarker) && aws.ToString(page.NextUploadIdMarker) == aws.ToString(in.UploadIdMarker) {
 				yield(MultipartUpload{}, fmt.Errorf("list multipart uploads in s3://%s: the server sent the same page marker twice", bucket))
 				return

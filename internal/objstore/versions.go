@@ -108,17 +108,7 @@ func decodeVersionsPage(page *s3.ListObjectVersionsOutput) error {
 	if page.EncodingType != types.EncodingTypeUrl {
 		return nil
 	}
-	decode := func(p *string) error {
-		if p == nil {
-			return nil
-		}
-		v, err := url.QueryUnescape(*p)
-		if err != nil {
-			return fmt.Errorf("decode the URL-encoded key %q: %w", *p, err)
-		}
-		*p = v
-		return nil
-	}
+	decode := decodeKeyInPlace
 	for i := range page.Versions {
 		if err := decode(page.Versions[i].Key); err != nil {
 			return err

@@ -371,10 +371,18 @@ func (e *Engine) startMultipart(ctx context.Context, dst objstore.URL, po PutOpt
 }
 
 func (m *multipart) uploadPart(ctx context.Context, n int32, r io.ReadSeeker, size int64) error {
+	return m.sendPart(ctx, n, r, size, "")
+}
+
+// sendPart uploads part n; crc32c, when set, is the part's CRC32C (base64)
+// already computed, which the SDK then sends instead of reading the body
+// once more to compute it.
+func (m *multipart) sendPart(ctx context.Context, n int32, r io.ReadSeeker, size int64, crc32c string) error {
 	body := &countingSection{r: r, stats: &m.e.Stats}
 	out, err := m.e.s3.Client().UploadPart(ctx, &s3.UploadPartInput{
 		Bucket: aws.String(m.dst.Bucket), Key: aws.String(m.dst.Key), UploadId: aws.String(m.id),
 		PartNumber: aws.Int32(n), Body: body, ContentLength: aws.Int64(size), ChecksumAlgorithm: checksumAlgo,
+		ChecksumCRC32C: optString(crc32c),
 	}, unsignedPayload)
 	if err != nil {
 		body.unwind()

@@ -8,7 +8,6 @@ import (
 	"iter"
 	"mime"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 
@@ -46,20 +45,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	size, _ := strconv.ParseInt(q.Get("size"), 10, 64)
-	po := transfer.PutOptions{}
-	if sess.Account != nil {
-		// The account's upload header rules; a rule's Content-Type wins
-		// over the browser's guess, as over detection in the CLI.
-		po.HeaderRules = sess.Account.HeaderRules
-	}
-	_, ruled := objstore.RuleDefaults(po.HeaderRules, u.Key)["Content-Type"]
-	switch ct := r.Header.Get("Content-Type"); {
-	case ruled:
-	case ct != "" && ct != "application/octet-stream":
-		po.ContentType = ct
-	default:
-		po.ContentType = mime.TypeByExtension(path.Ext(u.Key))
-	}
+	po := uploadOptions(r, sess, u.Key)
 	eng := s.engine(store, transfer.Options{})
 	t := &Transfer{Op: "upload", Title: u.String(), Ref: name, BytesTotal: size, ObjectsTotal: 1}
 	err = s.queue.runHere(r.Context(), t, func(ctx context.Context, t *Transfer) error {

@@ -40,7 +40,13 @@ func (e *uiEnv) followSignIn() Prompt {
 // they cannot be renewed silently. The core pauses the job and signs in
 // again through the page: a "sign-in expired" notice, the transfer marked
 // paused, a sign-in panel; after the sign-in the upload completes, intact.
-func TestReloginPausesUpload(t *testing.T) {
+func TestReloginPausesUpload(t *testing.T) { testRelogin(t, false) }
+
+// TestReloginPausesUploadInParts: the same with the upload the page sends
+// in parallel parts (a large file): each part's request pauses and goes on.
+func TestReloginPausesUploadInParts(t *testing.T) { testRelogin(t, true) }
+
+func testRelogin(t *testing.T, parts bool) {
 	m := testenv.SharedMinIO(t)
 	bucket := m.NewBucket(t)
 	e := startUI(t)
@@ -81,7 +87,22 @@ func TestReloginPausesUpload(t *testing.T) {
 	body := make([]byte, 40<<20)
 	rand.Read(body)
 	result := make(chan int, 1)
+	send := func(method, path string, body []byte) int {
+		req, _ := http.NewRequest(method, e.base+path, bytes.NewReader(body))
+		req.Header.Set("Origin", e.base)
+		res, err := e.c.Do(req)
+		if err != nil {
+			return -1
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
 	go func() {
+		if parts {
+			result <- uploadInParts(e, "work", bucket, "big.bin", body, send)
+			return
+		}
 		req, _ := http.NewRequest("PUT", e.base+"/api/upload?"+q("acct", "work", "bucket", bucket, "key", "big.bin", "size", itoa(int64(len(body)))), bytes.NewReader(body))
 		req.Header.Set("Origin", e.base)
 		res, err := e.c.Do(req)
@@ -131,4 +152,34 @@ func TestReloginPausesUpload(t *testing.T) {
 		t.Errorf("uploaded object differs (%d bytes)", len(got))
 	}
 	t.Logf("role credentials issued: %d; requests refused by the proxy: %d", len(d.Issued()), len(proxy.Rejected()))
+}
+
+// uploadInParts uploads body as the page does a large file: start, the
+// parts at once, complete; it returns the first status that is not 200, or
+// the completion's.
+func uploadInParts(e *uiEnv, acct, bucket, key string, body []byte, send func(method, path string, body []byte) int) int {
+	req, _ := http.NewRequest("POST", e.base+"/api/uploads?"+q("acct", acct, "bucket", bucket, "key", key, "size", itoa(int64(len(body)))), nil)
+	req.Header.Set("Origin", e.base)
+	res, err := e.c.Do(req)
+	if err != nil {
+		return -1
+	}
+	var st partsStart
+	json.NewDecoder(res.Body).Decode(&st)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		return res.StatusCode
+	}
+	codes := make(chan int, st.Parts)
+	for n := 1; n <= st.Parts; n++ {
+		go func() {
+			codes <- send("PUT", "/api/uploads/"+st.ID+"/parts/"+itoa(int64(n)), body[int64(n-1)*st.PartSize:min(int64(n)*st.PartSize, int64(len(body)))])
+		}()
+	}
+	for range st.Parts {
+		if c := <-codes; c != 200 {
+			return c
+		}
+	}
+	return send("POST", "/api/uploads/"+st.ID+"/complete", nil)
 }

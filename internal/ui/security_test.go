@@ -149,7 +149,7 @@ func TestSecurity(t *testing.T) {
 			{"foreign Origin only", map[string]string{"Origin": "http://evil.example"}, http.StatusForbidden},
 		}
 		for _, c := range cases {
-			for _, path := range []string{"/api/accounts", "/api/delete", "/api/accounts/x/login"} {
+			for _, path := range []string{"/api/accounts", "/api/delete", "/api/accounts/x/login", "/api/uploads?acct=x&bucket=b&key=k&size=1", "/api/uploads/u1/complete"} {
 				req, _ := http.NewRequest("POST", e.base+path, strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				for k, v := range c.hdr {
@@ -163,6 +163,22 @@ func TestSecurity(t *testing.T) {
 				res.Body.Close()
 				if res.StatusCode != c.want || !strings.Contains(string(b), "cross-origin") {
 					t.Errorf("%s %s: %d %s", c.name, path, res.StatusCode, b)
+				}
+			}
+			// The other methods of the upload-in-parts routes.
+			for _, mp := range [][2]string{{"PUT", "/api/uploads/u1/parts/1"}, {"DELETE", "/api/uploads/u1"}} {
+				req, _ := http.NewRequest(mp[0], e.base+mp[1], strings.NewReader("part"))
+				for k, v := range c.hdr {
+					req.Header.Set(k, v)
+				}
+				res, err := e.c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != c.want || !strings.Contains(string(b), "cross-origin") {
+					t.Errorf("%s %s %s: %d %s", c.name, mp[0], mp[1], res.StatusCode, b)
 				}
 			}
 		}

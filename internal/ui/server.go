@@ -59,6 +59,7 @@ type Server struct {
 	prompter *Prompter
 	hub      *hub
 	queue    *queue
+	parts    partUploads // uploads the page sends in parts
 
 	ln   net.Listener
 	port int

@@ -897,15 +897,11 @@ function pumpUploads() {
     const it = uploadQueue.shift();
     S.uploadsWaiting = uploadQueue.length;
     uploadsRunning++;
-    fetch("/api/upload?" + qs({ acct: it.acct, bucket: it.bucket, key: it.key, size: it.file.size }), {
-      method: "PUT", body: it.file, credentials: "same-origin", headers: { "Content-Type": it.file.type || "application/octet-stream" },
-    }).then(async (res) => {
-      if (!res.ok) {
-        let d = null;
-        try { d = await res.json(); } catch { /* not JSON */ }
-        throw new APIError(res.status, d);
-      }
-    }).catch((e) => {
+    const send = it.file.size >= PARTS_FROM ? uploadParts(it) :
+      fetch("/api/upload?" + qs({ acct: it.acct, bucket: it.bucket, key: it.key, size: it.file.size }), {
+        method: "PUT", body: it.file, credentials: "same-origin", headers: { "Content-Type": it.file.type || "application/octet-stream" },
+      }).then(checkResponse);
+    send.catch((e) => {
       if (!(e instanceof APIError) || e.kind !== "interrupted") toastError(e, "Upload of " + it.key + " failed");
     }).finally(() => {
       uploadsRunning--;
@@ -915,6 +911,71 @@ function pumpUploads() {
     });
   }
   renderTransfers();
+}
+
+async function checkResponse(res) {
+  if (!res.ok) {
+    let d = null;
+    try { d = await res.json(); } catch { /* not JSON */ }
+    throw new APIError(res.status, d);
+  }
+}
+
+// A file from the multipart threshold up (transfer.DefaultMultipartThreshold)
+// goes up in parts: s3sso creates the multipart upload, the page sends the
+// file's slices, PARTS_IN_FLIGHT at a time over all files, each streamed
+// into one UploadPart, then s3sso completes it (or aborts it on a failure).
+const PARTS_FROM = 32 << 20;
+const PARTS_IN_FLIGHT = 4;
+let partSlots = PARTS_IN_FLIGHT;
+const partWaiters = [];
+
+function partSlot() {
+  if (partSlots > 0) { partSlots--; return Promise.resolve(); }
+  return new Promise((resolve) => partWaiters.push(resolve));
+}
+
+function freePartSlot() {
+  const next = partWaiters.shift();
+  if (next) next(); else partSlots++;
+}
+
+async function uploadParts(it) {
+  const start = await fetch("/api/uploads?" + qs({ acct: it.acct, bucket: it.bucket, key: it.key, size: it.file.size }), {
+    method: "POST", credentials: "same-origin", headers: { "Content-Type": it.file.type || "application/octet-stream" },
+  });
+  await checkResponse(start);
+  const { id, part_size: size, parts } = await start.json();
+  const stop = new AbortController();
+  let next = 1;
+  let failed = null;
+  const worker = async () => {
+    while (!failed && next <= parts) {
+      const n = next++;
+      await partSlot();
+      try {
+        if (failed) return;
+        const res = await fetch("/api/uploads/" + id + "/parts/" + n, {
+          method: "PUT", body: it.file.slice((n - 1) * size, Math.min(n * size, it.file.size)),
+          credentials: "same-origin", signal: stop.signal,
+        });
+        await checkResponse(res);
+      } catch (e) {
+        if (!failed) failed = e;
+        stop.abort();
+        throw failed;
+      } finally {
+        freePartSlot();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, parts) }, worker));
+  } catch (e) {
+    await api("DELETE", "/api/uploads/" + id).catch(() => { /* already over */ });
+    throw failed || e;
+  }
+  await checkResponse(await fetch("/api/uploads/" + id + "/complete", { method: "POST", credentials: "same-origin" }));
 }
 
 function filesFromInput(input, folder) {
