@@ -250,3 +250,38 @@ func TestStopWithFileOpen(t *testing.T) {
 	f.Close()
 	_ = exec.Command("fusermount3", "-uz", o.Mountpoint).Run()
 }
+
+// A file that is not cached renamed over one whose upload has just put
+// its object (held there): the target ends with the renamed file's
+// content, not the overwritten one's, and not deleted.
+func TestRenameOverJustUploadedFile(t *testing.T) {
+	uploaded := make(chan struct{}, 1)
+	afterUploadHook = func(key string) {
+		if key != "T" {
+			return
+		}
+		select {
+		case uploaded <- struct{}{}:
+		default:
+		}
+		time.Sleep(2 * time.Second) // holds the attempt while the rename runs (not an assertion)
+	}
+	t.Cleanup(func() { afterUploadHook = nil })
+	e := newEnv(t, nil)
+	src := []byte("the source\n")
+	e.put("S", src)
+	if err := os.WriteFile(e.path("T"), []byte("the overwritten target\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	<-uploaded
+	if err := os.Rename(e.path("S"), e.path("T")); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if got := e.object("T"); !bytes.Equal(got, src) {
+		t.Errorf("T holds %q, want the renamed file's content; keys %v", got, e.keys())
+	}
+	if got := e.object("S"); got != nil {
+		t.Errorf("S still exists")
+	}
+}

@@ -554,6 +554,9 @@ func (w *writeback) upload(ctx context.Context, s *staged, dst func(key string) 
 	po := transfer.PutOptions{Metadata: map[string]string{MetaMtime: formatMtime(mtime)}}
 	err := w.engine.UploadFile(uctx, s.path, dst(key), po)
 	cancel()
+	if afterUploadHook != nil {
+		afterUploadHook(key)
+	}
 
 	s.mu.Lock()
 	if s.removed {
@@ -782,6 +785,10 @@ func idLess(a, b string) bool {
 	}
 	return x < y
 }
+
+// afterUploadHook, when set (by tests, before mounting), runs after each
+// upload's PUT, before its outcome is recorded.
+var afterUploadHook func(key string)
 
 func formatMtime(t time.Time) string {
 	return strconv.FormatFloat(float64(t.UnixNano())/1e9, 'f', 9, 64)
