@@ -12,6 +12,8 @@
 #   make demo    a scripted tour of s3sso against throwaway local servers (MinIO, SSO emulator, Dex)
 #   make demo-ui the web UI against throwaway local servers: a signed-in account, sample buckets
 #   make bench   benchmarks against peer clients (bench/run; BENCH_FLAGS=-rounds 5)
+#   make bench-mount  the mount benchmark: s3sso mount beside rclone mount
+#                (bench/run -mount; BENCH_FLAGS=-rounds 3)
 #   make bench-ui  web UI benchmarks in headless Chromium (bench/run-ui; BENCH_UI_FLAGS)
 #   make clean   remove build outputs
 #
@@ -30,7 +32,7 @@ export S3SSO_TOOLS_DIR ?= $(HOME)/.cache/s3sso/tools
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
 LDFLAGS := -X github.com/s3sso/s3sso/internal/buildinfo.Version=$(VERSION)
 
-.PHONY: build tools lint test fuzz demo demo-ui bench bench-ui clean
+.PHONY: build tools lint test fuzz demo demo-ui bench bench-mount bench-ui clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/s3sso ./cmd/s3sso
@@ -79,6 +81,9 @@ demo-ui:
 
 bench:
 	bench/run $(BENCH_FLAGS)
+
+bench-mount:
+	bench/run -mount $(BENCH_FLAGS)
 
 bench-ui:
 	bench/run-ui $(BENCH_UI_FLAGS)

@@ -232,6 +232,8 @@ web identity, credential_process, assume-role chains or static keys.
 		a.newConfigureCommand(),
 		a.newCredentialsCommand(),
 		a.newDebugCommand(),
+		a.newMountCommand(),
+		a.newUnmountCommand(),
 		a.newUICommand(),
 		newCompletionCommand(),
 		&cobra.Command{Use: "exit-codes", Short: "The exit codes s3sso returns", Long: exitCodesHelp},

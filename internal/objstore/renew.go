@@ -111,8 +111,10 @@ func (g *renewGate) HandleFinalize(ctx context.Context, in middleware.FinalizeIn
 		if err == nil || n >= maxRenewals || !renewable(err) || ctx.Err() != nil {
 			return out, md, err
 		}
+		// A request without a body (GET, HEAD, a listing) is sent again as
+		// it is; one whose body cannot be rewound is not.
 		req, ok := in.Request.(*smithyhttp.Request)
-		if !ok || !req.IsStreamSeekable() {
+		if !ok || req.GetStream() != nil && !req.IsStreamSeekable() {
 			return out, md, err
 		}
 		if rerr := g.renewAfter(ctx, gen, err); rerr != nil {

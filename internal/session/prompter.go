@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/s3sso/s3sso/internal/authflow"
 	"github.com/s3sso/s3sso/internal/fault"
@@ -52,7 +53,25 @@ const (
 	// NoticeRoleChosen: a saved account now uses the chosen account and
 	// role (AccountID, RoleName).
 	NoticeRoleChosen = "role-chosen"
+	// NoticeSignInWaiting: credentials need a new sign-in that this front
+	// end cannot start; Renew waits (see SignInWaiter) for one made
+	// elsewhere (`s3sso login` in another terminal). NoticeJobResumed
+	// follows when it comes.
+	NoticeSignInWaiting = "sign-in-waiting"
 )
+
+// SignInWaiter is implemented by the prompters of front ends without a
+// person at hand that can still wait for one: a mounted drive, whose file
+// operations should pause rather than fail while the person signs in from
+// another terminal or the web UI. When refused credentials need a new
+// sign-in and the prompter cannot start one, Session.Renew notifies
+// NoticeSignInWaiting and then tries the credentials again every few
+// seconds (they come from the shared token and credential caches, which a
+// sign-in elsewhere rewrites) for up to SignInWait. A zero duration means
+// do not wait.
+type SignInWaiter interface {
+	SignInWait() time.Duration
+}
 
 // Notice tells the person something that needs no answer.
 type Notice struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -259,6 +260,9 @@ func (s *Session) Renew(ctx context.Context, cause error) error {
 	// the job stops with the sign-in error and --resume continues it).
 	p := m.prompter
 	if !p.Interactive() || !p.CanSignIn() {
+		if w, ok := p.(SignInWaiter); ok && w.SignInWait() > 0 {
+			return s.waitSignIn(ctx, w.SignInWait(), cause)
+		}
 		return cause
 	}
 	job := objstore.IsBatch(ctx)
@@ -283,6 +287,39 @@ func (s *Session) Renew(ctx context.Context, cause error) error {
 		p.Notify(ctx, Notice{Kind: NoticeJobResumed, Ref: s.Ref})
 	}
 	return nil
+}
+
+// signInPoll is how often waitSignIn tries the credentials again.
+var signInPoll = 2 * time.Second
+
+// waitSignIn waits up to d for a sign-in made elsewhere: it tries the
+// credentials again every signInPoll (the provider reads the token and
+// credential caches that `s3sso login` rewrites) and returns nil once they
+// work, cause when d passes, ctx's error when ctx ends.
+func (s *Session) waitSignIn(ctx context.Context, d time.Duration, cause error) error {
+	p := s.m.prompter
+	p.Notify(ctx, Notice{Kind: NoticeSignInWaiting, Ref: s.Ref, Cause: cause})
+	s.m.logger.Info("waiting for a sign-in made elsewhere", "ref", s.Ref.String(), "for", d.String())
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(signInPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return fault.Wrap(fault.Interrupted, ctx.Err(), "")
+		case <-deadline.C:
+			return cause
+		case <-tick.C:
+		}
+		s.creds.Invalidate()
+		if _, err := s.creds.Retrieve(ctx); err == nil {
+			p.Notify(ctx, Notice{Kind: NoticeJobResumed, Ref: s.Ref})
+			return nil
+		} else if _, ok := fault.LoginRequired(err); !ok && ctx.Err() == nil {
+			s.m.logger.Debug("credentials still refused while waiting for a sign-in", "ref", s.Ref.String(), "error", err)
+		}
+	}
 }
 
 // describe is for debugging.

@@ -167,26 +167,5 @@ func run() error {
 // writeSection replaces the text between the markers in path, or writes a
 // new file holding only the markers and md.
 func writeSection(path, md string) error {
-	section := beginMarker + "\n\n" + md + "\n" + endMarker
-	old, err := os.ReadFile(path)
-	var text string
-	switch {
-	case err == nil && strings.Contains(string(old), beginMarker) && strings.Contains(string(old), endMarker):
-		s := string(old)
-		i := strings.Index(s, beginMarker)
-		j := strings.Index(s, endMarker) + len(endMarker)
-		text = s[:i] + section + s[j:]
-	case err == nil || os.IsNotExist(err):
-		text = "# Benchmarks\n\n" + section + "\n"
-		if err == nil {
-			text = string(old) + "\n" + section + "\n"
-		}
-	default:
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return harness.WriteSection(path, beginMarker, endMarker, md)
 }
