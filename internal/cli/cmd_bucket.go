@@ -75,6 +75,16 @@ func (m bucketInfoMsg) JSON() any { return m.BucketInfo }
 func (m bucketInfoMsg) String() string {
 	var b strings.Builder
 	row := func(k, v string) { fmt.Fprintf(&b, "%-20s %s\n", k+":", v) }
+	// setting is a row of a setting that may have been unreadable: then
+	// the reason stands in its place, not a default ("none", "0", "off")
+	// that would contradict it.
+	shown := map[string]bool{}
+	setting := func(label, key, v string) {
+		if why, ok := m.Unavailable[key]; ok {
+			v, shown[key] = "not readable: "+why, true
+		}
+		row(label, v)
+	}
 	or := func(v, none string) string {
 		if v == "" {
 			return none
@@ -91,7 +101,7 @@ func (m bucketInfoMsg) String() string {
 	if m.BucketKey {
 		enc += ", bucket key"
 	}
-	row("Default encryption", enc)
+	setting("Default encryption", "encryption", enc)
 	pol := "none"
 	if m.Policy {
 		pol = "set"
@@ -101,14 +111,14 @@ func (m bucketInfoMsg) String() string {
 			pol += " (not public)"
 		}
 	}
-	row("Policy", pol)
-	row("Lifecycle rules", fmt.Sprint(m.LifecycleRules))
-	row("CORS rules", fmt.Sprint(m.CORSRules))
+	setting("Policy", "policy", pol)
+	setting("Lifecycle rules", "lifecycle", fmt.Sprint(m.LifecycleRules))
+	setting("CORS rules", "cors", fmt.Sprint(m.CORSRules))
 	tags := make([]string, len(m.Tags))
 	for i, t := range m.Tags {
 		tags[i] = t.Key + "=" + t.Value
 	}
-	row("Tags", or(strings.Join(tags, ", "), "none"))
+	setting("Tags", "tags", or(strings.Join(tags, ", "), "none"))
 	lock := "off"
 	if m.ObjectLock {
 		lock = "on"
@@ -116,15 +126,17 @@ func (m bucketInfoMsg) String() string {
 			lock += fmt.Sprintf(", default %s for %s", m.ObjectLockMode, retention(m.ObjectLockDays, m.ObjectLockYears))
 		}
 	}
-	row("Object lock", lock)
+	setting("Object lock", "object lock", lock)
+	pab := "none"
 	if p := m.PublicAccessBlock; p != nil {
-		row("Public access block", fmt.Sprintf("BlockPublicAcls=%t IgnorePublicAcls=%t BlockPublicPolicy=%t RestrictPublicBuckets=%t",
-			p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets))
-	} else {
-		row("Public access block", "none")
+		pab = fmt.Sprintf("BlockPublicAcls=%t IgnorePublicAcls=%t BlockPublicPolicy=%t RestrictPublicBuckets=%t",
+			p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets)
 	}
+	setting("Public access block", "public access block", pab)
 	for _, k := range sortedKeys(m.Unavailable) {
-		row("Not readable", k+": "+m.Unavailable[k])
+		if !shown[k] {
+			row("Not readable", k+": "+m.Unavailable[k])
+		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

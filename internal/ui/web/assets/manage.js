@@ -95,18 +95,23 @@ function settingError(ctx, name) {
 
 function renderOverview(el, { data }) {
   const i = data.info;
+  const unread = i.unavailable || {};
+  // A setting that could not be read shows why in its own row, not a
+  // default ("none", "0", "off") that would contradict it.
+  const setting = (label, key, v) => [label, key in unread ? "not readable: " + unread[key] : v];
   const rows = [
     ["Region", i.region || "unknown"],
     ["Versioning", i.versioning || "never enabled"],
-    ["Default encryption", (i.encryption || "none") + (i.kms_key_id ? " (" + i.kms_key_id + ")" : "")],
-    ["Policy", i.policy ? "set" + (i.policy_public === true ? " (public)" : "") : "none"],
-    ["Lifecycle rules", String(i.lifecycle_rules)],
-    ["CORS rules", String(i.cors_rules)],
-    ["Tags", (i.tags || []).map((t) => t.Key + "=" + t.Value).join(", ") || "none"],
-    ["Object lock", i.object_lock ? "on" + (i.object_lock_mode ? ", " + i.object_lock_mode + " " + (i.object_lock_years ? i.object_lock_years + " years" : i.object_lock_days + " days") : "") : "off"],
-    ["Public access block", i.public_access_block ? Object.entries(i.public_access_block).filter(([, v]) => v).map(([k]) => k).join(", ") || "all off" : "none"],
+    setting("Default encryption", "encryption", (i.encryption || "none") + (i.kms_key_id ? " (" + i.kms_key_id + ")" : "")),
+    setting("Policy", "policy", i.policy ? "set" + (i.policy_public === true ? " (public)" : "") : "none"),
+    setting("Lifecycle rules", "lifecycle", String(i.lifecycle_rules)),
+    setting("CORS rules", "cors", String(i.cors_rules)),
+    setting("Tags", "tags", (i.tags || []).map((t) => t.Key + "=" + t.Value).join(", ") || "none"),
+    setting("Object lock", "object lock", i.object_lock ? "on" + (i.object_lock_mode ? ", " + i.object_lock_mode + " " + (i.object_lock_years ? i.object_lock_years + " years" : i.object_lock_days + " days") : "") : "off"),
+    setting("Public access block", "public access block", i.public_access_block ? Object.entries(i.public_access_block).filter(([, v]) => v).map(([k]) => k).join(", ") || "all off" : "none"),
   ];
-  for (const [k, v] of Object.entries(i.unavailable || {})) rows.push(["Not readable: " + k, v]);
+  const known = ["encryption", "policy", "lifecycle", "cors", "tags", "object lock", "public access block"];
+  for (const [k, v] of Object.entries(unread)) if (!known.includes(k)) rows.push(["Not readable: " + k, v]);
   clear(el).append(h("dl", { class: "kv", testid: "bucket-overview" }, rows.map(([k, v]) => [h("dt", null, k), h("dd", null, v)])));
 }
 
