@@ -249,7 +249,7 @@ func TestReadListStat(t *testing.T) {
 func TestRandomReadsAndConcurrentReaders(t *testing.T) {
 	e := newEnv(t, nil)
 	size := 40 << 20
-	if raceEnabled {
+	if testenv.Race() {
 		size = 12 << 20
 	}
 	data := random(size, 2)

@@ -1,5 +1,0 @@
-//go:build race && linux
-
-package mount
-
-const raceEnabled = true
