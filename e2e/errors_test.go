@@ -236,6 +236,31 @@ func TestFullDiskLeavesNoPartialFile(t *testing.T) {
 	}
 }
 
+// TestFullDiskFailsBeforeDownloading: a ranged download is preallocated,
+// so a disk too small for the object fails before any range is fetched
+// (before, the ranges were downloaded until a write hit the full disk),
+// with the same error and nothing left behind.
+func TestFullDiskFailsBeforeDownloading(t *testing.T) {
+	e := setup(t)
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		testenv.Skipf(t, "cannot mount a small tmpfs (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	e.put("big", randomBytes(t, 12<<20))
+	p := testenv.StartFaultProxy(t, e.minio.Endpoint)
+	r := e.fails(8, "no space left on device", "--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.url("big"), filepath.Join(mnt, "big"))
+	if !strings.Contains(r.Stderr, "hint:") {
+		t.Fatalf("no hint:\n%s", r)
+	}
+	if n := p.Started("get-range") + p.Started("get"); n != 0 {
+		t.Fatalf("%d ranges fetched for a file that cannot fit", n)
+	}
+	if entries, _ := os.ReadDir(mnt); len(entries) != 0 {
+		t.Fatalf("left behind on the full disk: %v", entries)
+	}
+}
+
 // TestCtrlCDuringDownloadLeavesNoFile interrupts a download once the
 // object's body is arriving (slowed by the proxy): exit 130 and no file,
 // not even a temporary one.

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -184,5 +186,44 @@ func TestLaneHasherFarParts(t *testing.T) {
 		if want := md5.Sum(data[i]); !bytes.Equal(sums[i], want[:]) {
 			t.Errorf("part %d: %x, want %x", i, sums[i], want)
 		}
+	}
+}
+
+// TestPickLanes: the parts being written get lanes first (in order), then
+// the parts with most left to hash; with 16 or fewer candidates, all of
+// them. Taking the first 16 in order left the last parts of a download,
+// written last, to be hashed alone after its last byte.
+func TestPickLanes(t *testing.T) {
+	var cands []laneCand
+	for i := range 16 { // finished parts 0..15, part i with i MiB left
+		cands = append(cands, laneCand{part: i, left: int64(i) << 20})
+	}
+	for i := 16; i < 21; i++ {
+		cands = append(cands, laneCand{part: i, writing: true})
+	}
+	got := pickLanes(slices.Clone(cands), nil)
+	want := []int{16, 17, 18, 19, 20, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5}
+	if !slices.Equal(got, want) {
+		t.Fatalf("lanes %v, want %v", got, want)
+	}
+	few := cands[3:10]
+	if got := pickLanes(slices.Clone(few), nil); len(got) != len(few) {
+		t.Fatalf("%d candidates: lanes %v", len(few), got)
+	}
+}
+
+// TestDefaultDownloadParts: two ranges per CPU, 4 to 8.
+func TestDefaultDownloadParts(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for procs, want := range map[int]int{1: 4, 2: 4, 3: 6, 4: 8, 16: 8} {
+		runtime.GOMAXPROCS(procs)
+		if got := DefaultDownloadParts(); got != want {
+			t.Errorf("%d CPUs: %d, want %d", procs, got, want)
+		}
+	}
+	o := Options{PartConcurrency: 2}
+	o.setDefaults()
+	if o.DownloadPartConcurrency != 2 {
+		t.Errorf("--part-concurrency 2: downloads %d", o.DownloadPartConcurrency)
 	}
 }
