@@ -535,9 +535,13 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 		e.opts.Logger.Debug("download not verified: no checksum or MD5 ETag", "url", src.URL.String())
 	} else if rangeAlgo != "" {
 		if lanes != nil {
+			waited := time.Now()
 			if sums, err = lanes.sums(); err != nil {
 				return localErr("download", src.URL, err)
 			}
+			st := lanes.stats
+			e.opts.Logger.Debug("part MD5s hashed in lanes", "url", src.URL.String(), "parts", n, "rounds", st.rounds, "lanes", st.lanes,
+				"left_after_last_byte", st.atLast, "wait", time.Since(waited).Round(time.Microsecond))
 		}
 		// Pieces written by an earlier run are hashed from the disk.
 		for i := range n {

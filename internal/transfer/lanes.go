@@ -66,17 +66,26 @@ type laneHasher struct {
 	quit   chan struct{}
 	result chan laneResult
 	once   sync.Once
+	ndone  atomic.Int64 // parts all on disk
+	stats  laneStats    // read after sums
 }
 
 type lanePart struct {
 	start   atomic.Int64 // file offset of the part's first byte; -1: not started
 	written atomic.Int64 // bytes of the part on disk, from its start
 	size    atomic.Int64 // the part's size once all of it is on disk; -1 before
+	done    atomic.Bool
 }
 
 type laneResult struct {
 	sums [][]byte
 	err  error
+}
+
+// laneStats count a lane hasher's work, for --debug.
+type laneStats struct {
+	rounds, lanes int   // kernel calls, and lanes hashed in them
+	atLast        int64 // bytes left to hash when the last part was on disk
 }
 
 // mapLanes: the lane hasher maps the file (tests switch it off to test the
@@ -113,6 +122,9 @@ func (lh *laneHasher) done(i int, start, size int64) {
 	p.written.Store(size)
 	p.size.Store(size)
 	p.start.Store(start)
+	if p.done.CompareAndSwap(false, true) {
+		lh.ndone.Add(1)
+	}
 	lh.wake()
 }
 
@@ -176,7 +188,16 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 	lo := 0 // every part before lo is summed
 	cands := make([]laneCand, 0, 64)
 	var ready []int
+	allOnDisk := false
 	for lo < n {
+		if !allOnDisk && lh.ndone.Load() == int64(n) {
+			allOnDisk = true
+			for i := lo; i < n; i++ {
+				if sums[i] == nil {
+					lh.stats.atLast += lh.parts[i].size.Load() - hashed[i]
+				}
+			}
+		}
 		// Look at the parts after lo (they start in order): finish those
 		// whose rest is shorter than a round, and collect those with a
 		// round's bytes on disk.
@@ -249,6 +270,8 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 				mask |= 1 << k
 			}
 			md5x16(&d, base, &offs, mask, laneChunk)
+			lh.stats.rounds++
+			lh.stats.lanes += len(ready)
 			spans = spans[:0]
 			for k, i := range ready {
 				states[i] = [4]uint32{d.v0[k], d.v1[k], d.v2[k], d.v3[k]}
