@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -268,7 +269,7 @@ func writeOrReadErr(op string, u objstore.URL, err error) error {
 //     checksum): one GET per part, by number (?partNumber=N), so that each
 //     piece is exactly one part whatever the part sizes (the response's
 //     Content-Range says where it goes); each part is hashed while it lands,
-//     the MD5s of all parts in flight together in SIMD lanes (md5Lanes);
+//     the MD5s of the parts 16 at a time in SIMD lanes (laneHasher);
 //   - a full checksum that does not combine (the MD5 ETag of a single-part
 //     object, SHA): ranges, hashed in file order by a follower goroutine
 //     that reads back what the writers have written, right behind them.
@@ -383,10 +384,16 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	// is not preallocated (that would fail before the first one).
 	if rj == nil {
 		if err = preallocate(f, size); err != nil {
-			return writeOrReadErr("download", src.URL, err)
+			return fault.Wrap(fault.Local, fmt.Errorf("download %s: reserve %d bytes for %s: %w", src.URL, size, path, err),
+				"free some space or choose another destination")
 		}
 	}
-	sf := &serialFile{f: f}
+	// The kernel serializes buffered writes to one file on Linux (see
+	// serialFile); elsewhere the writers write as they come.
+	var sf io.WriterAt = f
+	if runtime.GOOS == "linux" {
+		sf = &serialFile{f: f}
+	}
 	sums := make([][]byte, n)
 	lens := make([]int64, n)
 	for i := range n {
@@ -539,9 +546,9 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 			if sums, err = lanes.sums(); err != nil {
 				return localErr("download", src.URL, err)
 			}
-			st := lanes.stats
-			e.opts.Logger.Debug("part MD5s hashed in lanes", "url", src.URL.String(), "parts", n, "rounds", st.rounds, "lanes", st.lanes,
-				"left_after_last_byte", st.atLast, "wait", time.Since(waited).Round(time.Microsecond))
+			ls := lanes.stats
+			e.opts.Logger.Debug("part MD5s hashed in lanes", "url", src.URL.String(), "parts", n, "rounds", ls.rounds, "lanes", ls.lanes,
+				"left_after_last_byte", ls.atLast, "wait", time.Since(waited).Round(time.Microsecond))
 		}
 		// Pieces written by an earlier run are hashed from the disk.
 		for i := range n {
@@ -796,8 +803,8 @@ func partRange(out *s3.GetObjectOutput, size int64, whole bool) (start, end int6
 }
 
 // serialFile writes to a file from several goroutines one write at a
-// time. The kernel takes a file's lock for every buffered write anyway
-// (ext4, XFS); eight writers waiting for it there spun on the CPU (9% of a
+// time. Linux takes a file's lock for every buffered write anyway (ext4,
+// XFS, btrfs, tmpfs); eight writers waiting for it there spun on the CPU (9% of a
 // 1 GiB download's client CPU in rwsem_spin_on_owner), where a writer
 // waiting here sleeps and its CPU reads the network.
 type serialFile struct {

@@ -36,9 +36,11 @@ type digest16 struct {
 // file right behind the writers; the writers never wait for it. Each round
 // hashes 64 KiB of 16 parts (fewer only at the end) in the 16 lanes of one
 // call of md5-simd's kernel (md5x16). A round waits until 16 parts have
-// that much new on disk: with 8 parts in flight, the parts finished last
-// are hashed together with those being written, at their pace, so the
-// lanes run full and the hashing still ends with the download.
+// that much new on disk: the parts finished earlier are hashed together
+// with those being written (4 to 8), so the lanes run full. pickLanes
+// chooses the 16: the parts being written first, so that they keep pace
+// with the download, then those with most left, so that what is left
+// after the last byte is spread over all parts and still fills the lanes.
 //
 // The file is mapped (read-only) and the kernel hashes the page cache in
 // place: reading the parts back with pread was a second copy of every byte,
@@ -311,8 +313,13 @@ type laneCand struct {
 // rounds of 5 lanes, 150 to 200 ms on one core. Parts being written keep
 // pace with the download, and the parts finished earlier are hashed
 // evenly, so that what is left at the end fills the lanes.
+//
+// The first candidate (the lowest part: cands are in part order) always
+// gets a lane: the hasher looks at 64 parts from the lowest one not summed,
+// and that window must move on for parts further on to be hashed.
 func pickLanes(cands []laneCand, ready []int) []int {
 	if len(cands) > 16 {
+		first := cands[0].part
 		slices.SortStableFunc(cands, func(a, b laneCand) int {
 			switch {
 			case a.writing != b.writing:
@@ -325,6 +332,9 @@ func pickLanes(cands []laneCand, ready []int) []int {
 			}
 			return cmp.Compare(b.left, a.left)
 		})
+		if k := slices.IndexFunc(cands, func(c laneCand) bool { return c.part == first }); k >= 16 {
+			cands[15] = cands[k]
+		}
 		cands = cands[:16]
 	}
 	for _, c := range cands {

@@ -60,7 +60,9 @@ func cpuTimes() (idle, total uint64, err error) {
 	if len(f) < 6 || f[0] != "cpu" {
 		return 0, 0, fmt.Errorf("/proc/stat: %q", line)
 	}
-	for i, v := range f[1:] {
+	// user nice system idle iowait irq softirq steal; guest and
+	// guest_nice are already in user and nice.
+	for i, v := range f[1:min(len(f), 9)] {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			return 0, 0, err
