@@ -236,6 +236,43 @@ func TestFullDiskLeavesNoPartialFile(t *testing.T) {
 	}
 }
 
+// TestFullDiskFailsBeforeDownloading: a ranged download is preallocated,
+// so a disk too small for the object fails before any range is fetched
+// (before, the ranges were downloaded until a write hit the full disk),
+// with the same error and nothing left behind.
+//
+// The disk is a small ext4 file system (tmpfs is not preallocated: there
+// fallocate would zero every page first).
+func TestFullDiskFailsBeforeDownloading(t *testing.T) {
+	e := setup(t)
+	img, mnt := filepath.Join(t.TempDir(), "disk.img"), t.TempDir()
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 4<<20); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mkfs.ext4", "-q", "-F", img).CombinedOutput(); err != nil {
+		testenv.Skipf(t, "cannot make an ext4 file system: %v %s", err, out)
+	}
+	if out, err := exec.Command("mount", "-o", "loop", img, mnt).CombinedOutput(); err != nil {
+		testenv.Skipf(t, "cannot mount a loop device (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	e.put("big", randomBytes(t, 12<<20))
+	p := testenv.StartFaultProxy(t, e.minio.Endpoint)
+	r := e.fails(8, "no space left on device", "--endpoint-url", p.URL, "cp", "--part-size", "5MiB", e.url("big"), filepath.Join(mnt, "big"))
+	if !strings.Contains(r.Stderr, "hint:") || !strings.Contains(r.Stderr, "reserve 12582912 bytes for "+filepath.Join(mnt, "big")) {
+		t.Fatalf("no hint, or not the bytes and the destination:\n%s", r)
+	}
+	if n := p.Started("get-range") + p.Started("get"); n != 0 {
+		t.Fatalf("%d ranges fetched for a file that cannot fit", n)
+	}
+	if entries, _ := os.ReadDir(mnt); len(entries) != 1 || entries[0].Name() != "lost+found" {
+		t.Fatalf("left behind on the full disk: %v", entries)
+	}
+}
+
 // TestCtrlCDuringDownloadLeavesNoFile interrupts a download once the
 // object's body is arriving (slowed by the proxy): exit 130 and no file,
 // not even a temporary one.

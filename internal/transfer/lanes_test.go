@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -66,6 +68,9 @@ func TestLaneHasher(t *testing.T) {
 }
 
 func testLaneHasher(t *testing.T) {
+	if !haveMD5x16 {
+		t.Skip("no AVX-512")
+	}
 	sizes := []int64{3*laneChunk + 100, laneChunk, 10, 5*laneChunk - 64, 2 * laneChunk, laneChunk + 1, 7 * laneChunk, 64, 3*laneChunk + 5, 0}
 	for range 20 {
 		sizes = append(sizes, int64(rand.IntN(4*laneChunk)))
@@ -184,5 +189,108 @@ func TestLaneHasherFarParts(t *testing.T) {
 		if want := md5.Sum(data[i]); !bytes.Equal(sums[i], want[:]) {
 			t.Errorf("part %d: %x, want %x", i, sums[i], want)
 		}
+	}
+}
+
+// TestPickLanes: the parts being written get lanes first (in order), then
+// the parts with most left to hash; with 16 or fewer candidates, all of
+// them. Taking the first 16 in order left the last parts of a download,
+// written last, to be hashed alone after its last byte.
+func TestPickLanes(t *testing.T) {
+	var cands []laneCand
+	for i := range 16 { // finished parts 0..15, part i with i MiB left
+		cands = append(cands, laneCand{part: i, left: int64(i) << 20})
+	}
+	for i := 16; i < 21; i++ {
+		cands = append(cands, laneCand{part: i, writing: true})
+	}
+	got := pickLanes(slices.Clone(cands), nil)
+	// Part 0, the lowest, keeps its lane (the hasher's window starts there).
+	want := []int{16, 17, 18, 19, 20, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 0}
+	if !slices.Equal(got, want) {
+		t.Fatalf("lanes %v, want %v", got, want)
+	}
+	few := cands[3:10]
+	if got := pickLanes(slices.Clone(few), nil); !slices.Equal(got, []int{3, 4, 5, 6, 7, 8, 9}) {
+		t.Fatalf("%d candidates: lanes %v", len(few), got)
+	}
+}
+
+// TestLaneHasherManyParts: more than 16 parts with rounds to hash (finished
+// ones with different amounts left, others being written), so that lanes
+// are chosen among them; every part's MD5 must come out right.
+func TestLaneHasherManyParts(t *testing.T) {
+	if !haveMD5x16 {
+		t.Skip("no AVX-512")
+	}
+	const n = 40
+	sizes := make([]int64, n)
+	starts := make([]int64, n)
+	var total int64
+	for i := range sizes {
+		sizes[i] = int64(2+i%7)*laneChunk + int64(i*13)
+		starts[i] = total
+		total += sizes[i]
+	}
+	data := randomData(t, int(total))
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(total); err != nil {
+		t.Fatal(err)
+	}
+	lh := newLaneHasher(f, total, n)
+	defer lh.stop()
+	// The first 30 parts land whole before the hasher can run a full
+	// round (it waits for 16 parts with bytes)...
+	for i := range 30 {
+		f.WriteAt(data[starts[i]:starts[i]+sizes[i]], starts[i])
+		lh.done(i, starts[i], sizes[i])
+	}
+	// ... then the last 10 arrive in pieces, side by side.
+	var wg sync.WaitGroup
+	for i := 30; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := int64(0); w < sizes[i]; {
+				k := min(sizes[i]-w, int64(rand.IntN(96<<10)+1))
+				f.WriteAt(data[starts[i]+w:starts[i]+w+k], starts[i]+w)
+				w += k
+				lh.wrote(i, starts[i], w)
+			}
+			lh.done(i, starts[i], sizes[i])
+		}()
+	}
+	wg.Wait()
+	sums, err := lh.sums()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sizes {
+		if want := md5.Sum(data[starts[i] : starts[i]+sizes[i]]); !bytes.Equal(sums[i], want[:]) {
+			t.Errorf("part %d: %x, want %x", i, sums[i], want)
+		}
+	}
+	if lh.stats.rounds == 0 {
+		t.Error("no round of lanes ran")
+	}
+}
+
+// TestDefaultDownloadParts: two ranges per CPU, 4 to 8.
+func TestDefaultDownloadParts(t *testing.T) {
+	defer runtime.SetDefaultGOMAXPROCS()
+	for procs, want := range map[int]int{1: 4, 2: 4, 3: 6, 4: 8, 16: 8} {
+		runtime.GOMAXPROCS(procs)
+		if got := DefaultDownloadParts(); got != want {
+			t.Errorf("%d CPUs: %d, want %d", procs, got, want)
+		}
+	}
+	o := Options{PartConcurrency: 2}
+	o.setDefaults()
+	if o.DownloadPartConcurrency != 2 {
+		t.Errorf("--part-concurrency 2: downloads %d", o.DownloadPartConcurrency)
 	}
 }

@@ -452,6 +452,15 @@ func (h *harness) one(ctx context.Context, c *client, w string, r int) error {
 	if res.broken {
 		return nil // its W7 initial sync failed
 	}
+	// Every run starts with nothing dirty in the page cache: the writeback
+	// of the run before (1 GiB for W4) must not land on this one.
+	syncDisks()
+	// ... and on a quiet machine: MinIO's scanner after the data sets were
+	// written, or another process, made the first rounds of every client
+	// up to 3 times slower.
+	if !waitQuiet(ctx, 20*time.Second) {
+		h.cfg.logf("%s r%d %s: the machine is not quiet; measured anyway", w, r, c.name)
+	}
 	s := h.exec(ctx, c, h.command(c, w, local, remote))
 	if ctx.Err() != nil {
 		return ctx.Err()
