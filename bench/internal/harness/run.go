@@ -213,6 +213,13 @@ func (h *harness) setup(ctx context.Context) error {
 		}
 	}
 	cfg.logf("data sets ready in %s", time.Since(start).Round(time.Millisecond))
+	// With little free memory every 1 GiB download first has the kernel
+	// reclaim page cache: on 2026-11-28, with 2 GB free (20 GB of page
+	// cache held by earlier runs' files), the 1 GiB downloads of every
+	// client took 1.1 to 3 times as long, most in the first rounds.
+	if free := memFree(); free >= 0 && free < 4<<30 {
+		cfg.logf("warning: only %d MiB of memory free; page-cache reclaim will slow the large downloads (drop caches or remove old work directories)", free>>20)
+	}
 
 	// W7 measures the no-op path: each client first syncs the tree with
 	// its own rules (not timed), so that the timed runs find nothing to do.
@@ -455,9 +462,8 @@ func (h *harness) one(ctx context.Context, c *client, w string, r int) error {
 	// Every run starts with nothing dirty in the page cache: the writeback
 	// of the run before (1 GiB for W4) must not land on this one.
 	syncDisks()
-	// ... and on a quiet machine: MinIO's scanner after the data sets were
-	// written, or another process, made the first rounds of every client
-	// up to 3 times slower.
+	// ... and on a quiet machine (another test suite or build on 2 CPUs
+	// moves every figure).
 	if !waitQuiet(ctx, 20*time.Second) {
 		h.cfg.logf("%s r%d %s: the machine is not quiet; measured anyway", w, r, c.name)
 	}

@@ -74,3 +74,21 @@ func cpuTimes() (idle, total uint64, err error) {
 	}
 	return idle, total, nil
 }
+
+// memFree returns MemFree of /proc/meminfo in bytes, -1 if unknown.
+func memFree() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemFree:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return kb << 10
+		}
+	}
+	return -1
+}
