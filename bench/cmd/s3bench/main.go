@@ -55,6 +55,7 @@ func run() error {
 	workloads := flag.String("workloads", strings.Join(harness.Workloads, ","), "workloads to run")
 	rounds := flag.Int("rounds", 5, "rounds (each runs every workload for every client)")
 	tiny := flag.Bool("tiny", false, "tiny data sets (smoke run)")
+	quiet := flag.Duration("quiet-wait", 20*time.Second, "how long each run waits, after sync(2), for idle CPUs (0: no sync, no wait)")
 	ceiling := flag.Duration("ceiling", 10*time.Second, "duration of each ceiling phase (0 skips it)")
 	out := flag.String("out", "", "markdown file to write the results into")
 	listObjects := flag.Int("list-objects", 0, "objects listed by W5 (default 20000; e.g. 200000 to check that memory stays flat)")
@@ -97,6 +98,7 @@ func run() error {
 		S3sso:           bin,
 		PortalLatency:   *latency,
 		CeilingDuration: *ceiling,
+		QuietWait:       *quiet,
 		Workloads:       strings.Split(*workloads, ","),
 		Log: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)

@@ -118,6 +118,10 @@ type Config struct {
 	// AWS is the AWS CLI v1, AWSv2 the v2 (W8p only).
 	S3sso, S5cmd, Rclone, MC, AWS, AWSv2 string
 
+	// QuietWait is how long each timed run waits, after sync(2), for the
+	// CPUs to be idle (0: neither syncs nor waits; the smoke test).
+	QuietWait time.Duration
+
 	// PortalLatency is how long the IAM Identity Center emulator takes to
 	// answer in W8p (0 means 100 ms, the real portal's round trip).
 	PortalLatency time.Duration
