@@ -287,7 +287,7 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 		src.LastModified = aws.ToTime(head.LastModified)
 	}
 	st := storedOfHead(head)
-	rs := e.partSizeFor(size)
+	rs := e.rangeSizeFor(size)
 	n := int((size + rs - 1) / rs)
 	// byPart: the pieces are the object's parts, fetched by number.
 	// placed: where each piece goes is known before it is fetched (always

@@ -55,8 +55,10 @@ type Options struct {
 	// DownloadPartConcurrency is the ranges in flight per large download;
 	// zero: PartConcurrency when that is set, else [DefaultDownloadParts].
 	DownloadPartConcurrency int
-	MultipartThreshold      int64 // objects at least this large use multipart/ranged transfers
-	Logger                  *slog.Logger
+
+	partSizeSet        bool  // PartSize was given: downloads use it for their ranges
+	MultipartThreshold int64 // objects at least this large use multipart/ranged transfers
+	Logger             *slog.Logger
 
 	// Resume continues interrupted multipart uploads and ranged downloads
 	// from their journals, and keeps an interrupted or failed one resumable
@@ -73,6 +75,7 @@ func (o *Options) setDefaults() {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	o.partSizeSet = o.PartSize > 0
 	if o.PartSize <= 0 {
 		o.PartSize = DefaultPartSize
 	}
@@ -303,6 +306,25 @@ func (e *Engine) partSlot(ctx context.Context) (release func(), err error) {
 }
 
 // partSizeFor returns a part size that keeps size within 10,000 parts.
+// maxRangeSize caps the ranges of a download cut by rangeSizeFor.
+const maxRangeSize = 64 << 20
+
+// rangeSizeFor is the size of the ranges a download of size bytes is cut
+// into when the object's parts do not decide it (a full-object checksum,
+// a single-part object): the part size when --part-size was given, else
+// as large as lets every stream fetch at least two ranges, from the part
+// size up to 64 MiB. Each GET costs the server: a 1 GiB download from
+// MinIO in 16 MiB ranges took it 0.89 s of CPU, in 64 MiB ones 0.75 s, and
+// the download 0.84 s against 0.72 s (10 interleaved runs each).
+func (e *Engine) rangeSizeFor(size int64) int64 {
+	rs := e.partSizeFor(size)
+	if e.opts.partSizeSet {
+		return rs
+	}
+	even := size / int64(2*e.opts.DownloadPartConcurrency) >> 20 << 20
+	return max(rs, min(maxRangeSize, even))
+}
+
 func (e *Engine) partSizeFor(size int64) int64 {
 	ps := e.opts.PartSize
 	for size/ps >= maxParts {

@@ -294,3 +294,24 @@ func TestDefaultDownloadParts(t *testing.T) {
 		t.Errorf("--part-concurrency 2: downloads %d", o.DownloadPartConcurrency)
 	}
 }
+
+// TestRangeSizeFor: without --part-size, a download's ranges grow with the
+// object so that each stream gets at least two, from the part size to
+// 64 MiB; with --part-size they are the part size.
+func TestRangeSizeFor(t *testing.T) {
+	e := New(nil, Options{DownloadPartConcurrency: 4, JournalDir: t.TempDir()})
+	for size, want := range map[int64]int64{
+		40 << 20:  DefaultPartSize,
+		200 << 20: 25 << 20,
+		1 << 30:   64 << 20,
+		100 << 30: 64 << 20,
+	} {
+		if got := e.rangeSizeFor(size); got != want {
+			t.Errorf("%d MiB: ranges of %d MiB, want %d", size>>20, got>>20, want>>20)
+		}
+	}
+	e = New(nil, Options{PartSize: 5 << 20, JournalDir: t.TempDir()})
+	if got := e.rangeSizeFor(1 << 30); got != 5<<20 {
+		t.Errorf("--part-size 5MiB: ranges of %d bytes", got)
+	}
+}
