@@ -3,7 +3,7 @@
 #   make build   build bin/s3sso
 #   make tools   build the pinned external tools (MinIO, golangci-lint, Dex) once
 #                and install the Debian packages tests need (scripts/apt.sh:
-#                the AWS CLI v2, gnome-keyring for a real Secret Service)
+#                the AWS CLI v2, gnome-keyring, fuse3, chromium, e2fsprogs)
 #   make lint    gofmt, go vet, golangci-lint (.golangci.yml: staticcheck's checks,
 #                errcheck, ... and depguard's layer rules)
 #   make test    tools + lint + all tests with the race detector, then every fuzz
@@ -40,7 +40,7 @@ build:
 # Pinned tools the tests and lint need (see scripts/tools.sh), and Debian
 # packages (scripts/apt.sh: quiet and quick when already installed).
 TOOLS := minio golangci-lint dex
-APT_PACKAGES := awscli keyring fuse chromium
+APT_PACKAGES := awscli keyring fuse chromium disk
 
 tools:
 	@scripts/tools.sh $(TOOLS) >/dev/null

@@ -2,7 +2,7 @@
 # Installs the Debian packages that tests need and the Go module proxy cannot
 # provide:
 #
-#   scripts/apt.sh [awscli|keyring|fuse|chromium]...
+#   scripts/apt.sh [awscli|keyring|fuse|chromium|disk]...
 #
 #   awscli   the AWS CLI v2 (Debian's awscli package, /usr/bin/aws), a second
 #            real peer of the SSO token and role-credential caches; the
@@ -12,6 +12,9 @@
 #            testenv.StartSecretService): gnome-keyring (the daemon), dbus-x11
 #            (dbus-run-session, a private session bus) and libsecret-tools
 #            (secret-tool, the tests' independent reader)
+#   disk     mkfs.ext4 (e2fsprogs) for the small loop-mounted disk of
+#            e2e TestFullDiskFailsBeforeDownloading (tmpfs is not
+#            preallocated, so it needs a real file system)
 #
 # Idempotent and quiet when everything is installed already (one dpkg query
 # per package, no apt-get update). Otherwise it runs `apt-get update` once and
@@ -26,7 +29,7 @@ installed() {
 	[[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
 }
 
-[[ $# -gt 0 ]] || set -- awscli keyring fuse chromium
+[[ $# -gt 0 ]] || set -- awscli keyring fuse chromium disk
 missing=()
 for p in "$@"; do
 	case "$p" in
@@ -38,6 +41,7 @@ for p in "$@"; do
 		;;
 	fuse) installed fuse3 && command -v fusermount3 >/dev/null || missing+=(fuse3) ;;
 	chromium) installed chromium && [[ -x /usr/bin/chromium ]] || missing+=(chromium) ;;
+	disk) installed e2fsprogs && command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs) ;;
 	*) log "unknown package $p"; exit 2 ;;
 	esac
 done
