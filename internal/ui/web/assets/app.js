@@ -97,7 +97,7 @@ export function accountByName(n) {
 
 function dotClass(a) {
   if (!a) return "";
-  if (a.usable) return "on";
+  if (a.usable && !expired.has(a.name)) return "on";
   if (a.can_sign_in) return "off";
   return "warn";
 }
@@ -134,7 +134,11 @@ function renderAccountCard(a) {
   if (!a) return;
   const btns = [];
   if (a.can_sign_in) {
-    btns.push(h("button", { class: "btn small primary", testid: "sign-in", onclick: () => signIn(a.name) }, a.usable ? "Sign in again" : "Sign in"));
+    // Signing in is the way on only when the account cannot be used (or
+    // its sign-in expired under a transfer); signed in, it is one choice
+    // among the others.
+    const needed = !a.usable || expired.has(a.name);
+    btns.push(h("button", { class: needed ? "btn small primary" : "btn small", testid: "sign-in", onclick: () => signIn(a.name) }, a.usable ? "Sign in again" : "Sign in"));
     if (a.type === "sso" || a.type === "oidc") {
       btns.push(h("button", { class: "btn small", testid: "sign-in-device", title: "Sign in with a code on any device", onclick: () => signIn(a.name, true) }, "Use a code"));
     }
@@ -1220,14 +1224,14 @@ function onNotice(n) {
   if (n.kind === "sign-in-expired") {
     expired.set(n.ref, n.message);
     for (const t of S.transfers.values()) if (t.ref === n.ref && t.state === "running") t.paused = true;
-    renderBanners();
+    renderAccounts(); // the account's dot and card, and the banners
     renderTransfers();
     return;
   }
   if (n.kind === "job-resumed") {
     expired.delete(n.ref);
     for (const t of S.transfers.values()) t.paused = false;
-    renderBanners();
+    renderAccounts();
     renderTransfers();
   }
   toast({ message: n.message, kind: n.kind === "warning" ? "warning" : n.kind === "job-resumed" ? "ok" : "info" });
