@@ -76,7 +76,6 @@ type lanePart struct {
 	start   atomic.Int64 // file offset of the part's first byte; -1: not started
 	written atomic.Int64 // bytes of the part on disk, from its start
 	size    atomic.Int64 // the part's size once all of it is on disk; -1 before
-	done    atomic.Bool
 }
 
 type laneResult struct {
@@ -122,11 +121,10 @@ func (lh *laneHasher) wrote(i int, start, n int64) {
 func (lh *laneHasher) done(i int, start, size int64) {
 	p := &lh.parts[i]
 	p.written.Store(size)
-	p.size.Store(size)
-	p.start.Store(start)
-	if p.done.CompareAndSwap(false, true) {
+	if p.size.Swap(size) < 0 { // counted once, whoever reports it again
 		lh.ndone.Add(1)
 	}
+	p.start.Store(start)
 	lh.wake()
 }
 
