@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -250,9 +251,19 @@ func TestSharedMinIO(t *testing.T) {
 		t.Errorf("NewBucket returned %q twice", buckets[0])
 	}
 	// The subtests' cleanups deleted their buckets, objects included.
+	// MinIO can still answer HeadBucket with 200 for a moment after a
+	// DeleteBucket that succeeded (seen once in CI under load), so the
+	// bucket gets a few seconds to be gone.
 	for _, b := range buckets {
-		if _, err := m.Client(t).HeadBucket(t.Context(), &s3.HeadBucketInput{Bucket: aws.String(b)}); err == nil {
-			t.Errorf("bucket %s still exists after its test", b)
+		var err error
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			_, err = m.Client(t).HeadBucket(t.Context(), &s3.HeadBucketInput{Bucket: aws.String(b)})
+			if err != nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err == nil {
+			t.Errorf("bucket %s still exists 5 s after its test", b)
 		}
 	}
 }
