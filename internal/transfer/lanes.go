@@ -25,8 +25,8 @@ const laneChunk = 64 << 10
 // cannot be mapped.
 var laneArenas = sync.Pool{New: func() any { b := make([]byte, 16*laneChunk); return &b }}
 
-// digest16 is the state of 16 MD5 lanes, laid out as md5-simd's block16
-// takes it: word j of lane i is vj[i].
+// digest16 is the state of 16 MD5 lanes, laid out as md5x16block takes
+// it: word j of lane i is vj[i].
 type digest16 struct {
 	v0, v1, v2, v3 [16]uint32
 }
@@ -35,7 +35,7 @@ type digest16 struct {
 // is the MD5 of the part MD5s) with AVX-512, 16 parts at once, from the
 // file right behind the writers; the writers never wait for it. Each round
 // hashes 64 KiB of 16 parts (fewer only at the end) in the 16 lanes of one
-// call of md5-simd's kernel (md5x16). A round waits until 16 parts have
+// call of the AVX-512 kernel (md5x16). A round waits until 16 parts have
 // that much new on disk: the parts finished earlier are hashed together
 // with those being written (4 to 8), so the lanes run full. pickLanes
 // chooses the 16: the parts being written first, so that they keep pace
@@ -52,10 +52,11 @@ type digest16 struct {
 // md5-simd's own server (md5Lanes), fed by the writers as the bytes came in,
 // hashed whatever had arrived when it ran: on a 1 GiB download most rounds
 // had a few lanes, and MD5 took two to four times the CPU of full rounds.
-// A call costs about the same for 1 to 8 lanes, so rounds of the 8 parts in
-// flight alone cost 1.45 times as much per byte as rounds of 16
-// (BenchmarkMD5x16); over the pages of parts finished earlier, no longer in
-// the CPU's caches, a round costs about a fifth more than over fresh ones.
+// A call costs the same for 1 to 16 lanes (its time is the latency of
+// MD5's 64 steps, one after the other, whatever the lanes), so rounds of
+// the 8 parts in flight alone cost twice as much per byte as rounds of 16
+// (BenchmarkMD5x16); over bytes no longer in the CPU's caches a round
+// costs about a sixth more (BenchmarkMD5x16Cold).
 // Hashing from the writers' buffers (nothing read back) did not pay: the
 // streams run at different speeds, so rounds either waited for the slowest
 // (the buffers of the others overflowed, to be read back anyway) or ran

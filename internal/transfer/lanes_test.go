@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// TestMD5x16 checks md5-simd's kernel as md5x16 calls it against
+// TestMD5x16 checks the AVX-512 kernel as md5x16 calls it against
 // crypto/md5: 16 lanes, some masked out, over several rounds.
 func TestMD5x16(t *testing.T) {
 	if !haveMD5x16 {
@@ -131,7 +131,7 @@ func testLaneHasher(t *testing.T) {
 }
 
 // TestLaneHasherFileShrunk: a file truncated under the lane hasher (its
-// mapping then faults, in md5-simd's kernel or in crypto/md5) is an error of
+// mapping then faults, in the AVX-512 kernel or in crypto/md5) is an error of
 // the download, not a crash.
 func TestLaneHasherFileShrunk(t *testing.T) {
 	for _, size := range []int64{4 * laneChunk, 100} {
