@@ -294,22 +294,25 @@ func decodeKeyInPlace(p *string) error {
 
 // ObjectInfo is what HeadObject reports.
 type ObjectInfo struct {
-	Bucket        string            `json:"bucket"`
-	Key           string            `json:"key"`
-	Size          int64             `json:"size"`
-	ETag          string            `json:"etag"`
-	LastModified  time.Time         `json:"last_modified"`
-	ContentType   string            `json:"content_type,omitempty"`
-	StorageClass  string            `json:"storage_class"`
-	VersionID     string            `json:"version_id,omitempty"`
-	SSE           string            `json:"sse,omitempty"`
-	SSEKMSKeyID   string            `json:"sse_kms_key_id,omitempty"`
-	Metadata      map[string]string `json:"metadata,omitempty"`
-	Checksums     map[string]string `json:"checksums,omitempty"`
-	ChecksumType  string            `json:"checksum_type,omitempty"`
-	PartsCount    int32             `json:"parts_count,omitempty"`
-	CacheControl  string            `json:"cache_control,omitempty"`
-	ContentEncode string            `json:"content_encoding,omitempty"`
+	Bucket       string    `json:"bucket"`
+	Key          string    `json:"key"`
+	Size         int64     `json:"size"`
+	ETag         string    `json:"etag"`
+	LastModified time.Time `json:"last_modified"`
+	ContentType  string    `json:"content_type,omitempty"`
+	StorageClass string    `json:"storage_class"`
+	VersionID    string    `json:"version_id,omitempty"`
+	SSE          string    `json:"sse,omitempty"`
+	SSEKMSKeyID  string    `json:"sse_kms_key_id,omitempty"`
+	// SSECustomerAlgorithm is set for an object encrypted with a key of
+	// the client's (SSE-C).
+	SSECustomerAlgorithm string            `json:"sse_customer_algorithm,omitempty"`
+	Metadata             map[string]string `json:"metadata,omitempty"`
+	Checksums            map[string]string `json:"checksums,omitempty"`
+	ChecksumType         string            `json:"checksum_type,omitempty"`
+	PartsCount           int32             `json:"parts_count,omitempty"`
+	CacheControl         string            `json:"cache_control,omitempty"`
+	ContentEncode        string            `json:"content_encoding,omitempty"`
 }
 
 // Head returns an object's metadata, with its checksums.
@@ -325,7 +328,7 @@ func (s *S3) Head(ctx context.Context, u URL) (ObjectInfo, error) {
 		Bucket: u.Bucket, Key: u.Key, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag),
 		LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType),
 		StorageClass: string(out.StorageClass), VersionID: aws.ToString(out.VersionId),
-		SSE: string(out.ServerSideEncryption), SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId),
+		SSE: string(out.ServerSideEncryption), SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId), SSECustomerAlgorithm: aws.ToString(out.SSECustomerAlgorithm),
 		Metadata: out.Metadata, ChecksumType: string(out.ChecksumType), PartsCount: aws.ToInt32(out.PartsCount),
 		CacheControl: aws.ToString(out.CacheControl), ContentEncode: aws.ToString(out.ContentEncoding),
 	}

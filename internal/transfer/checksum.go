@@ -21,6 +21,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/minio/crc64nvme"
 	md5simd "github.com/minio/md5-simd"
+
+	"github.com/s3sso/s3sso/internal/objstore"
 )
 
 // Reflected polynomials of the CRCs S3 uses.
@@ -244,6 +246,20 @@ func storedChecksum(crc32v, crc32cv, crc64v, sha1v, sha256v *string, ctype types
 func storedOfGet(out *s3.GetObjectOutput) stored {
 	return storedChecksum(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256,
 		out.ChecksumType, aws.ToString(out.ETag), out.SSEKMSKeyId != nil || out.SSECustomerAlgorithm != nil || out.ServerSideEncryption == types.ServerSideEncryptionAwsKms || out.ServerSideEncryption == types.ServerSideEncryptionAwsKmsDsse)
+}
+
+// storedOfInfo is storedOfHead of a HEAD answer objstore has read (asked
+// with its checksums).
+func storedOfInfo(in *objstore.ObjectInfo) stored {
+	sum := func(name string) *string {
+		if v, ok := in.Checksums[name]; ok {
+			return &v
+		}
+		return nil
+	}
+	sse := types.ServerSideEncryption(in.SSE)
+	return storedChecksum(sum("CRC32"), sum("CRC32C"), sum("CRC64NVME"), sum("SHA1"), sum("SHA256"),
+		types.ChecksumType(in.ChecksumType), in.ETag, in.SSEKMSKeyID != "" || in.SSECustomerAlgorithm != "" || sse == types.ServerSideEncryptionAwsKms || sse == types.ServerSideEncryptionAwsKmsDsse)
 }
 
 func storedOfHead(out *s3.HeadObjectOutput) stored {

@@ -33,6 +33,10 @@ type Remote struct {
 	Size         int64 // -1 if unknown
 	ETag         string
 	LastModified time.Time
+	// Info, when set, is the object's HEAD answer (with its checksums),
+	// asked just before: a ranged download takes the stored checksum from
+	// it instead of asking again.
+	Info *objstore.ObjectInfo
 }
 
 // Download writes src to the local file path. It writes a temporary file in
@@ -49,7 +53,7 @@ func (e *Engine) Download(ctx context.Context, src Remote, path string) (err err
 		if herr != nil {
 			return herr
 		}
-		src.Size, src.ETag, src.LastModified = info.Size, info.ETag, info.LastModified
+		src.Size, src.ETag, src.LastModified, src.Info = info.Size, info.ETag, info.LastModified, &info
 	}
 	dir := filepath.Dir(path)
 	if _, ok := e.dirs.Load(dir); !ok {
@@ -274,19 +278,31 @@ func writeOrReadErr(op string, u objstore.URL, err error) error {
 //     object, SHA): ranges, hashed in file order by a follower goroutine
 //     that reads back what the writers have written, right behind them.
 func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (err error) {
-	hin := &s3.HeadObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key), VersionId: objstore.VersionParam(src.URL.VersionID), ChecksumMode: types.ChecksumModeEnabled}
-	if src.ETag != "" {
-		hin.IfMatch = aws.String(src.ETag)
+	var size int64
+	var etag string
+	var st stored
+	if in := src.Info; in != nil && (src.ETag == "" || in.ETag == src.ETag) {
+		// The object was looked up by name just before (cp of one object):
+		// its HEAD answer has the checksums. The GETs below still ask for
+		// this ETag (If-Match), so a change since is still caught.
+		size, etag, st = in.Size, in.ETag, storedOfInfo(in)
+		if src.LastModified.IsZero() {
+			src.LastModified = in.LastModified
+		}
+	} else {
+		hin := &s3.HeadObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key), VersionId: objstore.VersionParam(src.URL.VersionID), ChecksumMode: types.ChecksumModeEnabled}
+		if src.ETag != "" {
+			hin.IfMatch = aws.String(src.ETag)
+		}
+		head, err := e.s3.Client().HeadObject(ctx, hin)
+		if err != nil {
+			return e.s3.Translate("download", src.URL.String(), err)
+		}
+		size, etag, st = aws.ToInt64(head.ContentLength), aws.ToString(head.ETag), storedOfHead(head)
+		if src.LastModified.IsZero() {
+			src.LastModified = aws.ToTime(head.LastModified)
+		}
 	}
-	head, err := e.s3.Client().HeadObject(ctx, hin)
-	if err != nil {
-		return e.s3.Translate("download", src.URL.String(), err)
-	}
-	size, etag := aws.ToInt64(head.ContentLength), aws.ToString(head.ETag)
-	if src.LastModified.IsZero() {
-		src.LastModified = aws.ToTime(head.LastModified)
-	}
-	st := storedOfHead(head)
 	rs := e.rangeSizeFor(size)
 	n := int((size + rs - 1) / rs)
 	// byPart: the pieces are the object's parts, fetched by number.

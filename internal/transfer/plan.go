@@ -101,6 +101,9 @@ type Entry struct {
 	// Single is true when the source named exactly one object (no -r, no
 	// wildcard): the destination may then be a file name.
 	Single bool
+	// Info is the object's HEAD answer when the source named one object
+	// (Single); a download takes its stored checksum from it.
+	Info *objstore.ObjectInfo
 	// Skip, when set, says why a local entry is not transferred: it is not
 	// a regular file (a named pipe, socket or device, see [NotRegular]).
 	// It was never opened; report it as a warning.
@@ -113,7 +116,7 @@ type Entry struct {
 
 // Remote returns the entry as a download or copy source.
 func (en Entry) Remote() Remote {
-	return Remote{URL: en.URL, Size: en.Size, ETag: en.ETag, LastModified: en.ModTime}
+	return Remote{URL: en.URL, Size: en.Size, ETag: en.ETag, LastModified: en.ModTime, Info: en.Info}
 }
 
 // Expand streams the objects a source argument names: one object, every
@@ -174,7 +177,7 @@ func (e *Engine) expandS3(ctx context.Context, u objstore.URL, recursive bool) i
 				yield(Entry{}, err)
 				return
 			}
-			yield(Entry{Rel: objstore.BaseName(u.Key), URL: u, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag, Single: true}, nil)
+			yield(Entry{Rel: objstore.BaseName(u.Key), URL: u, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag, Single: true, Info: &info}, nil)
 		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3sso/s3sso/internal/fault"
+	"github.com/s3sso/s3sso/internal/objstore"
 	"github.com/s3sso/s3sso/internal/testenv"
 )
 
@@ -777,4 +778,71 @@ func umask() os.FileMode {
 	defer os.Remove(p)
 	fi, _ := os.Stat(p)
 	return 0o666 &^ fi.Mode().Perm()
+}
+
+// TestNamedObjectDownloadAsksOnce: cp of one object named by its key looks
+// it up once (HEAD, with its checksums) and the download takes the stored
+// checksum from that answer instead of asking again; a multipart object
+// then needs only its first part's size (HEAD ?partNumber=1). A download of
+// a listed object (no HEAD answer) or one whose answer is for another ETag
+// asks itself. Every form still verifies: a flipped byte is an integrity
+// error.
+func TestNamedObjectDownloadAsksOnce(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	plain := w.plainClient()
+	const mib = 1 << 20
+	single := randomData(t, 7*mib) // above the engine's 5 MiB threshold: ranged
+	if _, err := plain.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(w.bucket), Key: aws.String("single"), Body: bytes.NewReader(single)}); err != nil {
+		t.Fatal(err)
+	}
+	multi := randomData(t, 12*mib)
+	w.putParts(plain, "multi", multi, 5*mib, 5*mib, 2*mib)
+	p := newProxy(t, w.m.Endpoint)
+	e := w.engine(p.URL, false)
+	for key, c := range map[string]struct {
+		data  []byte
+		heads int // HEADs of a named object's cp
+	}{"single": {single, 1}, "multi": {multi, 2}} {
+		u := w.url(key)
+		var named Entry
+		for en, err := range e.Expand(ctx, Location{S3: &u}, false) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			named = en
+		}
+		if named.Info == nil {
+			t.Fatalf("%s: the named object's entry has no HEAD answer", key)
+		}
+		listed := Remote{URL: u, Size: named.Size, ETag: named.ETag, LastModified: named.ModTime}
+		stale := named.Remote()
+		stale.Info = &objstore.ObjectInfo{Size: named.Size, ETag: `"0123456789abcdef0123456789abcdef"`}
+		for _, f := range []struct {
+			name  string
+			src   Remote
+			heads int
+		}{{"named", named.Remote(), c.heads - 1}, {"listed", listed, c.heads}, {"another ETag's answer", stale, c.heads}} {
+			heads := p.Started("head")
+			dst := filepath.Join(t.TempDir(), "out")
+			if err := e.Download(ctx, f.src, dst); err != nil {
+				t.Fatalf("%s, %s: %v", key, f.name, err)
+			}
+			if got, _ := os.ReadFile(dst); !bytes.Equal(got, c.data) {
+				t.Errorf("%s, %s: the download differs from the object", key, f.name)
+			}
+			if n := p.Started("head") - heads; n != f.heads {
+				t.Errorf("%s, %s: %d HEADs by the download, want %d", key, f.name, n, f.heads)
+			}
+			tamperAt(p, key, int64(len(c.data)-1))
+			dir := t.TempDir()
+			if err := e.Download(ctx, f.src, filepath.Join(dir, "out")); fault.KindOf(err) != fault.Integrity {
+				t.Errorf("%s, %s, last byte flipped: err %v (kind %v), want an integrity error", key, f.name, err, fault.KindOf(err))
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("%s, %s, last byte flipped: left %v", key, f.name, entries)
+			}
+			p.Clear()
+		}
+	}
 }
