@@ -4,6 +4,11 @@
 
 #include "textflag.h"
 
+// The 64 steps are md5-simd's (github.com/minio/md5-simd v1.1.2,
+// block16_amd64.s, Copyright (c) 2020 MinIO Inc., Apache License 2.0); the
+// loads and the transposition that replace its gathers are
+// md5x16_gen.go's.
+
 // func md5x16block(state *digest16, ptrs *[16]uintptr, n int)
 //
 // state holds the 16 lanes' MD5 state, word j of lane i at (j*16+i)*4. Lane

@@ -3,6 +3,9 @@ package transfer
 import (
 	"bytes"
 	"crypto/md5"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -53,4 +56,28 @@ func FuzzMD5x16(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMD5x16Generated: md5x16_amd64.s is what md5x16_gen.go writes (after
+// a change to the generator, run go generate ./internal/transfer/).
+func TestMD5x16Generated(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to run the generator: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "md5x16_amd64.s")
+	if b, err := exec.Command(gobin, "run", "md5x16_gen.go", "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("go run md5x16_gen.go: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("md5x16_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("md5x16_amd64.s is not what md5x16_gen.go writes: run go generate ./internal/transfer/")
+	}
 }
