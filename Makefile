@@ -51,6 +51,9 @@ lint: tools
 	unformatted=$$(gofmt -l .); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@# s3sso (CLI, web UI, and the mount on macOS) builds for every OS; its
+	@# tests and benchmarks vet there too (the Linux-only ones are tagged).
+	for os in darwin windows; do echo "GOOS=$$os go vet ./..."; GOOS=$$os $(GO) vet ./... || exit 1; done
 	$(S3SSO_TOOLS_DIR)/golangci-lint run ./...
 
 # The raw event stream is kept in bin/test.json; testsummary prints each

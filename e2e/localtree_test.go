@@ -1,3 +1,5 @@
+//go:build unix
+
 package e2e
 
 // Tests of local trees that hold more than regular files: named pipes,

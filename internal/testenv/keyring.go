@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -73,7 +72,7 @@ func StartSecretService(t testing.TB) *SecretService {
 		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
 		"KEYRING_PASSWORD=" + randomHex(8),
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +93,7 @@ func StartSecretService(t testing.TB) *SecretService {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the group this test started
+			killProcessGroup(cmd) // the group this test started
 			<-done
 		}
 	}

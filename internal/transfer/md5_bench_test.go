@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	md5simd "github.com/minio/md5-simd"
 )
@@ -99,14 +97,6 @@ func benchMD5(b *testing.B, streams, write, perStream int, newHash func() hash.H
 	if cpu := cpuTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N)*float64(streams*perStream)/cpu.Seconds()/1e6, "MB/cpu-s")
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkMD5x16Cold is BenchmarkMD5x16 with 16 full lanes over bytes no

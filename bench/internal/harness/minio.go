@@ -63,7 +63,7 @@ func StartMinIO(bin, dir string) (*MinIO, error) {
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off",
 	}
 	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(m.cmd)
 	if err := m.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start MinIO: %w", err)
 	}

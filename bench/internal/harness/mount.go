@@ -315,7 +315,7 @@ func (h *mountHarness) mount(ctx context.Context, c *client) (*mounted, error) {
 	m.cmd.Env = c.env
 	m.cmd.Dir = h.cfg.WorkDir
 	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(m.cmd)
 	if err := m.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s mount: %w", c.name, err)
 	}

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
@@ -230,11 +229,7 @@ func timed(ctx context.Context, env []string, bin string, args ...string) (time.
 	if err != nil {
 		return 0, 0, fmt.Errorf("%w: %s", err, tail(out.String(), 500))
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss << 10
-	}
-	return d, rss, nil
+	return d, maxRSS(cmd.ProcessState), nil
 }
 
 type uiProcess struct {
