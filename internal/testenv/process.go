@@ -48,7 +48,7 @@ type process struct {
 func startProcess(name string, cmd *exec.Cmd, readyURL string) (*process, error) {
 	p := &process{name: name, cmd: cmd, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = &p.log, &p.log
-	setParentDeathSignal(cmd)
+	DieWithParent(cmd)
 	started := make(chan error, 1)
 	go func() {
 		// The parent-death signal is sent when the OS thread that started

@@ -8,9 +8,10 @@ import (
 	"syscall"
 )
 
-// setParentDeathSignal makes the kernel SIGKILL the child when the thread
-// that starts it exits (see startProcess).
-func setParentDeathSignal(cmd *exec.Cmd) {
+// DieWithParent makes the kernel SIGKILL the child when the thread
+// that starts it exits (see startProcess), so that no server outlives a
+// test or benchmark binary that was killed.
+func DieWithParent(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}

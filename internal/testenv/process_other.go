@@ -4,9 +4,9 @@ package testenv
 
 import "os/exec"
 
-// setParentDeathSignal does nothing where there is no parent-death signal;
+// DieWithParent does nothing where there is no parent-death signal;
 // a server then outlives a test binary that dies without cleaning up.
-func setParentDeathSignal(*exec.Cmd) {}
+func DieWithParent(*exec.Cmd) {}
 
 // startWithoutDAC starts cmd as it is: dropping root's power over file
 // modes is implemented for Linux only.

@@ -39,7 +39,7 @@ func StartUI(t testing.TB, env []string, args ...string) *UI {
 	u := &UI{exited: make(chan struct{})}
 	u.cmd = exec.Command(Binary(t), append([]string{"ui", "--no-browser"}, args...)...)
 	u.cmd.Env = append(append(os.Environ(), RaceEnv()...), env...)
-	setParentDeathSignal(u.cmd)
+	DieWithParent(u.cmd)
 	pr, pw := io.Pipe()
 	// The address may come on stdout or stderr.
 	w := io.MultiWriter(&u.out, pw)

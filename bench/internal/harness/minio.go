@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/s3sso/s3sso/internal/testenv"
 )
 
 // MinIO is a MinIO server started by [StartMinIO].
@@ -63,7 +65,7 @@ func StartMinIO(bin, dir string) (*MinIO, error) {
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off",
 	}
 	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	dieWithParent(m.cmd)
+	testenv.DieWithParent(m.cmd)
 	if err := m.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start MinIO: %w", err)
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3sso/s3sso/internal/testenv"
 )
 
 // The mount benchmark (issue 11): s3sso mount and peer FUSE mounts (rclone
@@ -315,7 +317,7 @@ func (h *mountHarness) mount(ctx context.Context, c *client) (*mounted, error) {
 	m.cmd.Env = c.env
 	m.cmd.Dir = h.cfg.WorkDir
 	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	dieWithParent(m.cmd)
+	testenv.DieWithParent(m.cmd)
 	if err := m.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s mount: %w", c.name, err)
 	}
