@@ -418,14 +418,52 @@ func (e *Engine) localMatchesETag(ctx context.Context, path string, u objstore.U
 }
 
 // fileMD5Parts returns the MD5 of the MD5s of the file's consecutive parts
-// of the given lengths, hashing up to 16 parts at once in the
-// SIMD lanes of one core (md5Lanes).
+// of the given lengths, hashing 16 parts at once in the AVX-512 lanes of
+// one core (a laneHasher over the whole file, every part on disk from the
+// start), or without AVX-512 up to 16 parts at once in md5-simd's lanes
+// (md5Lanes).
 func fileMD5Parts(path string, lens []int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
 	}
 	defer f.Close()
+	var sums [][]byte
+	if haveMD5x16 {
+		sums, err = fileLaneSums(f, lens)
+	} else {
+		sums, err = fileSums(f, lens)
+	}
+	if err != nil {
+		return nil, fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
+	}
+	h := md5.New()
+	for _, s := range sums {
+		h.Write(s)
+	}
+	return h.Sum(nil), nil
+}
+
+// fileLaneSums returns the MD5 of each of f's consecutive parts of the
+// given lengths, hashed by a laneHasher.
+func fileLaneSums(f *os.File, lens []int64) ([][]byte, error) {
+	var size int64
+	for _, n := range lens {
+		size += n
+	}
+	lh := newLaneHasher(f, size, len(lens))
+	defer lh.stop()
+	var off int64
+	for i, n := range lens {
+		lh.done(i, off, n)
+		off += n
+	}
+	return lh.sums()
+}
+
+// fileSums returns the MD5 of each of f's consecutive parts of the given
+// lengths, 16 parts at a time through md5Lanes.
+func fileSums(f *os.File, lens []int64) ([][]byte, error) {
 	sums := make([][]byte, len(lens))
 	var g errgroup.Group
 	g.SetLimit(16) // md5-simd's lanes (AVX-512)
@@ -436,7 +474,7 @@ func fileMD5Parts(path string, lens []int64) ([]byte, error) {
 			h := algoMD5.newPart()
 			defer closeHash(h)
 			if _, err := copyPooled(h, io.NewSectionReader(f, start, n)); err != nil {
-				return fault.Wrap(fault.Local, fmt.Errorf("read %s: %w", path, err), "")
+				return err
 			}
 			sums[i] = h.Sum(nil)
 			return nil
@@ -446,11 +484,7 @@ func fileMD5Parts(path string, lens []int64) ([]byte, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	h := md5.New()
-	for _, s := range sums {
-		h.Write(s)
-	}
-	return h.Sum(nil), nil
+	return sums, nil
 }
 
 // fullChecksum returns the object's stored full-object additional checksum
