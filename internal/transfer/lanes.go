@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"math"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -241,29 +240,18 @@ func (lh *laneHasher) hash(m []byte) ([][]byte, error) {
 		// A round runs full, or with every part that could be in it.
 		if len(ready) > 0 && (len(ready) == 16 || len(ready) == eligible) {
 			var mask uint16
-			var offs [16]int32
+			var offs [16]int
 			base := arena
-			var first int64
 			if m != nil {
-				// The kernel reaches every lane of a round from one base
-				// (int32 offsets): a part more than 2 GiB after the
-				// round's first waits for a later round.
-				first = math.MaxInt64
-				for _, i := range ready {
-					first = min(first, lh.parts[i].start.Load()+hashed[i])
-				}
-				ready = slices.DeleteFunc(ready, func(i int) bool {
-					return lh.parts[i].start.Load()+hashed[i]+laneChunk-first > math.MaxInt32
-				})
-				base = m[first:]
+				base = m
 			}
 			for k, i := range ready {
 				d.v0[k], d.v1[k], d.v2[k], d.v3[k] = states[i][0], states[i][1], states[i][2], states[i][3]
 				off := lh.parts[i].start.Load() + hashed[i]
 				if m != nil {
-					offs[k] = int32(off - first)
+					offs[k] = int(off)
 				} else {
-					offs[k] = int32(k * laneChunk)
+					offs[k] = k * laneChunk
 					if _, err := lh.f.ReadAt(arena[k*laneChunk:(k+1)*laneChunk], off); err != nil {
 						return nil, err
 					}

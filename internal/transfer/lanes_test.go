@@ -30,9 +30,9 @@ func TestMD5x16(t *testing.T) {
 	mask := uint16(0xffff &^ (1 << 3) &^ (1 << 9)) // lanes 3 and 9 hash nothing
 	// The lanes' bytes lie in the arena in another order than the lanes.
 	arena := make([]byte, 16*slot)
-	var offs [16]int32
+	var offs [16]int
 	for i := range offs {
-		offs[i] = int32((15 - i) * slot)
+		offs[i] = (15 - i) * slot
 	}
 	for r := range rounds {
 		for i := range 16 {
@@ -157,9 +157,9 @@ func TestLaneHasherFileShrunk(t *testing.T) {
 	}
 }
 
-// TestLaneHasherFarParts: parts more than 2 GiB apart (the kernel reaches
-// the lanes of a round by int32 offsets from one base) are hashed in
-// separate rounds, in a sparse file of 5 GiB.
+// TestLaneHasherFarParts: parts more than 2 GiB and 4 GiB apart, in a
+// sparse file of 5 GiB, are hashed in the same rounds (the kernel takes
+// each lane's address, not a 32-bit offset from one base).
 func TestLaneHasherFarParts(t *testing.T) {
 	starts := []int64{0, 5 << 29, 9 << 29} // 0, 2.5 GiB, 4.5 GiB
 	const size = 3*laneChunk + 100
@@ -189,6 +189,9 @@ func TestLaneHasherFarParts(t *testing.T) {
 		if want := md5.Sum(data[i]); !bytes.Equal(sums[i], want[:]) {
 			t.Errorf("part %d: %x, want %x", i, sums[i], want)
 		}
+	}
+	if lh.stats.rounds != 3 || lh.stats.lanes != 9 {
+		t.Errorf("%d rounds of %d lanes in all, want 3 rounds of the 3 parts", lh.stats.rounds, lh.stats.lanes)
 	}
 }
 

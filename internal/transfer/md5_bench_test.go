@@ -48,9 +48,9 @@ func BenchmarkMD5x16(b *testing.B) {
 				arena[i] = byte(i * 7)
 			}
 			var d digest16
-			var offs [16]int32
+			var offs [16]int
 			for i := range offs {
-				offs[i] = int32(i * laneChunk)
+				offs[i] = i * laneChunk
 			}
 			mask := uint16(1<<lanes - 1)
 			b.SetBytes(int64(lanes * laneChunk))
@@ -112,14 +112,14 @@ func BenchmarkMD5x16Cold(b *testing.B) {
 		arena[i] = byte(i * 7)
 	}
 	var d digest16
-	var offs [16]int32
+	var offs [16]int
 	b.SetBytes(16 * laneChunk)
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	at := 0
 	for range b.N {
 		for i := range offs {
-			offs[i] = int32(i*region + at)
+			offs[i] = i*region + at
 		}
 		md5x16(&d, arena, &offs, 0xffff, laneChunk)
 		at = (at + laneChunk) % region

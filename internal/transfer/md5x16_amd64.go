@@ -25,7 +25,7 @@ var haveMD5x16 = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ)
 // md5x16 hashes n bytes (a multiple of 64) into each lane set in mask: lane
 // i's bytes are arena[offs[i] : offs[i]+n]. Lanes not in mask keep their
 // state.
-func md5x16(d *digest16, arena []byte, offs *[16]int32, mask uint16, n int) {
+func md5x16(d *digest16, arena []byte, offs *[16]int, mask uint16, n int) {
 	if mask == 0 || n == 0 {
 		return
 	}
@@ -38,7 +38,7 @@ func md5x16(d *digest16, arena []byte, offs *[16]int32, mask uint16, n int) {
 		if mask&(1<<i) == 0 {
 			continue
 		}
-		if offs[i] < 0 || int(offs[i])+n > len(arena) {
+		if offs[i] < 0 || offs[i]+n > len(arena) {
 			panic("transfer: md5x16 lane outside its arena")
 		}
 		ptrs[i] = uintptr(unsafe.Pointer(&arena[offs[i]]))

@@ -38,10 +38,10 @@ func FuzzMD5x16(f *testing.F) {
 		}
 		fed := make([][]byte, 16) // what each lane has hashed
 		for c := range int(calls) {
-			var offs [16]int32
+			var offs [16]int
 			for i := range 16 {
 				// Lanes start at different places, some overlapping.
-				offs[i] = int32((i*37 + c*11) % (16 * n))
+				offs[i] = (i*37 + c*11) % (16 * n)
 				if mask&(1<<i) != 0 {
 					fed[i] = append(fed[i], arena[offs[i]:int(offs[i])+n]...)
 				}

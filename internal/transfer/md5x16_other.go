@@ -6,6 +6,6 @@ package transfer
 // amd64, where tests switch the kernel off.)
 var haveMD5x16 = false
 
-func md5x16(d *digest16, arena []byte, offs *[16]int32, mask uint16, n int) {
+func md5x16(d *digest16, arena []byte, offs *[16]int, mask uint16, n int) {
 	panic("transfer: md5x16 without AVX-512")
 }
