@@ -245,7 +245,7 @@ func storedChecksum(crc32v, crc32cv, crc64v, sha1v, sha256v *string, ctype types
 
 func storedOfGet(out *s3.GetObjectOutput) stored {
 	return storedChecksum(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256,
-		out.ChecksumType, aws.ToString(out.ETag), out.SSEKMSKeyId != nil || out.SSECustomerAlgorithm != nil || out.ServerSideEncryption == types.ServerSideEncryptionAwsKms || out.ServerSideEncryption == types.ServerSideEncryptionAwsKmsDsse)
+		out.ChecksumType, aws.ToString(out.ETag), encrypted(aws.ToString(out.SSEKMSKeyId), aws.ToString(out.SSECustomerAlgorithm), out.ServerSideEncryption))
 }
 
 // storedOfInfo is storedOfHead of a HEAD answer objstore has read (asked
@@ -257,14 +257,19 @@ func storedOfInfo(in *objstore.ObjectInfo) stored {
 		}
 		return nil
 	}
-	sse := types.ServerSideEncryption(in.SSE)
 	return storedChecksum(sum("CRC32"), sum("CRC32C"), sum("CRC64NVME"), sum("SHA1"), sum("SHA256"),
-		types.ChecksumType(in.ChecksumType), in.ETag, in.SSEKMSKeyID != "" || in.SSECustomerAlgorithm != "" || sse == types.ServerSideEncryptionAwsKms || sse == types.ServerSideEncryptionAwsKmsDsse)
+		types.ChecksumType(in.ChecksumType), in.ETag, encrypted(in.SSEKMSKeyID, in.SSECustomerAlgorithm, types.ServerSideEncryption(in.SSE)))
+}
+
+// encrypted reports whether an object is encrypted with KMS or a key of
+// the client's (SSE-C): its ETag is then not the MD5 of its content.
+func encrypted(kmsKeyID, customerAlgorithm string, sse types.ServerSideEncryption) bool {
+	return kmsKeyID != "" || customerAlgorithm != "" || sse == types.ServerSideEncryptionAwsKms || sse == types.ServerSideEncryptionAwsKmsDsse
 }
 
 func storedOfHead(out *s3.HeadObjectOutput) stored {
 	return storedChecksum(out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256,
-		out.ChecksumType, aws.ToString(out.ETag), out.SSEKMSKeyId != nil || out.SSECustomerAlgorithm != nil || out.ServerSideEncryption == types.ServerSideEncryptionAwsKms || out.ServerSideEncryption == types.ServerSideEncryptionAwsKmsDsse)
+		out.ChecksumType, aws.ToString(out.ETag), encrypted(aws.ToString(out.SSEKMSKeyId), aws.ToString(out.SSECustomerAlgorithm), out.ServerSideEncryption))
 }
 
 // wholeSum computes the checksum of the whole object from the sums of its

@@ -281,14 +281,12 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 	var size int64
 	var etag string
 	var st stored
+	var modified time.Time
 	if in := src.Info; in != nil && (src.ETag == "" || in.ETag == src.ETag) {
 		// The object was looked up by name just before (cp of one object):
 		// its HEAD answer has the checksums. The GETs below still ask for
 		// this ETag (If-Match), so a change since is still caught.
-		size, etag, st = in.Size, in.ETag, storedOfInfo(in)
-		if src.LastModified.IsZero() {
-			src.LastModified = in.LastModified
-		}
+		size, etag, st, modified = in.Size, in.ETag, storedOfInfo(in), in.LastModified
 	} else {
 		hin := &s3.HeadObjectInput{Bucket: aws.String(src.URL.Bucket), Key: aws.String(src.URL.Key), VersionId: objstore.VersionParam(src.URL.VersionID), ChecksumMode: types.ChecksumModeEnabled}
 		if src.ETag != "" {
@@ -298,10 +296,10 @@ func (e *Engine) downloadRanged(ctx context.Context, src Remote, path string) (e
 		if err != nil {
 			return e.s3.Translate("download", src.URL.String(), err)
 		}
-		size, etag, st = aws.ToInt64(head.ContentLength), aws.ToString(head.ETag), storedOfHead(head)
-		if src.LastModified.IsZero() {
-			src.LastModified = aws.ToTime(head.LastModified)
-		}
+		size, etag, st, modified = aws.ToInt64(head.ContentLength), aws.ToString(head.ETag), storedOfHead(head), aws.ToTime(head.LastModified)
+	}
+	if src.LastModified.IsZero() {
+		src.LastModified = modified
 	}
 	rs := e.rangeSizeFor(size)
 	n := int((size + rs - 1) / rs)

@@ -305,7 +305,6 @@ func (e *Engine) partSlot(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// partSizeFor returns a part size that keeps size within 10,000 parts.
 // maxRangeSize caps the ranges of a download cut by rangeSizeFor.
 const maxRangeSize = 64 << 20
 
@@ -325,6 +324,7 @@ func (e *Engine) rangeSizeFor(size int64) int64 {
 	return max(rs, min(maxRangeSize, even))
 }
 
+// partSizeFor returns a part size that keeps size within 10,000 parts.
 func (e *Engine) partSizeFor(size int64) int64 {
 	ps := e.opts.PartSize
 	for size/ps >= maxParts {
